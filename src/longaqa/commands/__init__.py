@@ -1,0 +1,1 @@
+"""Subcommands of the ``longaqa`` CLI, one module each (see ``longaqa.cli``)."""

@@ -1,0 +1,357 @@
+"""Typed configuration: one dataclass per concern, loaded from YAML, overridden by ``--set``.
+
+A config file has up to four sections, ``model``, ``loss``, ``data`` and ``train``; every key is a
+field below. Unknown keys are an error that lists the valid ones. The resolved config (every field,
+defaults included) is written beside every checkpoint as ``config.yaml``.
+
+Defaults follow the paper; where the authors' code departs from it, the departure is an option whose
+docstring says so (see ``docs/authors_variant.md`` and ``configs/presets/authors.yaml``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+import yaml
+
+from longaqa.errors import LongAQAError
+
+
+@dataclass
+class ModelConfig:
+    input_dim: int = 1024
+    """Dimension D of the clip features. A linear projection to ``d_model`` is added when they differ."""
+    d_model: int = 1024
+    """Width of the decoder (paper: 1024)."""
+    num_queries: int = 68
+    """Learnable queries, one per clip: 68 RG, 136 Fis-V, 48 LOGO."""
+    num_layers: int = 2
+    num_heads: int = 4
+    dim_feedforward: int = 1024
+    dropout: float = 0.7
+    """Dropout on the residual branches and inside the FFN (paper: 0.7)."""
+    attention_dropout: float = 0.0
+    """Dropout on attention probabilities. DETR and the authors' code reuse ``dropout`` (0.7) here;
+    the paper does not say, and 0.7 on probabilities makes the attention loss very noisy, so 0.0."""
+    norm: str = "post"
+    """``post`` (DETR's default layer, the paper's 'DETR-style') or ``pre`` (authors' code: pre-norm
+    layers plus a final LayerNorm)."""
+    query_pe: bool = True
+    """Sine positional encoding of the query index, added to q/k of self- and q of cross-attention."""
+    memory_pe: bool = False
+    """Sine positional encoding of the clip index, added to the keys of cross-attention."""
+    query_init: str = "learned"
+    """``learned``: query content is a parameter drawn once from N(0, spread). ``resample``: redrawn
+    from N(0, spread) on every training forward (authors' code); evaluation then uses one fixed draw,
+    so it stays deterministic."""
+    query_init_spread: float = 1.0
+    """Spread of the query initialisation (the paper's Table 5 'variance': 0.5, 1, 3, 5)."""
+    query_init_spread_is: str = "std"
+    """How ``query_init_spread`` is read: ``std`` (as the authors' code passes it, the default) or
+    ``variance`` (std = sqrt(spread), the paper's word)."""
+    query_pos_adds_content: bool = False
+    """Authors' code: the query positional input is the sine PE plus the query content of batch item 0."""
+    self_attn_residual: bool = True
+    """False reproduces the authors' residual bug (the query skip path after self-attention is dropped)."""
+    padding_mask: bool = True
+    """Mask zero-padded clips out of cross-attention keys and queries without a clip out of everything.
+    False reproduces the authors' code (padding is attended to)."""
+    head: str = "weight_score"
+    """``weight_score`` (paper) or ``single_score`` (mean over decoder outputs + MLP baseline)."""
+    head_hidden: list[int] = field(default_factory=lambda: [512, 256])
+    """Hidden widths of the head MLPs (3 layers: d_model -> 512 -> 256 -> 1)."""
+
+    def __post_init__(self) -> None:
+        _choice("model.norm", self.norm, ("post", "pre"))
+        _choice("model.query_init", self.query_init, ("learned", "resample"))
+        _choice("model.query_init_spread_is", self.query_init_spread_is, ("std", "variance"))
+        _choice("model.head", self.head, ("weight_score", "single_score"))
+        for name in ("input_dim", "d_model", "num_queries", "num_heads", "dim_feedforward"):
+            _positive(f"model.{name}", getattr(self, name))
+        if self.num_layers < 1:
+            raise LongAQAError(f"model.num_layers must be >= 1, got {self.num_layers}")
+        if self.d_model % self.num_heads:
+            raise LongAQAError(
+                f"model.d_model ({self.d_model}) must be divisible by model.num_heads ({self.num_heads})"
+            )
+        if self.d_model % 2:
+            raise LongAQAError(f"model.d_model must be even for the sine encoding, got {self.d_model}")
+        for name in ("dropout", "attention_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise LongAQAError(f"model.{name} must be in [0, 1), got {getattr(self, name)}")
+        _positive("model.query_init_spread", self.query_init_spread)
+
+    @property
+    def query_init_std(self) -> float:
+        if self.query_init_spread_is == "variance":
+            return math.sqrt(self.query_init_spread)
+        return self.query_init_spread
+
+
+@dataclass
+class LossConfig:
+    lambda_reg: float = 1.0
+    lambda_att: float = 1.0
+    att_temperature: str = "d"
+    """Divisor tau of ``softmax(A A^T / tau)``: ``1`` (the paper, which writes none; the logits then
+    saturate at d=1024), ``sqrt_d``, ``d`` (authors' code, the default) or a number."""
+    att_kl: str = "self_cross"
+    """``self_cross``: KL(L_S || L_C) as the paper's eq. 3; ``cross_self``: KL(L_C || L_S) (authors)."""
+    att_reduction: str = "mean"
+    """How rows (queries) and samples are reduced: ``mean`` (lambda independent of batch size and
+    query count) or ``sum`` (authors). Layers are always summed, as eq. 3."""
+    att_detach_target: bool = False
+    """Detach the distribution that plays the target in the KL (the authors do not)."""
+    prediction_noise_std: float = 0.0
+    """Authors' code adds N(0, 0.05) to predictions before the MSE on RG and Fis-V (not in the paper)."""
+
+    def __post_init__(self) -> None:
+        _choice("loss.att_kl", self.att_kl, ("self_cross", "cross_self"))
+        _choice("loss.att_reduction", self.att_reduction, ("mean", "sum"))
+        self.att_temperature = str(self.att_temperature)
+        self.temperature_for(1024)  # validates
+
+    def temperature_for(self, d_model: int) -> float:
+        t = self.att_temperature
+        if t == "d":
+            return float(d_model)
+        if t == "sqrt_d":
+            return math.sqrt(d_model)
+        try:
+            value = float(t)
+        except ValueError:
+            raise LongAQAError(
+                f"loss.att_temperature must be 'd', 'sqrt_d' or a positive number, got {t!r}"
+            ) from None
+        if not value > 0:
+            raise LongAQAError(f"loss.att_temperature must be positive, got {t!r}")
+        return value
+
+
+@dataclass
+class DataConfig:
+    layout: str = "rg"
+    """``rg``, ``fisv``, ``logo`` or ``generic`` (see docs/data.md)."""
+    root: str = "."
+    """Dataset folder, relative to ``--data-root`` when that is given."""
+    features_dir: str = "swintx_avg_fps25_clip32"
+    """Folder of ``<name>.npy`` clip features inside ``root``."""
+    class_name: str = ""
+    """RG: the class (name prefix) to train on: Ball, Clubs, Hoop or Ribbon. Empty: every class."""
+    target: str = "total"
+    """Which label column is the score: RG ``total`` | ``difficulty`` | ``execution``; Fis-V ``TES`` | ``PCS``."""
+    score_divisor: float = 1.0
+    """Scores are divided by this before training (RG 25, Fis-V 43 as the authors, LOGO 100)."""
+    train_crop: str = "random"
+    """At training, videos longer than the query count are cropped: ``random`` or ``center``."""
+    eval_view: str = "full"
+    """At evaluation: ``full`` (whole sequence with mask, as GDLT), ``center_crop`` (deterministic crop
+    to the query count) or ``random_crop`` (authors' code: random crop at test time too)."""
+    val_fraction: float = 0.2
+    """Fraction of train carved out (seeded) as validation when ``train.selection`` is ``val``."""
+    clip_frames: int = 32
+    fps: float = 25.0
+    """Frames per clip and frames per second of the features (for clip times in explanations)."""
+
+    def __post_init__(self) -> None:
+        _choice("data.layout", self.layout, ("rg", "fisv", "logo", "generic"))
+        _choice("data.train_crop", self.train_crop, ("random", "center"))
+        _choice("data.eval_view", self.eval_view, ("full", "center_crop", "random_crop"))
+        _positive("data.score_divisor", self.score_divisor)
+        if not 0.0 < self.val_fraction < 1.0:
+            raise LongAQAError(f"data.val_fraction must be in (0, 1), got {self.val_fraction}")
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 100
+    batch_size: int = 48
+    lr: float = 1e-4
+    weight_decay: float = 1e-5
+    scheduler: str = "none"
+    """``none``, ``step`` (StepLR) or ``cosine`` (to zero over all steps)."""
+    step_size: int = 400
+    gamma: float = 0.1
+    scheduler_interval: str = "epoch"
+    """Step the scheduler every ``epoch`` or every ``iter`` (authors: StepLR(400, 0.1) per iteration)."""
+    seed: int = 0
+    selection: str = "last"
+    """Which weights are reported: ``last`` epoch, best on a seeded ``val`` split carved from train, or
+    ``best-test`` (selects on the test set; for comparison with the paper only, labelled as such)."""
+    eval_every: int = 1
+    device: str = "auto"
+    """``auto`` (cuda if available), ``cpu`` or ``cuda``."""
+    precision: str = "fp32"
+    """``fp32`` or ``bf16`` autocast."""
+    num_threads: int = 0
+    """torch intra-op threads; 0 leaves torch's default."""
+    tensorboard: bool = True
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        _choice("train.scheduler", self.scheduler, ("none", "step", "cosine"))
+        _choice("train.scheduler_interval", self.scheduler_interval, ("epoch", "iter"))
+        _choice("train.selection", self.selection, ("last", "val", "best-test"))
+        _choice("train.device", self.device, ("auto", "cpu", "cuda"))
+        _choice("train.precision", self.precision, ("fp32", "bf16"))
+        for name in ("epochs", "batch_size", "eval_every", "step_size"):
+            _positive(f"train.{name}", getattr(self, name))
+        _positive("train.lr", self.lr)
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+SECTIONS = {"model": ModelConfig, "loss": LossConfig, "data": DataConfig, "train": TrainConfig}
+
+
+def _choice(key: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise LongAQAError(f"{key} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _positive(key: str, value: float) -> None:
+    if not value > 0:
+        raise LongAQAError(f"{key} must be positive, got {value!r}")
+
+
+def valid_keys() -> list[str]:
+    return [f"{s}.{f.name}" for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)]
+
+
+def _coerce(key: str, value: Any, annotation: Any) -> Any:
+    """Convert a YAML or ``--set`` value to the field's declared type, or raise a clear error."""
+    origin = get_origin(annotation)
+    try:
+        if annotation is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+                return value.lower() in ("true", "yes", "on", "1")
+            if isinstance(value, int) and value in (0, 1):
+                return bool(value)
+            raise ValueError
+        if annotation is int:
+            if isinstance(value, bool):
+                raise ValueError
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if annotation is float:
+            if isinstance(value, bool):
+                raise ValueError
+            out = float(value)
+            if not math.isfinite(out):
+                raise ValueError
+            return out
+        if annotation is str:
+            if isinstance(value, (dict, list)) or value is None:
+                raise ValueError
+            return str(value)
+        if origin is list:
+            (item,) = get_args(annotation)
+            if isinstance(value, str):
+                value = yaml.safe_load(value)
+            if not isinstance(value, list):
+                raise ValueError
+            return [_coerce(key, v, item) for v in value]
+    except (TypeError, ValueError):
+        pass
+    else:
+        raise AssertionError(f"unsupported config type {annotation} for {key}")
+    name = getattr(annotation, "__name__", str(annotation))
+    raise LongAQAError(f"config key {key}: expected {name}, got {value!r}")
+
+
+def _apply(raw: dict[str, Any], source: str) -> Config:
+    sections: dict[str, Any] = {}
+    for section, values in raw.items():
+        if section not in SECTIONS:
+            raise LongAQAError(
+                f"{source}: unknown config section {section!r}; valid sections: {', '.join(SECTIONS)}"
+            )
+        if values is None:
+            values = {}
+        if not isinstance(values, dict):
+            raise LongAQAError(f"{source}: section {section!r} must be a mapping, got {values!r}")
+        cls = SECTIONS[section]
+        hints = get_type_hints(cls)
+        kwargs = {}
+        for key, value in values.items():
+            if key not in hints:
+                raise LongAQAError(
+                    f"{source}: unknown config key {section}.{key}; valid keys: {', '.join(valid_keys())}"
+                )
+            kwargs[key] = _coerce(f"{section}.{key}", value, hints[key])
+        sections[section] = cls(**kwargs)
+    return Config(**sections)
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Load a YAML config (or the defaults when ``path`` is None) and apply ``KEY=VALUE`` overrides.
+
+    Files are read with ``yaml.safe_load`` (no code execution). A file may name a ``base:`` file,
+    relative to itself, whose values it overrides (used by the paper's table variants).
+    """
+    raw = _read_yaml(Path(path)) if path is not None else {}
+    source = str(path) if path is not None else "config"
+    for item in overrides or []:
+        if "=" not in item:
+            raise LongAQAError(f"--set expects KEY=VALUE (e.g. train.epochs=5), got {item!r}")
+        key, value = item.split("=", 1)
+        key = key.strip()
+        if key.count(".") != 1:
+            raise LongAQAError(f"--set {key}: unknown config key; valid keys: {', '.join(valid_keys())}")
+        section, name = key.split(".")
+        if section not in SECTIONS or name not in get_type_hints(SECTIONS[section]):
+            raise LongAQAError(f"--set {key}: unknown config key; valid keys: {', '.join(valid_keys())}")
+        parsed = yaml.safe_load(value) if value.strip() else ""
+        if parsed is None:
+            parsed = value
+        raw.setdefault(section, {})
+        if raw[section] is None:
+            raw[section] = {}
+        raw[section][name] = parsed
+    return _apply(raw, source)
+
+
+def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    if not path.is_file():
+        raise LongAQAError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise LongAQAError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise LongAQAError(f"{path}: a config must be a mapping of sections, got {type(data).__name__}")
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    base_path = (path.parent / str(base)).resolve()
+    if base_path in seen:
+        raise LongAQAError(f"{path}: circular 'base:' reference to {base_path}")
+    merged = _read_yaml(base_path, seen + (base_path,))
+    for section, values in data.items():
+        if isinstance(values, dict) and isinstance(merged.get(section), dict):
+            merged[section] = {**merged[section], **values}
+        else:
+            merged[section] = values
+    return merged
+
+
+def save_config(cfg: Config, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False), encoding="utf-8")

@@ -1,0 +1,90 @@
+"""Datasets: one module per public layout, shared feature reading, batching and synthetic routines.
+
+:func:`load_split` reads one split of any supported layout into memory (features are loaded once),
+validating everything first and reporting all problems together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from longaqa.config import DataConfig
+from longaqa.data.dataset import VideoSample
+from longaqa.data.features import read_features
+from longaqa.errors import LongAQAError
+
+LabelReader = Callable[[DataConfig, Path, str], list[tuple[str, float]]]
+
+
+def _rg(cfg: DataConfig, root: Path, split: str):
+    from longaqa.data.rg import load_rg_split
+
+    return load_rg_split(root, split, cfg.class_name, cfg.target)
+
+
+def _fisv(cfg: DataConfig, root: Path, split: str):
+    from longaqa.data.fisv import load_fisv_split
+
+    return load_fisv_split(root, split, cfg.target)
+
+
+LABEL_READERS: dict[str, LabelReader] = {"rg": _rg, "fisv": _fisv}
+"""Layout name -> function returning ``(video name, raw score)`` for one split."""
+
+
+def dataset_root(cfg: DataConfig, data_root: str | Path | None) -> Path:
+    root = Path(cfg.root)
+    if data_root is not None and not root.is_absolute():
+        root = Path(data_root) / root
+    if not root.is_dir():
+        raise LongAQAError(f"{root}: dataset folder not found (data.root={cfg.root!r}, --data-root={data_root})")
+    return root
+
+
+def load_labels(cfg: DataConfig, root: Path, split: str) -> list[tuple[str, float]]:
+    if cfg.layout not in LABEL_READERS:
+        raise LongAQAError(f"data.layout {cfg.layout!r} is not supported by this installation")
+    labels = LABEL_READERS[cfg.layout](cfg, root, split)
+    if not labels:
+        what = f" of class {cfg.class_name!r}" if cfg.class_name else ""
+        raise LongAQAError(f"{root}: split {split!r}{what} is empty")
+    seen: set[str] = set()
+    duplicates = sorted({name for name, _ in labels if name in seen or seen.add(name)})
+    if duplicates:
+        raise LongAQAError(f"{root}: split {split!r} names a video more than once: {', '.join(duplicates[:10])}")
+    return labels
+
+
+def load_split(
+    cfg: DataConfig, root: Path, split: str, input_dim: int | None
+) -> list[VideoSample]:
+    """Read one split's labels and features into memory; every bad file is reported at once."""
+    labels = load_labels(cfg, root, split)
+    samples, problems = [], []
+    for name, score in labels:
+        try:
+            feats = read_features(root / cfg.features_dir / f"{name}.npy", input_dim)
+        except LongAQAError as exc:
+            problems.append(str(exc))
+            continue
+        samples.append(VideoSample(name, torch.from_numpy(feats), score / cfg.score_divisor))
+    if problems:
+        more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise LongAQAError(
+            f"{len(problems)} problem(s) in split {split!r}:\n" + "\n".join(problems[:20]) + more
+        )
+    return samples
+
+
+def load_train_test(cfg: DataConfig, data_root: str | Path | None, input_dim: int | None):
+    """The train and test splits, checked for overlap."""
+    root = dataset_root(cfg, data_root)
+    train = load_split(cfg, root, "train", input_dim)
+    test = load_split(cfg, root, "test", input_dim)
+    overlap = sorted({s.name for s in train} & {s.name for s in test})
+    if overlap:
+        raise LongAQAError(f"{root}: videos in both train and test: {', '.join(overlap[:10])}")
+    return train, test

@@ -1,0 +1,116 @@
+"""One training epoch and one evaluation pass. No argument parsing, no file layout.
+
+Letters: B batch, T clips, Q queries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from longaqa.data.dataset import VideoSample, iterate_batches
+from longaqa.errors import LongAQAError
+from longaqa.losses import Criterion
+from longaqa.metrics import regression_metrics
+from longaqa.models import QueryAQA
+
+
+def autocast(device: torch.device, precision: str):
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+class NonFiniteLoss(LongAQAError):
+    """Training produced a NaN or infinite loss."""
+
+
+def train_one_epoch(
+    model: QueryAQA,
+    criterion: Criterion,
+    optimizer: torch.optim.Optimizer,
+    samples: list[VideoSample],
+    batch_size: int,
+    crop_mode: str,
+    generator: torch.Generator,
+    device: torch.device,
+    precision: str = "fp32",
+    scheduler=None,
+    progress: bool = False,
+    description: str = "train",
+) -> dict[str, float]:
+    """Train over ``samples`` once; returns the sample-weighted mean of every loss term.
+
+    Videos longer than the query count are cropped (``crop_mode``); ``scheduler`` (if given) is
+    stepped after every iteration.
+    """
+    model.train()
+    criterion.train()
+    sums: dict[str, float] = defaultdict(float)
+    count = 0
+    batches = iterate_batches(samples, batch_size, True, generator, model.num_queries, crop_mode)
+    total = (len(samples) + batch_size - 1) // batch_size
+    for batch in tqdm(batches, total=total, desc=description, disable=not progress, leave=False):
+        x = batch.clip_features.to(device, non_blocking=True)  # (B, T, D)
+        with autocast(device, precision):
+            out = model(x, batch.lengths.to(device))
+            terms = criterion(out, batch.scores.to(device))
+        loss = terms["loss"]
+        if not torch.isfinite(loss):
+            raise NonFiniteLoss(
+                f"non-finite training loss ({', '.join(f'{k}={float(v):.4g}' for k, v in terms.items())})"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        n = len(batch.names)
+        count += n
+        for key, value in terms.items():
+            sums[key] += float(value.detach()) * n
+    return {key: value / count for key, value in sums.items()}
+
+
+@torch.no_grad()
+def predict(
+    model: QueryAQA,
+    samples: list[VideoSample],
+    batch_size: int,
+    view: str,
+    device: torch.device,
+    precision: str = "fp32",
+    generator: torch.Generator | None = None,
+) -> np.ndarray:
+    """Predicted scores for ``samples`` (in the divided scale). ``view``: full, center_crop, random_crop."""
+    model.eval()
+    crop_to = None if view == "full" else model.num_queries
+    crop_mode = "random" if view == "random_crop" else "center"
+    preds = []
+    for batch in iterate_batches(samples, batch_size, False, generator, crop_to, crop_mode):
+        with autocast(device, precision):
+            out = model(batch.clip_features.to(device), batch.lengths.to(device))
+        preds.append(out.pred.float().cpu())
+    return torch.cat(preds).numpy().astype(np.float64)
+
+
+def evaluate(
+    model: QueryAQA,
+    samples: list[VideoSample],
+    batch_size: int,
+    view: str,
+    device: torch.device,
+    precision: str = "fp32",
+    score_divisor: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> tuple[dict[str, float], np.ndarray]:
+    """Metrics (srcc, rl2, mse, mse_raw, n) and the predictions on the raw score scale."""
+    pred = predict(model, samples, batch_size, view, device, precision, generator)
+    true = np.array([s.score for s in samples], dtype=np.float64)
+    metrics = regression_metrics(pred, true)
+    metrics["mse_raw"] = metrics["mse"] * score_divisor**2
+    return metrics, pred * score_divisor

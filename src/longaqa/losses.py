@@ -1,0 +1,100 @@
+"""Losses: MSE regression plus the paper's attention loss (eq. 1-3, 6).
+
+Letters: B batch, Q queries, D d_model.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from longaqa.config import LossConfig
+from longaqa.models.aqa import AQAOutput
+
+
+def correlation_log_probs(
+    attn_output: torch.Tensor, temperature: float, query_valid: torch.Tensor | None
+) -> torch.Tensor:
+    """``log softmax(A A^T / tau)`` row-wise (eq. 1-2): ``(B, Q, Q)``; invalid query columns get -inf."""
+    gram = attn_output.float() @ attn_output.float().transpose(1, 2) / temperature  # (B, Q, Q)
+    if query_valid is not None:
+        gram = gram.masked_fill(~query_valid[:, None, :], float("-inf"))
+    return gram.log_softmax(-1)
+
+
+def attention_loss(
+    self_outputs: list[torch.Tensor],
+    cross_outputs: list[torch.Tensor],
+    temperature: float,
+    direction: str = "self_cross",
+    reduction: str = "mean",
+    detach_target: bool = False,
+    query_valid: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Sum over layers of KL between the self- and cross-attention correlation distributions (eq. 3).
+
+    ``direction`` ``self_cross`` is KL(L_S || L_C) (paper); ``cross_self`` is KL(L_C || L_S) (authors).
+    The first distribution of the KL is the "target"; ``detach_target`` stops its gradient.
+    ``reduction`` ``mean`` averages the per-row KL over the valid rows of all samples; ``sum`` sums it.
+    """
+    total = self_outputs[0].new_zeros((), dtype=torch.float32)
+    for a_self, a_cross in zip(self_outputs, cross_outputs):
+        log_s = correlation_log_probs(a_self, temperature, query_valid)
+        log_c = correlation_log_probs(a_cross, temperature, query_valid)
+        log_p, log_q = (log_s, log_c) if direction == "self_cross" else (log_c, log_s)
+        if detach_target:
+            log_p = log_p.detach()
+        p = log_p.exp()  # exactly 0 on masked columns
+        if query_valid is not None:  # zero masked columns and rows without -inf - -inf = nan
+            pair = query_valid[:, :, None] & query_valid[:, None, :]
+            log_p, log_q = log_p.masked_fill(~pair, 0.0), log_q.masked_fill(~pair, 0.0)
+            p = p.masked_fill(~pair, 0.0)
+        terms = p * (log_p - log_q)  # (B, Q, Q)
+        row_kl = terms.sum(-1)  # (B, Q)
+        if reduction == "sum":
+            total = total + row_kl.sum()
+        elif query_valid is None:
+            total = total + row_kl.mean()
+        else:
+            total = total + row_kl.sum() / query_valid.sum()
+    return total
+
+
+class Criterion(nn.Module):
+    """``lambda_reg * MSE + lambda_att * attention loss`` (eq. 6), returning every term by name.
+
+    Returned keys: ``loss`` (the weighted total to backpropagate), ``mse`` and ``attention``
+    (unweighted), ``mse_weighted`` and ``attention_weighted``.
+    """
+
+    def __init__(self, cfg: LossConfig, d_model: int):
+        super().__init__()
+        self.cfg = cfg
+        self.temperature = cfg.temperature_for(d_model)
+
+    def forward(self, out: AQAOutput, target: torch.Tensor) -> dict[str, torch.Tensor]:
+        pred = out.pred.float()
+        if self.training and self.cfg.prediction_noise_std > 0:
+            pred = pred + torch.randn_like(pred) * self.cfg.prediction_noise_std
+        mse = F.mse_loss(pred, target.float())
+        if self.cfg.lambda_att > 0:
+            att = attention_loss(
+                out.self_attn_outputs,
+                out.cross_attn_outputs,
+                self.temperature,
+                self.cfg.att_kl,
+                self.cfg.att_reduction,
+                self.cfg.att_detach_target,
+                out.query_valid,
+            )
+        else:
+            att = mse.new_zeros(())
+        terms = {
+            "mse": mse,
+            "attention": att,
+            "mse_weighted": self.cfg.lambda_reg * mse,
+            "attention_weighted": self.cfg.lambda_att * att,
+        }
+        terms["loss"] = terms["mse_weighted"] + terms["attention_weighted"]
+        return terms

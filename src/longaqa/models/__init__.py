@@ -1,0 +1,38 @@
+"""Models. :func:`build_model` is the one place where the config meets constructors."""
+
+from __future__ import annotations
+
+from longaqa.config import ModelConfig
+from longaqa.models.aqa import AQAOutput, QueryAQA
+from longaqa.models.decoder import Decoder
+from longaqa.models.heads import SingleScoreHead, WeightScoreHead
+
+__all__ = ["AQAOutput", "QueryAQA", "build_model"]
+
+
+def build_model(cfg: ModelConfig) -> QueryAQA:
+    decoder = Decoder(
+        num_layers=cfg.num_layers,
+        final_norm=cfg.d_model if cfg.norm == "pre" else None,
+        d_model=cfg.d_model,
+        num_heads=cfg.num_heads,
+        dim_feedforward=cfg.dim_feedforward,
+        dropout=cfg.dropout,
+        attention_dropout=cfg.attention_dropout,
+        norm_first=cfg.norm == "pre",
+        self_attn_residual=cfg.self_attn_residual,
+    )
+    head_cls = WeightScoreHead if cfg.head == "weight_score" else SingleScoreHead
+    return QueryAQA(
+        input_dim=cfg.input_dim,
+        d_model=cfg.d_model,
+        num_queries=cfg.num_queries,
+        decoder=decoder,
+        head=head_cls(cfg.d_model, list(cfg.head_hidden)),
+        query_init=cfg.query_init,
+        query_init_std=cfg.query_init_std,
+        query_pe=cfg.query_pe,
+        memory_pe=cfg.memory_pe,
+        query_pos_adds_content=cfg.query_pos_adds_content,
+        padding_mask=cfg.padding_mask,
+    )

@@ -1,0 +1,129 @@
+"""The paper's model: clip features -> learnable positional queries -> decoder -> regression head.
+
+Letters: B batch, T clips, Din feature dim, Q queries, D d_model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from longaqa.models.decoder import Decoder
+from longaqa.models.heads import SingleScoreHead, WeightScoreHead
+from longaqa.models.position import sine_encoding
+
+
+@dataclass
+class AQAOutput:
+    """Everything that explains a prediction, as data.
+
+    pred (B,): predicted score. weights, scores (B, Q): per-query weight (sums to 1 over valid
+    queries) and score; ``weights * scores`` are the per-query contributions. query_valid (B, Q) and
+    clip_valid (B, T): masks (None when padding is not masked). self_attn_outputs and
+    cross_attn_outputs: per layer (B, Q, D), used by the attention loss. self_attn_maps (B, Q, Q) and
+    cross_attn_maps (B, Q, T): per layer, head-averaged probabilities, only with ``need_weights``.
+    """
+
+    pred: torch.Tensor
+    weights: torch.Tensor
+    scores: torch.Tensor
+    query_valid: torch.Tensor | None
+    clip_valid: torch.Tensor | None
+    self_attn_outputs: list[torch.Tensor]
+    cross_attn_outputs: list[torch.Tensor]
+    self_attn_maps: list[torch.Tensor] | None = None
+    cross_attn_maps: list[torch.Tensor] | None = None
+
+    @property
+    def contributions(self) -> torch.Tensor:
+        return self.weights * self.scores
+
+
+class QueryAQA(nn.Module):
+    """Decoder-only transformer with learnable, positionally encoded queries (one per clip)."""
+
+    def __init__(
+        self,
+        input_dim: int,
+        d_model: int,
+        num_queries: int,
+        decoder: Decoder,
+        head: nn.Module,
+        query_init: str = "learned",
+        query_init_std: float = 1.0,
+        query_pe: bool = True,
+        memory_pe: bool = False,
+        query_pos_adds_content: bool = False,
+        padding_mask: bool = True,
+    ):
+        super().__init__()
+        self.input_proj = nn.Linear(input_dim, d_model) if input_dim != d_model else nn.Identity()
+        self.num_queries = num_queries
+        self.d_model = d_model
+        self.query_init = query_init
+        self.query_init_std = query_init_std
+        self.query_pe = query_pe
+        self.memory_pe = memory_pe
+        self.query_pos_adds_content = query_pos_adds_content
+        self.padding_mask = padding_mask
+        if query_init == "learned":
+            self.query_embed = nn.Parameter(torch.randn(num_queries, d_model) * query_init_std)
+        else:  # "resample": redrawn every training forward; one fixed draw for evaluation
+            self.register_buffer("query_eval", torch.randn(num_queries, d_model) * query_init_std)
+        self.register_buffer("query_pos_table", sine_encoding(num_queries, d_model), persistent=False)
+        self.decoder = decoder
+        self.head = head
+
+    def query_content(self, batch_size: int) -> torch.Tensor:
+        """The queries' content: ``(1, Q, D)`` when shared by the batch, ``(B, Q, D)`` when resampled."""
+        if self.query_init == "learned":
+            return self.query_embed[None]
+        if self.training:
+            return torch.randn(
+                batch_size, self.num_queries, self.d_model, device=self.query_eval.device
+            ) * self.query_init_std
+        return self.query_eval[None]
+
+    def forward(
+        self, clip_features: torch.Tensor, lengths: torch.Tensor | None = None, need_weights: bool = False
+    ) -> AQAOutput:
+        """``clip_features`` (B, T, Din), zero-padded after ``lengths`` (B,) valid clips."""
+        B, T, _ = clip_features.shape
+        Q = self.num_queries
+        device = clip_features.device
+        memory = self.input_proj(clip_features)  # (B, T, D)
+
+        clip_valid = query_valid = None
+        if self.padding_mask and lengths is not None:
+            lengths = lengths.to(device)
+            clip_valid = torch.arange(T, device=device)[None] < lengths[:, None]  # (B, T)
+            # one query per clip: a query whose clip does not exist takes no part
+            query_valid = torch.arange(Q, device=device)[None] < lengths[:, None]  # (B, Q)
+            if bool(query_valid.all()):
+                query_valid = None
+
+        content = self.query_content(B)  # (1 or B, Q, D)
+        tgt = content.expand(B, Q, self.d_model)
+        query_pos = self.query_pos_table[None] if self.query_pe else None  # (1, Q, D)
+        if self.query_pos_adds_content:  # authors' code: PE plus batch item 0's content
+            extra = content[:1]
+            query_pos = extra if query_pos is None else query_pos + extra
+        memory_pos = sine_encoding(T, self.d_model, device=device)[None] if self.memory_pe else None
+
+        decoded, per_layer = self.decoder(
+            tgt, memory, query_pos, memory_pos, query_valid, clip_valid, need_weights
+        )  # (B, Q, D)
+        head_out = self.head(decoded, query_valid)
+        return AQAOutput(
+            pred=head_out["pred"],
+            weights=head_out["weights"],
+            scores=head_out["scores"],
+            query_valid=query_valid,
+            clip_valid=clip_valid,
+            self_attn_outputs=[p["self_attn_output"] for p in per_layer],
+            cross_attn_outputs=[p["cross_attn_output"] for p in per_layer],
+            self_attn_maps=[p["self_attn_map"] for p in per_layer] if need_weights else None,
+            cross_attn_maps=[p["cross_attn_map"] for p in per_layer] if need_weights else None,
+        )

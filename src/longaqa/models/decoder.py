@@ -1,0 +1,148 @@
+"""DETR-style transformer decoder (no encoder) that returns what its attention did.
+
+Every layer returns its self- and cross-attention *outputs* (after the output projection, before the
+residual), which the attention loss compares, and, when asked, the head-averaged attention
+probability maps, which explanations draw.
+
+Letters: B batch, Q queries, T clips (memory), D d_model, H heads.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head attention on fused scaled-dot-product attention.
+
+    ``key_valid`` (B, K) marks keys that may be attended to. Maps are computed explicitly only when
+    ``need_weights`` is set; otherwise the fused kernel runs.
+    """
+
+    def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0):
+        super().__init__()
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.q_proj = nn.Linear(d_model, d_model)
+        self.k_proj = nn.Linear(d_model, d_model)
+        self.v_proj = nn.Linear(d_model, d_model)
+        self.out_proj = nn.Linear(d_model, d_model)
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:
+        B, L, D = x.shape
+        return x.view(B, L, self.num_heads, D // self.num_heads).transpose(1, 2)  # (B, H, L, D/H)
+
+    def forward(
+        self,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        key_valid: torch.Tensor | None = None,
+        need_weights: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        B, Lq, D = query.shape
+        q = self._split(self.q_proj(query))
+        k = self._split(self.k_proj(key))
+        v = self._split(self.v_proj(value))
+        mask = None if key_valid is None else key_valid[:, None, None, :]  # (B, 1, 1, K)
+        p = self.dropout if self.training else 0.0
+        if need_weights:
+            logits = q @ k.transpose(-2, -1) / (q.shape[-1] ** 0.5)  # (B, H, Q, K)
+            if mask is not None:
+                logits = logits.masked_fill(~mask, float("-inf"))
+            probs = logits.softmax(-1)
+            out = F.dropout(probs, p) @ v
+            maps = probs.mean(1)  # (B, Q, K)
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
+            maps = None
+        out = out.transpose(1, 2).reshape(B, Lq, D)  # (B, Q, D)
+        return self.out_proj(out), maps
+
+
+class DecoderLayer(nn.Module):
+    """Self-attention over queries, cross-attention to clip features, FFN; post- or pre-norm."""
+
+    def __init__(
+        self,
+        d_model: int,
+        num_heads: int,
+        dim_feedforward: int,
+        dropout: float,
+        attention_dropout: float,
+        norm_first: bool,
+        self_attn_residual: bool = True,
+    ):
+        super().__init__()
+        self.self_attn = MultiHeadAttention(d_model, num_heads, attention_dropout)
+        self.cross_attn = MultiHeadAttention(d_model, num_heads, attention_dropout)
+        self.linear1 = nn.Linear(d_model, dim_feedforward)
+        self.linear2 = nn.Linear(dim_feedforward, d_model)
+        self.norm1 = nn.LayerNorm(d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.norm3 = nn.LayerNorm(d_model)
+        self.dropout = nn.Dropout(dropout)
+        self.norm_first = norm_first
+        self.self_attn_residual = self_attn_residual
+
+    def forward(
+        self,
+        tgt: torch.Tensor,
+        memory: torch.Tensor,
+        query_pos: torch.Tensor | None,
+        memory_pos: torch.Tensor | None,
+        query_valid: torch.Tensor | None,
+        clip_valid: torch.Tensor | None,
+        need_weights: bool = False,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor | None]]:
+        def with_pos(x, pos):
+            return x if pos is None else x + pos
+
+        # self-attention over queries
+        x = self.norm1(tgt) if self.norm_first else tgt
+        qk = with_pos(x, query_pos)
+        self_out, self_map = self.self_attn(qk, qk, x, query_valid, need_weights)  # (B, Q, D)
+        tgt = (tgt + self.dropout(self_out)) if self.self_attn_residual else self.dropout(self_out)
+        if not self.norm_first:
+            tgt = self.norm1(tgt)
+
+        # cross-attention: queries attend to the clip features
+        x = self.norm2(tgt) if self.norm_first else tgt
+        cross_out, cross_map = self.cross_attn(
+            with_pos(x, query_pos), with_pos(memory, memory_pos), memory, clip_valid, need_weights
+        )  # (B, Q, D)
+        tgt = tgt + self.dropout(cross_out)
+        if not self.norm_first:
+            tgt = self.norm2(tgt)
+
+        # feed-forward
+        x = self.norm3(tgt) if self.norm_first else tgt
+        tgt = tgt + self.dropout(self.linear2(self.dropout(F.relu(self.linear1(x)))))
+        if not self.norm_first:
+            tgt = self.norm3(tgt)
+        return tgt, {
+            "self_attn_output": self_out,
+            "cross_attn_output": cross_out,
+            "self_attn_map": self_map,
+            "cross_attn_map": cross_map,
+        }
+
+
+class Decoder(nn.Module):
+    """A stack of decoder layers; pre-norm stacks end with a LayerNorm, as DETR's."""
+
+    def __init__(self, num_layers: int, final_norm: int | None, **layer_kwargs):
+        super().__init__()
+        self.layers = nn.ModuleList(DecoderLayer(**layer_kwargs) for _ in range(num_layers))
+        self.final_norm = nn.LayerNorm(final_norm) if final_norm else None
+
+    def forward(self, tgt, memory, query_pos, memory_pos, query_valid, clip_valid, need_weights=False):
+        per_layer = []
+        for layer in self.layers:
+            tgt, info = layer(tgt, memory, query_pos, memory_pos, query_valid, clip_valid, need_weights)
+            per_layer.append(info)
+        if self.final_norm is not None:
+            tgt = self.final_norm(tgt)
+        return tgt, per_layer
