@@ -36,11 +36,18 @@ LABEL_READERS: dict[str, LabelReader] = {"rg": _rg, "fisv": _fisv}
 
 
 def dataset_root(cfg: DataConfig, data_root: str | Path | None) -> Path:
+    """``--data-root``/``data.root``; when that folder is missing but ``--data-root`` itself holds the
+    feature folder (the user pointed at the unpacked release directly), ``--data-root`` is used."""
     root = Path(cfg.root)
     if data_root is not None and not root.is_absolute():
         root = Path(data_root) / root
+        if not root.is_dir() and (Path(data_root) / cfg.features_dir).is_dir():
+            root = Path(data_root)
     if not root.is_dir():
-        raise LongAQAError(f"{root}: dataset folder not found (data.root={cfg.root!r}, --data-root={data_root})")
+        raise LongAQAError(
+            f"{root}: dataset folder not found (data.root={cfg.root!r}, --data-root={data_root}); "
+            f"expected it to hold the label files and {cfg.features_dir}/"
+        )
     return root
 
 
