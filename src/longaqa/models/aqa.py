@@ -87,9 +87,17 @@ class QueryAQA(nn.Module):
         return self.query_eval[None]
 
     def forward(
-        self, clip_features: torch.Tensor, lengths: torch.Tensor | None = None, need_weights: bool = False
+        self,
+        clip_features: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        need_weights: bool = False,
+        clip_mask: torch.Tensor | None = None,
     ) -> AQAOutput:
-        """``clip_features`` (B, T, Din), zero-padded after ``lengths`` (B,) valid clips."""
+        """``clip_features`` (B, T, Din), zero-padded after ``lengths`` (B,) valid clips.
+
+        ``clip_mask`` (B, T) bool, optional: False hides a clip from cross-attention (the queries stay);
+        used by the deletion/insertion tests of ``longaqa.interpret``. Keep at least one clip per video.
+        """
         B, T, _ = clip_features.shape
         Q = self.num_queries
         device = clip_features.device
@@ -103,6 +111,9 @@ class QueryAQA(nn.Module):
             query_valid = torch.arange(Q, device=device)[None] < lengths[:, None]  # (B, Q)
             if bool(query_valid.all()):
                 query_valid = None
+        if clip_mask is not None:
+            clip_mask = clip_mask.to(device=device, dtype=torch.bool)
+            clip_valid = clip_mask if clip_valid is None else clip_valid & clip_mask  # (B, T)
 
         content = self.query_content(B)  # (1 or B, Q, D)
         tgt = content.expand(B, Q, self.d_model)
