@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
@@ -299,14 +300,20 @@ def _apply(raw: dict[str, Any], source: str) -> Config:
     return Config(**sections)
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+def load_config(
+    path: str | Path | Sequence[str | Path] | None = None, overrides: list[str] | None = None
+) -> Config:
     """Load a YAML config (or the defaults when ``path`` is None) and apply ``KEY=VALUE`` overrides.
 
-    Files are read with ``yaml.safe_load`` (no code execution). A file may name a ``base:`` file,
-    relative to itself, whose values it overrides (used by the paper's table variants).
+    Files are read with ``yaml.safe_load`` (no code execution). A file may name a ``base:`` file (or a
+    list of them, merged in order), relative to itself, whose values it overrides. ``path`` may also be
+    a list of files, each overriding the ones before it (a benchmark config, then a table row).
     """
-    raw = _read_yaml(Path(path)) if path is not None else {}
-    source = str(path) if path is not None else "config"
+    paths = [path] if isinstance(path, (str, Path)) else list(path or [])
+    raw: dict[str, Any] = {}
+    for layer in paths:  # several files: each overrides the ones before it (reproduce's table rows)
+        _merge(raw, _read_yaml(Path(layer)))
+    source = " + ".join(str(p) for p in paths) if paths else "config"
     for item in overrides or []:
         if "=" not in item:
             raise LongAQAError(f"--set expects KEY=VALUE (e.g. train.epochs=5), got {item!r}")
@@ -341,10 +348,17 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     base = data.pop("base", None)
     if base is None:
         return data
-    base_path = (path.parent / str(base)).resolve()
-    if base_path in seen:
-        raise LongAQAError(f"{path}: circular 'base:' reference to {base_path}")
-    merged = _read_yaml(base_path, seen + (base_path,))
+    merged: dict[str, Any] = {}
+    for item in base if isinstance(base, list) else [base]:  # a list of bases merges in order
+        base_path = (path.parent / str(item)).resolve()
+        if base_path in seen:
+            raise LongAQAError(f"{path}: circular 'base:' reference to {base_path}")
+        _merge(merged, _read_yaml(base_path, seen + (base_path,)))
+    return _merge(merged, data)
+
+
+def _merge(merged: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Override ``merged`` section by section with ``data`` (in place); returns ``merged``."""
     for section, values in data.items():
         if isinstance(values, dict) and isinstance(merged.get(section), dict):
             merged[section] = {**merged[section], **values}
