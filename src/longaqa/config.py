@@ -49,6 +49,9 @@ class ModelConfig:
     """``learned``: query content is a parameter drawn once from N(0, spread). ``resample``: redrawn
     from N(0, spread) on every training forward (authors' code); evaluation then uses one fixed draw,
     so it stays deterministic."""
+    query_resample_eval: bool = False
+    """With ``query_init: resample``, redraw the queries at evaluation too, as the authors' code does
+    (test predictions are then random). False: one fixed draw for evaluation."""
     query_init_spread: float = 1.0
     """Spread of the query initialisation (the paper's Table 5 'variance': 0.5, 1, 3, 5)."""
     query_init_spread_is: str = "std"
@@ -192,6 +195,9 @@ class TrainConfig:
     """torch intra-op threads; 0 leaves torch's default."""
     tensorboard: bool = True
     progress: bool = True
+    checkpoint_every: int = 1
+    """Write the resumable checkpoint (``checkpoint.safetensors``: model, optimizer, scheduler, RNG
+    states, epoch, best metric) every N epochs and after the last; ``train --resume`` continues from it."""
 
     def __post_init__(self) -> None:
         _choice("train.scheduler", self.scheduler, ("none", "step", "cosine"))
@@ -199,7 +205,7 @@ class TrainConfig:
         _choice("train.selection", self.selection, ("last", "val", "best-test"))
         _choice("train.device", self.device, ("auto", "cpu", "cuda"))
         _choice("train.precision", self.precision, ("fp32", "bf16"))
-        for name in ("epochs", "batch_size", "eval_every", "step_size"):
+        for name in ("epochs", "batch_size", "eval_every", "step_size", "checkpoint_every"):
             _positive(f"train.{name}", getattr(self, name))
         _positive("train.lr", self.lr)
 

@@ -31,7 +31,19 @@ def _fisv(cfg: DataConfig, root: Path, split: str):
     return load_fisv_split(root, split, cfg.target)
 
 
-LABEL_READERS: dict[str, LabelReader] = {"rg": _rg, "fisv": _fisv}
+def _logo(cfg: DataConfig, root: Path, split: str):
+    from longaqa.data.logo import load_logo_split
+
+    return load_logo_split(root, split)
+
+
+def _generic(cfg: DataConfig, root: Path, split: str):
+    from longaqa.data.generic import load_generic_split
+
+    return load_generic_split(root, split)
+
+
+LABEL_READERS: dict[str, LabelReader] = {"rg": _rg, "fisv": _fisv, "logo": _logo, "generic": _generic}
 """Layout name -> function returning ``(video name, raw score)`` for one split."""
 
 

@@ -68,7 +68,14 @@ def load_rg_split(root: Path, split: str, class_name: str, target: str) -> list[
     """``(name, raw score)`` for one split of one class (all classes when ``class_name`` is empty)."""
     if target not in ("total", "difficulty", "execution"):
         raise LongAQAError(f"data.target for RG must be total, difficulty or execution; got {target!r}")
-    labels = parse_rg_labels(root / f"{split}.txt")
+    path = root / f"{split}.txt"
+    labels = parse_rg_labels(path)
     if class_name:
+        present = sorted({lab.class_name for lab in labels})
         labels = [lab for lab in labels if lab.class_name.lower() == class_name.lower()]
+        if not labels and present:
+            raise LongAQAError(
+                f"{path}: no videos of class {class_name!r} (data.class_name); classes present: "
+                + ", ".join(present)
+            )
     return [(lab.name, getattr(lab, target)) for lab in labels]

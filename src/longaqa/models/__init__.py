@@ -31,6 +31,7 @@ def build_model(cfg: ModelConfig) -> QueryAQA:
         head=head_cls(cfg.d_model, list(cfg.head_hidden)),
         query_init=cfg.query_init,
         query_init_std=cfg.query_init_std,
+        query_resample_eval=cfg.query_resample_eval,
         query_pe=cfg.query_pe,
         memory_pe=cfg.memory_pe,
         query_pos_adds_content=cfg.query_pos_adds_content,

@@ -57,8 +57,10 @@ class QueryAQA(nn.Module):
         memory_pe: bool = False,
         query_pos_adds_content: bool = False,
         padding_mask: bool = True,
+        query_resample_eval: bool = False,
     ):
         super().__init__()
+        self.query_resample_eval = query_resample_eval
         self.input_proj = nn.Linear(input_dim, d_model) if input_dim != d_model else nn.Identity()
         self.num_queries = num_queries
         self.d_model = d_model
@@ -80,7 +82,7 @@ class QueryAQA(nn.Module):
         """The queries' content: ``(1, Q, D)`` when shared by the batch, ``(B, Q, D)`` when resampled."""
         if self.query_init == "learned":
             return self.query_embed[None]
-        if self.training:
+        if self.training or self.query_resample_eval:  # the latter: authors' code, random at test
             return torch.randn(
                 batch_size, self.num_queries, self.d_model, device=self.query_eval.device
             ) * self.query_init_std
