@@ -68,6 +68,10 @@ class ModelConfig:
     """``weight_score`` (paper) or ``single_score`` (mean over decoder outputs + MLP baseline)."""
     head_hidden: list[int] = field(default_factory=lambda: [512, 256])
     """Hidden widths of the head MLPs (3 layers: d_model -> 512 -> 256 -> 1)."""
+    share_batch_work: bool = True
+    """Speed only, results unchanged: learned queries enter the decoder once per batch, so the work that
+    is identical for every sample (the first self-attention; with dropout off also its norm and the
+    cross-attention query projection) is computed once. False: every sample recomputes it."""
 
     def __post_init__(self) -> None:
         _choice("model.norm", self.norm, ("post", "pre"))

@@ -36,4 +36,5 @@ def build_model(cfg: ModelConfig) -> QueryAQA:
         memory_pe=cfg.memory_pe,
         query_pos_adds_content=cfg.query_pos_adds_content,
         padding_mask=cfg.padding_mask,
+        share_batch_work=cfg.share_batch_work,
     )

@@ -11,7 +11,6 @@ import torch
 from torch import nn
 
 from longaqa.models.decoder import Decoder
-from longaqa.models.heads import SingleScoreHead, WeightScoreHead
 from longaqa.models.position import sine_encoding
 
 
@@ -58,8 +57,10 @@ class QueryAQA(nn.Module):
         query_pos_adds_content: bool = False,
         padding_mask: bool = True,
         query_resample_eval: bool = False,
+        share_batch_work: bool = True,
     ):
         super().__init__()
+        self.share_batch_work = share_batch_work
         self.query_resample_eval = query_resample_eval
         self.input_proj = nn.Linear(input_dim, d_model) if input_dim != d_model else nn.Identity()
         self.num_queries = num_queries
@@ -118,7 +119,8 @@ class QueryAQA(nn.Module):
             clip_valid = clip_mask if clip_valid is None else clip_valid & clip_mask  # (B, T)
 
         content = self.query_content(B)  # (1 or B, Q, D)
-        tgt = content.expand(B, Q, self.d_model)
+        # shared queries enter the decoder once, (1, Q, D); it broadcasts them where they start to differ
+        tgt = content if self.share_batch_work else content.expand(B, Q, self.d_model)
         query_pos = self.query_pos_table[None] if self.query_pe else None  # (1, Q, D)
         if self.query_pos_adds_content:  # authors' code: PE plus batch item 0's content
             extra = content[:1]

@@ -4,6 +4,12 @@ Every layer returns its self- and cross-attention *outputs* (after the output pr
 residual), which the attention loss compares, and, when asked, the head-averaged attention
 probability maps, which explanations draw.
 
+Batch-shared work: a ``tgt`` with batch size 1 stands for queries that are identical for every sample
+(learned queries). A layer then computes whatever does not yet depend on the sample once (the
+self-attention, and, where no dropout intervenes, the norm and the cross-attention query projection)
+and broadcasts to the memory's batch size at the first per-sample step. Outputs are those of the
+same layer given the queries expanded to the batch (fp tolerance), random dropout draws included.
+
 Letters: B batch, Q queries, T clips (memory), D d_model, H heads.
 """
 
@@ -18,7 +24,8 @@ class MultiHeadAttention(nn.Module):
     """Multi-head attention on fused scaled-dot-product attention.
 
     ``key_valid`` (B, K) marks keys that may be attended to. Maps are computed explicitly only when
-    ``need_weights`` is set; otherwise the fused kernel runs.
+    ``need_weights`` is set; otherwise the fused kernel runs. A ``query`` of batch size 1 with keys of
+    batch size B is projected once and broadcast (the output has batch size B).
     """
 
     def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0):
@@ -42,10 +49,13 @@ class MultiHeadAttention(nn.Module):
         key_valid: torch.Tensor | None = None,
         need_weights: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        B, Lq, D = query.shape
-        q = self._split(self.q_proj(query))
-        k = self._split(self.k_proj(key))
+        Lq, D = query.shape[1:]
+        B = max(query.shape[0], key.shape[0])
+        q = self._split(self.q_proj(query))  # (1 or B, H, Q, D/H)
+        k = self._split(self.k_proj(key))  # (B, H, K, D/H)
         v = self._split(self.v_proj(value))
+        if q.shape[0] != B:  # a batch-shared query meets per-sample keys
+            q = q.expand(B, -1, -1, -1)
         mask = None if key_valid is None else key_valid[:, None, None, :]  # (B, 1, 1, K)
         p = self.dropout if self.training else 0.0
         if need_weights:
@@ -100,11 +110,21 @@ class DecoderLayer(nn.Module):
         def with_pos(x, pos):
             return x if pos is None else x + pos
 
+        batch = memory.shape[0]
+        dropout_on = self.training and self.dropout.p > 0
+        if tgt.shape[0] != batch and (
+            query_valid is not None or (self.training and self.self_attn.dropout > 0)
+        ):  # the self-attention differs per sample: no sharing
+            tgt = tgt.expand(batch, -1, -1)
+
         # self-attention over queries
         x = self.norm1(tgt) if self.norm_first else tgt
         qk = with_pos(x, query_pos)
-        self_out, self_map = self.self_attn(qk, qk, x, query_valid, need_weights)  # (B, Q, D)
-        tgt = (tgt + self.dropout(self_out)) if self.self_attn_residual else self.dropout(self_out)
+        self_out, self_map = self.self_attn(qk, qk, x, query_valid, need_weights)  # (1 or B, Q, D)
+        if dropout_on and tgt.shape[0] != batch:  # per-sample dropout draws from here on
+            tgt = tgt.expand(batch, -1, -1)
+        branch = self.dropout(self_out.expand_as(tgt))
+        tgt = (tgt + branch) if self.self_attn_residual else branch
         if not self.norm_first:
             tgt = self.norm1(tgt)
 
@@ -113,7 +133,7 @@ class DecoderLayer(nn.Module):
         cross_out, cross_map = self.cross_attn(
             with_pos(x, query_pos), with_pos(memory, memory_pos), memory, clip_valid, need_weights
         )  # (B, Q, D)
-        tgt = tgt + self.dropout(cross_out)
+        tgt = tgt + self.dropout(cross_out)  # (B, Q, D) from here on
         if not self.norm_first:
             tgt = self.norm2(tgt)
 
@@ -123,9 +143,9 @@ class DecoderLayer(nn.Module):
         if not self.norm_first:
             tgt = self.norm3(tgt)
         return tgt, {
-            "self_attn_output": self_out,
+            "self_attn_output": self_out.expand(batch, -1, -1),
             "cross_attn_output": cross_out,
-            "self_attn_map": self_map,
+            "self_attn_map": None if self_map is None else self_map.expand(batch, -1, -1),
             "cross_attn_map": cross_map,
         }
 
