@@ -18,6 +18,7 @@ paper_source``; ``kind`` is ``cell``, ``mean`` (plain class average) or ``fisher
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import json
@@ -221,7 +222,8 @@ def plan(
                 key = identity(base, data_root)
                 for k in range(seeds):
                     seed = base.train.seed + k
-                    cfg = load_config(layers, [*overrides, f"train.seed={seed}"])
+                    cfg = copy.deepcopy(base)
+                    cfg.train.seed = seed
                     folder = column.config.removesuffix(".yaml").replace("/", "-")
                     run_dir = out / "runs" / folder / key / f"seed{seed}"
                     cells.append(Cell(table.name, row, column, seed, layers, cfg, run_dir))

@@ -1,0 +1,149 @@
+"""``longaqa reproduce``: the table grids, the authors' preset, and tables produced on generated data."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from longaqa.cli import main
+from longaqa.config import load_config
+from longaqa.errors import LongAQAError
+from longaqa.reproduce import AUTHORS_DEPARTURES, TABLES, default_configs_dir, plan, resolve_tables
+from release_layouts import write_release_root
+
+CONFIGS = default_configs_dir()
+TINY = [
+    "model.input_dim=32", "model.d_model=16", "model.num_heads=2", "model.dim_feedforward=32",
+    "model.num_queries=12", "model.head_hidden=[16,8]", "train.epochs=2", "train.batch_size=8",
+    "train.progress=false", "train.tensorboard=false",
+]
+
+
+def _sets(overrides: list[str]) -> list[str]:
+    return [a for s in overrides for a in ("--set", s)]
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Path:
+    return write_release_root(tmp_path_factory.mktemp("releases"))
+
+
+def test_every_table_plans_with_the_shipped_configs(tmp_path):
+    cells = plan(resolve_tables("all"), CONFIGS, str(tmp_path), tmp_path / "out", 2, [])
+    assert {c.table for c in cells} == set(TABLES)
+    per_table = {t: sum(c.table == t for c in cells) for t in TABLES}
+    assert per_table == {"table1": 12, "table2": 4, "table3": 32, "table4": 32, "table5": 32, "authors": 112}
+    # a cell shared by tables is one run: Table 1's RG "Ours" is Table 3's last row
+    runs = {(c.table, c.row.name, c.column.name, c.seed): c.run_dir for c in cells}
+    assert runs[("table1", "Ours", "Hoop", 1)] == runs[("table3", "+ query init (Ours)", "Hoop", 1)]
+    assert runs[("table3", "Baseline", "Hoop", 1)] != runs[("table3", "+ attention loss", "Hoop", 1)]
+    assert runs[("table1", "Ours", "Hoop", 0)] != runs[("table1", "Ours", "Hoop", 1)]
+    with pytest.raises(LongAQAError, match="unknown table 'table9'"):
+        resolve_tables("table9")
+
+
+def test_table_rows_change_what_their_table_says():
+    ball = load_config(CONFIGS / "rg/ball.yaml")
+    baseline = load_config([CONFIGS / "rg/ball.yaml", CONFIGS / "paper/table3/baseline.yaml"])
+    m = baseline.model
+    assert (baseline.loss.lambda_att, m.query_pe, m.query_init_spread) == (0, False, 1)
+    assert ball.loss.lambda_att > 0 and ball.model.query_pe
+    rows = (CONFIGS / "paper/table4").glob("*.yaml")
+    pe = {f.stem: load_config([CONFIGS / "rg/ball.yaml", f]).model for f in rows}
+    assert {k: (m.query_pe, m.memory_pe) for k, m in pe.items()} == {
+        "none": (False, False), "memory": (False, True), "query_memory": (True, True), "query": (True, False)
+    }
+    for v in (0.5, 1, 3, 5):
+        layered = load_config([CONFIGS / "rg/ball.yaml", CONFIGS / f"paper/table5/variance_{v}.yaml"])
+        assert layered.model.query_init_spread == v
+
+
+def test_authors_preset_is_every_departure_and_each_is_its_own_change():
+    ball = load_config(CONFIGS / "rg/ball.yaml").to_dict()
+    files = [CONFIGS / f"authors/{name}.yaml" for name, _ in AUTHORS_DEPARTURES]
+    assert sorted(files) == sorted((CONFIGS / "authors").glob("*.yaml"))
+    for f in files:
+        assert load_config([CONFIGS / "rg/ball.yaml", f]).to_dict() != ball, f"{f.name} changes nothing"
+    preset = load_config([CONFIGS / "rg/ball.yaml", CONFIGS / "presets/authors.yaml"])
+    assert preset.to_dict() == load_config([CONFIGS / "rg/ball.yaml", *files]).to_dict()
+    assert load_config(CONFIGS / "authors_variant/rg_ball.yaml").to_dict() == preset.to_dict()
+    m, loss, t, d = preset.model, preset.loss, preset.train, preset.data
+    assert (m.query_init, m.query_resample_eval, m.query_init_spread, m.query_pos_adds_content) == (
+        "resample", True, 2.0, True)
+    assert (m.norm, m.self_attn_residual, m.padding_mask, m.attention_dropout) == ("pre", False, False, 0.7)
+    assert (d.eval_view, loss.att_temperature, loss.att_kl, loss.att_reduction) == (
+        "random_crop", "d", "cross_self", "sum")
+    assert (loss.prediction_noise_std, t.scheduler, t.step_size, t.scheduler_interval, t.selection) == (
+        0.05, "step", 400, "iter", "best-test")
+    fisv = load_config(CONFIGS / "authors_variant/fisv_tes.yaml")
+    logo = load_config(CONFIGS / "authors_variant/logo.yaml")
+    assert (fisv.model.query_init_spread, fisv.train.batch_size, fisv.data.layout) == (5.0, 32, "fisv")
+    assert (logo.model.query_init_spread, logo.loss.prediction_noise_std) == (0.5, 0.0)
+
+
+def test_reproduce_table1_on_generated_releases(release, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["reproduce", "table1", "--data-root", str(release), "--seeds", "2", "--out", str(out),
+            *_sets(TINY)]
+    assert main(args) == 0, capsys.readouterr().err
+    printed = capsys.readouterr()
+    assert "12 runs, 0 already finished, 12 to train" in printed.err
+    assert printed.out.split() == [str(out / "table1.md"), str(out / "table1.csv")]
+    rows = list(csv.DictReader((out / "table1.csv").open()))
+    lines = {(r["benchmark"], r["kind"]): r for r in rows}
+    assert set(lines) == {*((c, "cell") for c in ("Ball", "Clubs", "Hoop", "Ribbon", "TES", "PCS")),
+                          ("RG avg", "mean"), ("RG avg", "fisher_z"), ("Fis-V avg", "mean"),
+                          ("Fis-V avg", "fisher_z")}
+    assert lines[("Ball", "cell")]["paper"] == "0.823" and lines[("RG avg", "mean")]["paper"] == "0.842"
+    assert lines[("Fis-V avg", "mean")]["paper"] == "0.788" and lines[("RG avg", "fisher_z")]["paper"] == ""
+    assert {r["selection"] for r in rows} == {"last"} and {r["n_seeds"] for r in rows} == {"2"}
+    # the cell line is the mean over seeds of the run folders' metrics; the average is over classes
+    def srcc(column: str) -> list[float]:
+        found = sorted((out / "runs" / column).glob("*/seed*/metrics.json"))
+        return [json.loads(p.read_text())["srcc"] for p in found]
+
+    assert float(lines[("Ball", "cell")]["mean"]) == pytest.approx(np.mean(srcc("rg-ball")), abs=1e-5)
+    rg = [np.mean(srcc(f"rg-{c}")) for c in ("ball", "clubs", "hoop", "ribbon")]
+    assert float(lines[("RG avg", "mean")]["mean"]) == pytest.approx(np.mean(rg), abs=1e-5)
+    md = (out / "table1.md").read_text()
+    assert "| Ball | " in md and "RG avg (plain mean, as the paper)" in md and "RG avg (Fisher z)" in md
+    assert "`last` = last epoch (nothing selected on the test set)" in md and "best-test" not in md
+
+    # finished cells are skipped, and Table 3's "Ours" row reuses Table 1's RG runs
+    assert main(args) == 0
+    assert "12 runs, 12 already finished, 0 to train" in capsys.readouterr().err
+    assert main(["reproduce", "table3", "--data-root", str(release), "--seeds", "2", "--out", str(out),
+                 "--dry-run", *_sets(TINY)]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert len(listing) == 32
+    assert all(line.endswith("todo") is False for line in listing if "(Ours)" in line)
+    assert sum("| done |" in line for line in listing) == 8
+
+
+def test_reproduce_table2_best_test_is_labelled(release, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["reproduce", "2", "--data-root", str(release), "--seeds", "1", "--out", str(out),
+                 *_sets([*TINY, "train.selection=best-test"])])
+    assert code == 0, capsys.readouterr().err
+    rows = list(csv.DictReader((out / "table2.csv").open()))
+    assert {(r["benchmark"], r["metric"]) for r in rows} == {
+        ("VST", "srcc"), ("VST", "rl2_x100"), ("I3D", "srcc"), ("I3D", "rl2_x100")}
+    assert {r["selection"] for r in rows} == {"best-test"}
+    paper = {(r["benchmark"], r["metric"]): r["paper"] for r in rows}
+    assert paper[("I3D", "rl2_x100")] == "1.22" and paper[("VST", "srcc")] == "0.78"
+    md = (out / "table2.md").read_text()
+    assert "best-test: best epoch ON THE TEST SET" in md and "**best-test** (selected on test)" in md
+
+
+def test_reproduce_refuses_missing_data_before_training(tmp_path, capsys):
+    (tmp_path / "rg").mkdir()
+    code = main(["reproduce", "table1", "--data-root", str(tmp_path), "--seeds", "1",
+                 "--out", str(tmp_path / "o")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "data missing for reproduce" in err and "swintx_avg_fps25_clip32" in err and "fisv" in err
+    assert not (tmp_path / "o").exists()
