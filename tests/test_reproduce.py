@@ -94,7 +94,9 @@ def test_reproduce_table1_on_generated_releases(release, tmp_path, capsys):
     assert "12 runs, 0 already finished, 12 to train" in printed.err
     assert printed.out.split() == [str(out / "table1.md"), str(out / "table1.csv")]
     rows = list(csv.DictReader((out / "table1.csv").open()))
-    lines = {(r["benchmark"], r["kind"]): r for r in rows}
+    lines = {(r["benchmark"], r["kind"]): r for r in rows if r["metric"] == "srcc"}
+    extra = {(r["benchmark"], r["metric"]) for r in rows if r["metric"] != "srcc"}
+    assert ("TES", "mse_raw") in extra and ("Ball", "rl2_x100") in extra and ("RG avg", "mse") not in extra
     assert set(lines) == {*((c, "cell") for c in ("Ball", "Clubs", "Hoop", "Ribbon", "TES", "PCS")),
                           ("RG avg", "mean"), ("RG avg", "fisher_z"), ("Fis-V avg", "mean"),
                           ("Fis-V avg", "fisher_z")}
@@ -131,7 +133,7 @@ def test_reproduce_table2_best_test_is_labelled(release, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     rows = list(csv.DictReader((out / "table2.csv").open()))
     assert {(r["benchmark"], r["metric"]) for r in rows} == {
-        ("VST", "srcc"), ("VST", "rl2_x100"), ("I3D", "srcc"), ("I3D", "rl2_x100")}
+        (b, m) for b in ("VST", "I3D") for m in ("srcc", "rl2_x100", "mse", "mse_raw")}
     assert {r["selection"] for r in rows} == {"best-test"}
     paper = {(r["benchmark"], r["metric"]): r["paper"] for r in rows}
     assert paper[("I3D", "rl2_x100")] == "1.22" and paper[("VST", "srcc")] == "0.78"
@@ -147,3 +149,19 @@ def test_reproduce_refuses_missing_data_before_training(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "data missing for reproduce" in err and "swintx_avg_fps25_clip32" in err and "fisv" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_query_resample_eval_makes_test_predictions_random():
+    """The authors' departure: queries redrawn at evaluation too; the package default keeps one draw."""
+    import torch
+
+    from longaqa.models import build_model
+
+    x = torch.randn(2, 12, 32)
+    for resample_eval, differ in ((False, False), (True, True)):
+        sets = [*TINY, "model.query_init=resample", f"model.query_resample_eval={resample_eval}"]
+        cfg = load_config(None, sets)
+        model = build_model(cfg.model).eval()
+        with torch.no_grad():
+            a, b = model(x).pred, model(x).pred
+        assert (not torch.allclose(a, b)) is differ

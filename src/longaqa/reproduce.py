@@ -13,7 +13,8 @@ tables (Table 1's RG "Ours" is Table 3's last row) is trained once, and a cell a
                                     protocol of every line, and the paper's number from that row's table
 
 CSV columns: ``table, row, benchmark, kind, metric, mean, std, n_seeds, seeds, selection, paper,
-paper_source``; ``kind`` is ``cell``, ``mean`` (plain class average) or ``fisher_z``.
+paper_source``; ``kind`` is ``cell``, ``mean`` (plain class average) or ``fisher_z``. The CSV also
+carries every cell's ``rl2_x100``, ``mse`` and ``mse_raw`` (MSE on the raw score scale).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ RUNTIME_KEYS = {"train": ("device", "num_threads", "progress", "tensorboard")}
 """Keys that do not change results; left out of a cell's identity."""
 
 METRIC_LABELS = {"srcc": "SRCC", "rl2_x100": "R-l2 x100"}
+CSV_EXTRA_METRICS = ("rl2_x100", "mse", "mse_raw")
+"""Per-cell metrics the CSV carries besides the table's own (``mse_raw``: MSE on the raw score scale)."""
 SELECTION_LABELS = {
     "last": "last epoch (nothing selected on the test set)",
     "val": "best epoch on a validation split carved from train (nothing selected on the test set)",
@@ -320,6 +323,12 @@ def summarize(table: Table, cells: list[Cell]) -> list[Line]:
                 if metric == "srcc":
                     lines.append(Line(row.name, f"{group} avg", "fisher_z", metric,
                                       [fisher_z_mean(m) for m in matrix], seeds, selection, None))
+            for metric in (m for m in CSV_EXTRA_METRICS if m not in table.metrics):  # CSV only
+                for column in columns:
+                    runs = per_column[column.name]
+                    values = [float(runs[s][metric]) for s in seeds]
+                    lines.append(Line(row.name, column.name, "cell", metric, values, seeds,
+                                      _selection(runs.values()), None))
     return lines
 
 
