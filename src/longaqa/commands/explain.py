@@ -1,0 +1,38 @@
+"""``longaqa explain RUN_DIR (--features FILE.npy ... | [--data-root DIR] --split test) --out DIR``."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "explain",
+        help="per-clip explanations (clips.csv, queries.csv, attention.npz, plots) of videos",
+        description="Explain a run's predictions clip by clip: one folder per video in --out with "
+        "clips.csv, queries.csv, attention.npz, explanation.json, curves.png and attention.png "
+        "(docs/interpretability.md).",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--features", nargs="+", metavar="FILE.npy", help="clip features (T, D) of new videos")
+    p.add_argument("--data-root", help="dataset folder (default: the one the run was trained on)")
+    p.add_argument(
+        "--split", default="test", help="split to explain when no --features are given (train|test)"
+    )
+    p.add_argument("--view", choices=["full", "center_crop"], help="default: the run's data.eval_view")
+    p.add_argument(
+        "--mapping",
+        choices=["auto", "index", "attention"],
+        default="auto",
+        help="query-to-clip mapping (auto: index when one-to-one, else attention)",
+    )
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from longaqa.interpret.run import explain_run
+
+    folders = explain_run(
+        args.run_dir, args.out, args.features, args.data_root, args.split, args.view, args.mapping
+    )
+    print(f"explained {len(folders)} video(s) into {args.out}")
+    return 0

@@ -1,0 +1,54 @@
+"""``longaqa report RUN_DIR [--out FILE.html]``: one self-contained HTML report of a split."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "report",
+        help="self-contained HTML report: metrics, predicted vs true, per-video curves and maps",
+        description="Write one HTML file (images inlined, no network needed) with the run's metrics, "
+        "interpretability measures (RUN_DIR/interpretability.json, or computed with --measure), a "
+        "predicted-vs-true scatter and one view per video (docs/interpretability.md).",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--data-root", help="dataset folder (default: the one the run was trained on)")
+    p.add_argument("--split", default="test", help="train or test (default test)")
+    p.add_argument("--view", choices=["full", "center_crop"], help="default: the run's data.eval_view")
+    p.add_argument("--max-videos", type=int, help="show only the first N videos (the scatter too)")
+    p.add_argument("--measure", action="store_true", help="run the interpretability measures first")
+    p.add_argument("--out", help="HTML file to write (default RUN_DIR/report.html)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from longaqa.errors import LongAQAError
+    from longaqa.interpret.report import write_report
+    from longaqa.interpret.run import explain_samples, interpretability_run, load_split_samples
+    from longaqa.training import load_run
+
+    if args.max_videos is not None and args.max_videos < 1:
+        raise LongAQAError(f"--max-videos must be >= 1, got {args.max_videos}")
+    run_dir = Path(args.run_dir)
+    cfg, model, _ = load_run(run_dir)
+    interp = None
+    if args.measure:
+        interp = interpretability_run(
+            run_dir, args.data_root, args.split, args.view, max_videos=args.max_videos
+        )
+    samples, _ = load_split_samples(cfg, run_dir, args.data_root, args.split)
+    if args.max_videos is not None:
+        samples = samples[: args.max_videos]
+    explanations = explain_samples(model, cfg, samples, args.view)
+    out = Path(args.out) if args.out else run_dir / "report.html"
+    write_report(
+        run_dir,
+        explanations,
+        out,
+        interpretability=interp,
+        title=f"longaqa report: {run_dir.name} ({args.split}, {len(explanations)} videos)",
+    )
+    print(f"wrote {out}")
+    return 0

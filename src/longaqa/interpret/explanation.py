@@ -1,0 +1,285 @@
+"""Explanations as data: one video's prediction broken down per clip and per query, with the maps.
+
+Letters: Q valid queries, T clips in the video, W clips the model saw (the window), L layers.
+
+:func:`explain_video` runs a model once on one video and returns a :class:`VideoExplanation`;
+:func:`write_explanation` stores it in a folder (``clips.csv``, ``queries.csv``, ``attention.npz``,
+``explanation.json``) and :func:`read_explanation` reads it back, so plots and reports are drawn from
+files, never from the model.
+
+Score units: ``pred``, ``score`` and ``contribution`` are on the raw score scale (the model's output
+times ``data.score_divisor``); weights sum to 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from longaqa.config import Config
+from longaqa.data.dataset import crop_start
+from longaqa.errors import LongAQAError
+from longaqa.interpret.mapping import queries_to_clips
+from longaqa.losses import correlation_log_probs
+
+CLIPS_FILE = "clips.csv"
+QUERIES_FILE = "queries.csv"
+ATTENTION_FILE = "attention.npz"
+SUMMARY_FILE = "explanation.json"
+CLIP_COLUMNS = ["clip", "start_s", "end_s", "weight", "score", "contribution"]
+QUERY_COLUMNS = ["query", "weight", "score", "contribution", "peak_clip"]
+VIEWS = ("full", "center_crop")
+
+
+@dataclass
+class VideoExplanation:
+    """One video's explanation.
+
+    Per clip (T,): ``clip_weight``, ``clip_score``, ``clip_contribution`` (clips outside the window the
+    model saw: weight 0, score NaN, contribution 0). Per query (Q,): ``query_weight``, ``query_score``,
+    ``query_contribution``, ``query_peak_clip`` (the clip, in video numbering, its last-layer
+    cross-attention peaks on). Per layer: ``self_attention`` (Q, Q) and ``cross_attention`` (Q, W)
+    head-averaged probabilities, ``ls`` and ``lc`` (Q, Q) the attention loss's L_S and L_C.
+    ``window_start``: first clip the model saw. ``mapping``: ``index`` or ``attention``.
+    """
+
+    name: str
+    pred: float
+    true: float | None
+    clip_seconds: float
+    window_start: int
+    mapping: str
+    clip_weight: np.ndarray
+    clip_score: np.ndarray
+    clip_contribution: np.ndarray
+    query_weight: np.ndarray
+    query_score: np.ndarray
+    query_contribution: np.ndarray
+    query_peak_clip: np.ndarray
+    self_attention: list[np.ndarray] = field(default_factory=list)
+    cross_attention: list[np.ndarray] = field(default_factory=list)
+    ls: list[np.ndarray] = field(default_factory=list)
+    lc: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def num_clips(self) -> int:
+        return len(self.clip_weight)
+
+    @property
+    def window(self) -> slice:
+        """The clips the model saw, in video numbering."""
+        width = self.cross_attention[-1].shape[1] if self.cross_attention else self.num_clips
+        return slice(self.window_start, self.window_start + width)
+
+    def clip_times(self) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end seconds of every clip: ``clip_frames / fps`` per clip, from the video's start."""
+        start = np.arange(self.num_clips) * self.clip_seconds
+        return start, start + self.clip_seconds
+
+
+def explanation_view(cfg: Config, view: str | None) -> str:
+    """The view to explain with: the run's ``data.eval_view`` unless given (``random_crop`` -> centre)."""
+    chosen = view or cfg.data.eval_view
+    if chosen == "random_crop":
+        chosen = "center_crop"
+    if chosen not in VIEWS:
+        raise LongAQAError(f"view must be one of {', '.join(VIEWS)}; got {chosen!r}")
+    return chosen
+
+
+@torch.no_grad()
+def explain_video(
+    model,
+    cfg: Config,
+    name: str,
+    features: np.ndarray | torch.Tensor,
+    true: float | None = None,
+    view: str | None = None,
+    mapping: str = "auto",
+    device: torch.device | str = "cpu",
+) -> VideoExplanation:
+    """Run ``model`` (eval mode) on one video's clip features ``(T, Din)`` and explain its prediction.
+
+    ``true`` is the raw-scale label when known. ``view``: ``full`` or ``center_crop`` (default: the
+    run's ``data.eval_view``). ``mapping``: how queries become clips (see ``longaqa.interpret.mapping``).
+    """
+    x = torch.as_tensor(np.asarray(features, dtype=np.float32))  # (T, Din)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise LongAQAError(f"{name}: clip features must have shape (T, D) with T >= 1, got {tuple(x.shape)}")
+    num_clips = x.shape[0]
+    chosen = explanation_view(cfg, view)
+    start = 0
+    if chosen == "center_crop" and num_clips > model.num_queries:
+        start = crop_start(num_clips, model.num_queries, "center", None)
+        x = x[start : start + model.num_queries]
+    width = x.shape[0]
+    model.eval()
+    out = model(x[None].to(device), torch.tensor([width], device=device), need_weights=True)
+    q = model.num_queries if out.query_valid is None else int(out.query_valid[0].sum())
+    divisor = cfg.data.score_divisor
+
+    weights = out.weights[0, :q].float().cpu().numpy().astype(np.float64)  # (Q,)
+    scores = out.scores[0, :q].float().cpu().numpy().astype(np.float64) * divisor  # (Q,)
+    self_maps = [m[0, :q, :q].float().cpu().numpy() for m in out.self_attn_maps]  # L x (Q, Q)
+    cross_maps = [m[0, :q, :width].float().cpu().numpy() for m in out.cross_attn_maps]  # L x (Q, W)
+    temperature = cfg.loss.temperature_for(cfg.model.d_model)
+    ls, lc = [], []
+    for a_self, a_cross in zip(out.self_attn_outputs, out.cross_attn_outputs):
+        ls.append(correlation_log_probs(a_self, temperature, out.query_valid).exp()[0, :q, :q].cpu().numpy())
+        lc.append(correlation_log_probs(a_cross, temperature, out.query_valid).exp()[0, :q, :q].cpu().numpy())
+
+    w_clip, s_clip, c_clip, used = queries_to_clips(weights, scores, cross_maps[-1], mapping)
+    clip_weight = np.zeros(num_clips)
+    clip_score = np.full(num_clips, np.nan)
+    clip_contribution = np.zeros(num_clips)
+    clip_weight[start : start + width] = w_clip
+    clip_score[start : start + width] = s_clip
+    clip_contribution[start : start + width] = c_clip
+    return VideoExplanation(
+        name=name,
+        pred=float(out.pred[0]) * divisor,
+        true=None if true is None else float(true),
+        clip_seconds=cfg.data.clip_frames / cfg.data.fps,
+        window_start=start,
+        mapping=used,
+        clip_weight=clip_weight,
+        clip_score=clip_score,
+        clip_contribution=clip_contribution,
+        query_weight=weights,
+        query_score=scores,
+        query_contribution=weights * scores,
+        query_peak_clip=cross_maps[-1].argmax(1) + start,
+        self_attention=self_maps,
+        cross_attention=cross_maps,
+        ls=ls,
+        lc=lc,
+    )
+
+
+def _fmt(value: float) -> str:
+    return "nan" if not np.isfinite(value) else f"{value:.6g}"
+
+
+def write_explanation(expl: VideoExplanation, folder: str | Path) -> Path:
+    """Write ``clips.csv``, ``queries.csv``, ``attention.npz`` and ``explanation.json`` into ``folder``.
+
+    ``attention.npz`` keys, for layer ``n`` = 1..L: ``self_attn_{n}`` (Q, Q) and ``cross_attn_{n}``
+    (Q, W) head-averaged attention probabilities (rows: queries; columns: queries or the W clips the
+    model saw, starting at ``window_start``); ``ls_{n}`` and ``lc_{n}`` (Q, Q) the paper's L_S and L_C,
+    ``softmax(A A^T / tau)`` of the self- and cross-attention outputs; plus ``window_start`` (scalar).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    start_s, end_s = expl.clip_times()
+    with (folder / CLIPS_FILE).open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(CLIP_COLUMNS)
+        for t in range(expl.num_clips):
+            w.writerow(
+                [
+                    t,
+                    f"{start_s[t]:.3f}",
+                    f"{end_s[t]:.3f}",
+                    _fmt(expl.clip_weight[t]),
+                    _fmt(expl.clip_score[t]),
+                    _fmt(expl.clip_contribution[t]),
+                ]
+            )
+    with (folder / QUERIES_FILE).open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(QUERY_COLUMNS)
+        for k in range(len(expl.query_weight)):
+            w.writerow(
+                [
+                    k,
+                    _fmt(expl.query_weight[k]),
+                    _fmt(expl.query_score[k]),
+                    _fmt(expl.query_contribution[k]),
+                    int(expl.query_peak_clip[k]),
+                ]
+            )
+    arrays: dict[str, np.ndarray] = {"window_start": np.array(expl.window_start)}
+    for n, (s, c, ls, lc) in enumerate(zip(expl.self_attention, expl.cross_attention, expl.ls, expl.lc), 1):
+        arrays[f"self_attn_{n}"] = s.astype(np.float32)
+        arrays[f"cross_attn_{n}"] = c.astype(np.float32)
+        arrays[f"ls_{n}"] = ls.astype(np.float32)
+        arrays[f"lc_{n}"] = lc.astype(np.float32)
+    np.savez_compressed(folder / ATTENTION_FILE, **arrays)
+    summary = {
+        "name": expl.name,
+        "pred": expl.pred,
+        "true": expl.true,
+        "clip_seconds": expl.clip_seconds,
+        "window_start": expl.window_start,
+        "mapping": expl.mapping,
+        "num_clips": expl.num_clips,
+        "num_queries": len(expl.query_weight),
+        "num_layers": len(expl.self_attention),
+    }
+    (folder / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    return folder
+
+
+def _read_csv(path: Path, columns: list[str]) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        raise LongAQAError(f"{path}: not found (not an explanation folder?)")
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames != columns:
+            raise LongAQAError(f"{path}: expected columns {','.join(columns)}, got {reader.fieldnames}")
+        rows = list(reader)
+    try:
+        return {c: np.array([float(r[c]) for r in rows]) for c in columns}
+    except ValueError as exc:
+        raise LongAQAError(f"{path}: non-numeric value ({exc})") from None
+
+
+def read_explanation(folder: str | Path) -> VideoExplanation:
+    """Read back a folder written by :func:`write_explanation`."""
+    folder = Path(folder)
+    summary_path = folder / SUMMARY_FILE
+    if not summary_path.is_file():
+        raise LongAQAError(f"{folder}: not an explanation folder (no {SUMMARY_FILE})")
+    try:
+        summary = json.loads(summary_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise LongAQAError(f"{summary_path}: not valid JSON ({exc})") from None
+    clips = _read_csv(folder / CLIPS_FILE, CLIP_COLUMNS)
+    queries = _read_csv(folder / QUERIES_FILE, QUERY_COLUMNS)
+    try:
+        with np.load(folder / ATTENTION_FILE, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError) as exc:
+        raise LongAQAError(f"{folder / ATTENTION_FILE}: not a readable .npz ({exc})") from None
+    layers = int(summary["num_layers"])
+    try:
+        maps = {
+            key: [arrays[f"{key}_{n}"] for n in range(1, layers + 1)]
+            for key in ("self_attn", "cross_attn", "ls", "lc")
+        }
+    except KeyError as exc:
+        raise LongAQAError(f"{folder / ATTENTION_FILE}: missing array {exc}") from None
+    return VideoExplanation(
+        name=summary["name"],
+        pred=float(summary["pred"]),
+        true=summary["true"],
+        clip_seconds=float(summary["clip_seconds"]),
+        window_start=int(summary["window_start"]),
+        mapping=summary["mapping"],
+        clip_weight=clips["weight"],
+        clip_score=clips["score"],
+        clip_contribution=clips["contribution"],
+        query_weight=queries["weight"],
+        query_score=queries["score"],
+        query_contribution=queries["contribution"],
+        query_peak_clip=queries["peak_clip"].astype(int),
+        self_attention=maps["self_attn"],
+        cross_attention=maps["cross_attn"],
+        ls=maps["ls"],
+        lc=maps["lc"],
+    )

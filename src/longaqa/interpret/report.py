@@ -1,0 +1,210 @@
+"""One self-contained HTML report (images inlined as base64 PNG, no scripts, no network).
+
+:func:`write_report` takes explanations (data) and draws everything from them; the video pipeline
+calls it for one video with clip thumbnails.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+
+from longaqa.interpret.explanation import VideoExplanation
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+"""Content security policy: nothing is loaded from anywhere; images are inline data."""
+STYLE = """
+body { font-family: sans-serif; margin: 1.5em auto; max-width: 1200px; color: #222; background: #fff; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; border-bottom: 1px solid #ccc; padding-bottom: .2em; }
+table { border-collapse: collapse; margin: .5em 0; font-size: .85em; }
+th, td { border: 1px solid #ccc; padding: .2em .5em; text-align: right; }
+th { background: #f0f0f0; } td.name, th.name { text-align: left; }
+img.plot { max-width: 100%; display: block; margin: .5em 0; }
+img.thumb { height: 48px; vertical-align: middle; }
+section.video { border: 1px solid #ddd; border-radius: 6px; padding: .5em 1em; margin: 1em 0; }
+.cols { display: flex; gap: 2em; flex-wrap: wrap; }
+nav a { margin-right: .6em; }
+"""
+
+
+def _img(png: bytes, alt: str, cls: str = "plot") -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img class="{cls}" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _num(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "nan" if not np.isfinite(value) else f"{value:.4g}"
+    return html.escape(str(value))
+
+
+def _table(header: list[str], rows: list[list], name_cols: int = 0) -> str:
+    head = "".join(
+        f'<th class="{"name" if i < name_cols else ""}">{html.escape(h)}</th>' for i, h in enumerate(header)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{"name" if i < name_cols else ""}">{c if isinstance(c, _Raw) else _num(c)}</td>'
+            for i, c in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+class _Raw(str):
+    """Cell content that is already HTML."""
+
+
+def _run_info(run) -> tuple[str, dict, dict | None]:
+    """Title, metrics and interpretability results of a run folder (or a bare title for anything else)."""
+    if isinstance(run, (str, Path)) and Path(run).is_dir():
+        run = Path(run)
+        metrics = json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").is_file() else {}
+        interp_path = run / "interpretability.json"
+        interp = json.loads(interp_path.read_text()) if interp_path.is_file() else None
+        return run.name, metrics, interp
+    return type(run).__name__ if run is not None else "longaqa", {}, None
+
+
+def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: int) -> str:
+    from longaqa.interpret.plots import attention_png, curves_png
+
+    start, end = expl.clip_times()
+    seen = np.arange(expl.num_clips)[expl.window]
+    order = seen[np.argsort(-expl.clip_contribution[seen], kind="stable")]
+
+    def row(t: int) -> list:
+        cells: list = [
+            int(t),
+            round(float(start[t]), 2),
+            round(float(end[t]), 2),
+            float(expl.clip_weight[t]),
+            float(expl.clip_score[t]),
+            float(expl.clip_contribution[t]),
+        ]
+        if thumbs is not None:
+            cells.append(_Raw(_img(thumbs[t], f"clip {t}", "thumb")) if t < len(thumbs) else "")
+        return cells
+
+    header = ["clip", "start_s", "end_s", "weight", "score", "contribution"] + (
+        ["frame"] if thumbs is not None else []
+    )
+    k = min(top_k, len(order))
+    true = "" if expl.true is None else f" &middot; true <b>{expl.true:.3f}</b>"
+    anchor = html.escape(expl.name, quote=True)
+    return f"""
+<section class="video" id="video-{anchor}" data-video="{anchor}">
+<h2>{html.escape(expl.name)}</h2>
+<p>predicted <b>{expl.pred:.3f}</b>{true} &middot; {expl.num_clips} clips of {expl.clip_seconds:.2f} s
+&middot; clips {expl.window.start}-{expl.window.stop - 1} seen
+&middot; {html.escape(expl.mapping)} mapping</p>
+{_img(curves_png(expl), f"{expl.name}: weight, score and contribution over time")}
+<div class="cols">
+<div><h3>top {k} clips by contribution</h3>{_table(header, [row(t) for t in order[:k]])}</div>
+<div><h3>bottom {k} clips by contribution</h3>{_table(header, [row(t) for t in order[::-1][:k]])}</div>
+</div>
+{_img(attention_png(expl), f"{expl.name}: attention maps")}
+<details><summary>all clips</summary>{_table(header, [row(t) for t in range(expl.num_clips)])}</details>
+</section>"""
+
+
+def write_report(
+    run_dir_or_model,
+    videos: list[VideoExplanation],
+    out_html: str | Path,
+    thumbnails: dict[str, list[bytes]] | None = None,
+    metrics: dict | None = None,
+    interpretability: dict | None = None,
+    title: str | None = None,
+    top_k: int = 5,
+) -> Path:
+    """Write one self-contained HTML report and return its path.
+
+    ``run_dir_or_model``: a run folder (its ``metrics.json`` and ``interpretability.json`` are shown
+    when present) or anything else (a model, None: only the title is used). ``videos``: the
+    explanations to show, one view each. ``thumbnails``: optional PNG bytes per video name, one per
+    clip (shown beside the clip tables). ``metrics``/``interpretability`` override what the run
+    folder holds.
+    """
+    from longaqa.interpret.plots import perturbation_png, scatter_png
+
+    name, run_metrics, run_interp = _run_info(run_dir_or_model)
+    metrics = metrics if metrics is not None else run_metrics
+    interp = interpretability if interpretability is not None else run_interp
+    title = title or f"longaqa report: {name}"
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+
+    if metrics:
+        keys = [
+            k
+            for k in ("srcc", "rl2_x100", "mse", "mse_raw", "n", "split", "selection", "epoch")
+            if k in metrics
+        ]
+        parts.append("<h2>metrics</h2>" + _table(keys, [[metrics[k] for k in keys]]))
+    if interp:
+        rows = []
+        if interp.get("truth"):
+            t = interp["truth"]
+            rows += [
+                [f"per-clip {k} vs truth (Spearman, mean over videos)", t[f"{k}_spearman"]]
+                for k in ("contribution", "weight", "score")
+            ]
+        for key in ("deletion", "insertion"):
+            if key in interp:
+                part = interp[key]
+                rows += [
+                    [f"{key} area (by contribution)", part["auc"]],
+                    [f"{key} area (random order)", part["auc_random"]],
+                ]
+        if "skipping_index" in interp:
+            rows.append(
+                [
+                    "temporal-skipping index (self-attention, mean over layers)",
+                    interp["skipping_index"]["mean"],
+                ]
+            )
+        parts.append("<h2>interpretability</h2>" + _table(["measure", "value"], rows, name_cols=1))
+        if "deletion" in interp and "insertion" in interp:
+            parts.append(_img(perturbation_png(interp), "deletion and insertion curves"))
+
+    labelled = [v for v in videos if v.true is not None]
+    if len(labelled) >= 2:
+        parts.append(
+            "<h2>predicted vs true</h2>"
+            + _img(
+                scatter_png(
+                    [v.pred for v in labelled], [v.true for v in labelled], title=f"{len(labelled)} videos"
+                ),
+                "predicted vs true scores",
+            )
+        )
+    if videos:
+        links = " ".join(
+            f'<a href="#video-{html.escape(v.name, quote=True)}">{html.escape(v.name)}</a>' for v in videos
+        )
+        parts.append(f"<h2>videos ({len(videos)})</h2><nav>{links}</nav>")
+    for v in videos:
+        parts.append(
+            _video_section(v, (thumbnails or {}).get(v.name) if thumbnails is not None else None, top_k)
+        )
+
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>\n"
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )
+    out = Path(out_html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out

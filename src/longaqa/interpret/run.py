@@ -1,0 +1,158 @@
+"""Interpretability over a run folder: explain videos, measure explanations, write the results.
+
+Wires a trained run (``longaqa.training`` layout) to the functions of this package; the commands
+``explain``, ``interpretability`` and ``report`` call these.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from longaqa.config import Config
+from longaqa.data.dataset import VideoSample
+from longaqa.errors import LongAQAError
+from longaqa.interpret.agreement import read_truth, truth_agreement
+from longaqa.interpret.explanation import VideoExplanation, explain_video, explanation_view, write_explanation
+from longaqa.interpret.perturbation import perturbation_curves
+from longaqa.interpret.skipping import DEFAULT_BANDWIDTH, skipping_index
+
+INTERPRETABILITY_FILE = "interpretability.json"
+SPLITS = ("train", "test")
+
+
+def load_split_samples(
+    cfg: Config, run_dir: Path, data_root: str | Path | None, split: str
+) -> tuple[list[VideoSample], Path]:
+    """One split of the run's dataset (``--data-root`` or the one recorded in ``run.json``) and its root."""
+    from longaqa.data import dataset_root, load_split
+    from longaqa.training import run_data_root
+
+    if split not in SPLITS:
+        raise LongAQAError(f"--split must be one of {', '.join(SPLITS)}; got {split!r}")
+    root = dataset_root(cfg.data, run_data_root(run_dir, data_root))
+    return load_split(cfg.data, root, split, cfg.model.input_dim), root
+
+
+def explain_samples(
+    model, cfg: Config, samples: list[VideoSample], view: str | None = None, mapping: str = "auto"
+) -> list[VideoExplanation]:
+    """Explain every sample (true scores back on the raw scale)."""
+    return [
+        explain_video(model, cfg, s.name, s.features, s.score * cfg.data.score_divisor, view, mapping)
+        for s in samples
+    ]
+
+
+def save_explanation(expl: VideoExplanation, folder: Path) -> Path:
+    """The explanation's data files plus ``curves.png`` and ``attention.png``."""
+    from longaqa.interpret.plots import attention_png, curves_png
+
+    write_explanation(expl, folder)
+    curves_png(expl, folder / "curves.png")
+    attention_png(expl, folder / "attention.png")
+    return folder
+
+
+def explain_run(
+    run_dir: str | Path,
+    out_dir: str | Path,
+    features: list[str] | None = None,
+    data_root: str | Path | None = None,
+    split: str = "test",
+    view: str | None = None,
+    mapping: str = "auto",
+) -> list[Path]:
+    """Explain ``.npy`` feature files (``features``) or a whole split; one folder per video in ``out_dir``."""
+    from longaqa.data.features import read_features
+    from longaqa.training import load_run
+
+    run = Path(run_dir)
+    cfg, model, _ = load_run(run)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    folders = []
+    if features:
+        for path in features:
+            array = read_features(path, cfg.model.input_dim)
+            expl = explain_video(model, cfg, Path(path).stem, array, None, view, mapping)
+            folders.append(save_explanation(expl, out / expl.name))
+    else:
+        samples, _ = load_split_samples(cfg, run, data_root, split)
+        for expl in explain_samples(model, cfg, samples, view, mapping):
+            folders.append(save_explanation(expl, out / expl.name))
+    return folders
+
+
+def skipping_summary(explanations: list[VideoExplanation], bandwidth: int = DEFAULT_BANDWIDTH) -> dict:
+    """Temporal-skipping index of the explained videos: on the self-attention maps (``mean``,
+    ``per_layer``) and, for comparison, on the attention loss's L_S (``ls_mean``, ``ls_per_layer``)."""
+    result: dict = {"bandwidth": bandwidth}
+    for key, attr in (("", "self_attention"), ("ls_", "ls")):
+        layers = len(getattr(explanations[0], attr))
+        per_layer = []
+        for n in range(layers):
+            values = [skipping_index(getattr(e, attr)[n], bandwidth) for e in explanations]
+            values = [v for v in values if math.isfinite(v)]
+            per_layer.append(float(np.mean(values)) if values else float("nan"))
+        result[f"{key}per_layer"] = per_layer
+        result[f"{key}mean"] = float(np.mean(per_layer))
+    return result
+
+
+def interpretability_run(
+    run_dir: str | Path,
+    data_root: str | Path | None = None,
+    split: str = "test",
+    view: str | None = None,
+    truth_dir: str | Path | None = None,
+    num_random: int = 5,
+    max_videos: int | None = None,
+    seed: int = 0,
+) -> dict:
+    """All interpretability measurements of a run on one split; also written to
+    ``RUN_DIR/interpretability.json`` (``interpretability_<split>.json`` for other splits).
+
+    ``truth`` is present when per-clip truth is found (``truth_dir``, default ``<dataset>/truth``).
+    """
+    from longaqa.training import load_run
+
+    run = Path(run_dir)
+    cfg, model, _ = load_run(run)
+    samples, root = load_split_samples(cfg, run, data_root, split)
+    if max_videos is not None:
+        samples = samples[:max_videos]
+    explanations = explain_samples(model, cfg, samples, view)
+    result: dict = {
+        "run": str(run),
+        "split": split,
+        "view": explanation_view(cfg, view),
+        "n_videos": len(explanations),
+        "mapping": {m: sum(e.mapping == m for e in explanations) for m in ("index", "attention")},
+    }
+
+    truth_root = Path(truth_dir) if truth_dir is not None else root / "truth"
+    if truth_dir is not None and not truth_root.is_dir():
+        raise LongAQAError(f"{truth_root}: truth folder not found")
+    pairs = []
+    if truth_root.is_dir():
+        for expl in explanations:
+            path = truth_root / f"{expl.name}.npz"
+            if path.is_file():
+                pairs.append((expl, read_truth(path)))
+    result["truth"] = truth_agreement(pairs) if pairs else None
+
+    videos = [
+        (s.features.numpy()[e.window], e.clip_contribution[e.window]) for s, e in zip(samples, explanations)
+    ]
+    curves = perturbation_curves(model, videos, cfg.data.score_divisor, num_random, seed)
+    result["deletion"] = curves["deletion"]
+    result["insertion"] = curves["insertion"]
+    result["num_random"] = num_random
+    result["skipping_index"] = skipping_summary(explanations)
+    name = INTERPRETABILITY_FILE if split == "test" else f"interpretability_{split}.json"
+    (run / name).write_text(json.dumps(result, indent=2) + "\n")
+    return result
