@@ -75,7 +75,8 @@ def write_logo(root: Path, n_train: int, n_test: int, dim: int = 32, clips: int 
     for event, idx in keys:
         score = float(rng.uniform(70, 98))
         frames = 100
-        anno[(event, idx)] = ["free", score, [30, 60, frames], np.zeros(frames, dtype=np.int64)]
+        # as the release: [event type, score, (unused float), action end frames, per-frame action labels]
+        anno[(event, idx)] = ["free", score, 0.0, [30, 60, frames], [12] * frames]
         for folder in feature_dirs:
             np.save(root / folder / f"{event}_{idx}.npy", _features(rng, (score - 84) / 7, clips, dim))
     for name, obj in (("anno_dict.pkl", anno), ("train_split3.pkl", keys[:n_train]),
