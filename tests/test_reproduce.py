@@ -165,3 +165,23 @@ def test_query_resample_eval_makes_test_predictions_random():
         with torch.no_grad():
             a, b = model(x).pred, model(x).pred
         assert (not torch.allclose(a, b)) is differ
+
+
+def test_every_shipped_config_parses():
+    files = sorted(CONFIGS.rglob("*.yaml"))
+    assert len(files) >= 30
+    for f in files:
+        load_config(f)  # raises LongAQAError on an unknown key or a bad value
+
+
+def test_reproduce_names_a_missing_label_file_before_training(release, tmp_path, capsys):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(release / "logo", data / "logo")
+    (data / "logo" / "test_split3.pkl").unlink()
+    out = str(tmp_path / "o")
+    code = main(["reproduce", "table2", "--data-root", str(data), "--seeds", "1", "--out", out])
+    assert code == 2
+    assert "test_split3.pkl: LOGO test split not found" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "runs").exists()

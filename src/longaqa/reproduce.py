@@ -430,15 +430,15 @@ def reproduce(
 
 
 def _check_data(cells: list[Cell], data_root: str | None) -> None:
-    """Fail before any training when a benchmark's folder is missing."""
-    from longaqa.data import dataset_root
+    """Fail before any training when a benchmark's folder, feature folder or label files are missing."""
+    from longaqa.data import dataset_root, load_labels
 
     seen, problems = set(), []
     for cell in cells:
         d = cell.cfg.data
-        if (d.layout, d.root, d.features_dir) in seen:
+        if (d.layout, d.root, d.features_dir, d.class_name, d.target) in seen:
             continue
-        seen.add((d.layout, d.root, d.features_dir))
+        seen.add((d.layout, d.root, d.features_dir, d.class_name, d.target))
         try:
             root = dataset_root(d, data_root)
         except LongAQAError as exc:
@@ -447,5 +447,11 @@ def _check_data(cells: list[Cell], data_root: str | None) -> None:
         if not (root / d.features_dir).is_dir():
             problems.append(f"{root / d.features_dir}: feature folder not found ({cell.column.group} "
                             f"{cell.column.name}, data.features_dir={d.features_dir!r})")
+            continue
+        for split in ("train", "test"):
+            try:
+                load_labels(d, root, split)
+            except LongAQAError as exc:
+                problems.append(str(exc))
     if problems:
         raise LongAQAError("data missing for reproduce: " + "; ".join(problems))
