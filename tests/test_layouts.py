@@ -9,16 +9,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SHARED
 from longaqa.cli import main
 from longaqa.config import DataConfig
 from longaqa.data import load_labels, load_train_test
 from longaqa.data.fisv import parse_fisv_labels
 from longaqa.data.rg import parse_rg_labels
 from longaqa.errors import LongAQAError
-from release_layouts import FEATURES, RG_HEADER, write_fisv, write_logo, write_rg
+
+try:  # tests/ as a package or as rootdir-inserted modules: both work
+    from .release_layouts import FEATURES, RG_HEADER, write_fisv, write_logo, write_rg
+except ImportError:
+    from release_layouts import FEATURES, RG_HEADER, write_fisv, write_logo, write_rg
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+"""The workplace's shared folder (real public label files in SHARED/data); may be absent."""
 RG_LABELS = SHARED / "data" / "rg_labels"
 FISV_LABELS = SHARED / "data" / "fisv_labels"
 TINY_1024 = [

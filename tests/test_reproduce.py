@@ -13,7 +13,11 @@ from longaqa.cli import main
 from longaqa.config import load_config
 from longaqa.errors import LongAQAError
 from longaqa.reproduce import AUTHORS_DEPARTURES, TABLES, default_configs_dir, plan, resolve_tables
-from release_layouts import write_release_root
+
+try:  # tests/ as a package or as rootdir-inserted modules: both work
+    from .release_layouts import write_release_root
+except ImportError:
+    from release_layouts import write_release_root
 
 CONFIGS = default_configs_dir()
 TINY = [
