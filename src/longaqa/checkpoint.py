@@ -1,52 +1,113 @@
-"""Model weights in safetensors (no code is executed when loading), written atomically."""
+"""Writing run files safely: atomic writes, output-folder checks, weights and resumable checkpoints.
+
+Everything is stored in safetensors (no code is executed when loading). A resumable checkpoint is one
+safetensors file whose tensors are the model, optimizer, best-so-far weights and RNG states, and whose
+metadata holds the rest of the training state as JSON; it is written atomically (temporary file,
+fsync, rename), so a run killed at any moment keeps either the previous checkpoint or the new one.
+"""
 
 from __future__ import annotations
 
+import errno
+import json
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from longaqa.errors import LongAQAError
 
+CHECKPOINT_FORMAT = "longaqa-checkpoint"
+CHECKPOINT_VERSION = "1"
 
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then fsync and rename over ``path``, so readers never see half a file."""
+
+def _describe_os_error(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "permission denied (folder not writable)"
+    return exc.strerror or str(exc)
+
+
+def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
+    """Call ``write(tmp_path)`` then fsync and rename over ``path``, so readers never see half a file.
+
+    An OS error (full disk, unwritable folder) leaves any previous ``path`` untouched and is raised as
+    a :class:`LongAQAError` naming ``path``.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
         write(Path(tmp))
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        raise LongAQAError(
+            f"{path}: could not be written ({_describe_os_error(exc)}); any previous version is kept"
+        ) from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
 
 
-def save_weights(model: torch.nn.Module, path: Path, metadata: dict[str, str] | None = None) -> None:
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    atomic_write(Path(path), lambda tmp: save_file(state, str(tmp), metadata=metadata or {}))
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
-def load_weights(model: torch.nn.Module, path: Path) -> dict[str, str]:
-    """Load safetensors weights into ``model``; a mismatch lists the differing keys. Returns metadata."""
-    path = Path(path)
-    if not path.is_file():
-        raise LongAQAError(f"{path}: weights file not found")
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where folders cannot be opened."""
     try:
-        state = load_file(str(path))
-        from safetensors import safe_open
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
-        with safe_open(str(path), framework="pt") as fh:
-            metadata = fh.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise LongAQAError(f"{path}: not a readable safetensors file, truncated or corrupt ({exc})") from None
-    expected = model.state_dict()
+
+def check_output_folder(folder: Path, needed_bytes: int) -> None:
+    """Create ``folder`` if needed and check that it is writable and has ``needed_bytes`` free.
+
+    Raises :class:`LongAQAError` before any work is done, rather than failing at the first save.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LongAQAError(f"{folder}: cannot create the run folder ({_describe_os_error(exc)})") from None
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test.") as fh:
+            fh.write(b"x")
+            fh.flush()
+    except OSError as exc:
+        raise LongAQAError(f"{folder}: run folder is not writable ({_describe_os_error(exc)})") from None
+    free = shutil.disk_usage(folder).free
+    if free < needed_bytes:
+        raise LongAQAError(
+            f"{folder}: only {free / 2**20:.1f} MiB free, the run needs about {needed_bytes / 2**20:.1f} MiB "
+            "(checkpoints, weights, logs); free some space or choose another --out"
+        )
+
+
+def state_dict_mismatch(state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]) -> str:
+    """Empty when ``state`` fits ``expected`` (same keys and shapes); else which keys differ."""
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     shapes = sorted(
@@ -54,16 +115,147 @@ def load_weights(model: torch.nn.Module, path: Path) -> dict[str, str]:
         for k in set(state) & set(expected)
         if state[k].shape != expected[k].shape
     )
-    if missing or unexpected or shapes:
-        parts = []
-        if missing:
-            parts.append("missing: " + ", ".join(missing[:8]))
-        if unexpected:
-            parts.append("unexpected: " + ", ".join(unexpected[:8]))
-        if shapes:
-            parts.append("shape (file vs model): " + ", ".join(shapes[:8]))
-        raise LongAQAError(
-            f"{path}: weights do not match the model configuration ({'; '.join(parts)})"
-        )
+    parts = []
+    if missing:
+        parts.append("missing: " + ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else ""))
+    if unexpected:
+        parts.append("unexpected: " + ", ".join(unexpected[:8]) + (" ..." if len(unexpected) > 8 else ""))
+    if shapes:
+        parts.append("shape (file vs model): " + ", ".join(shapes[:8]))
+    return "; ".join(parts)
+
+
+ABSENT = "<absent>"
+"""Stands for a config key one side of :func:`config_differences` does not have."""
+
+
+def config_differences(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[
+    tuple[str, Any, Any]
+]:
+    """``(dotted key, saved value, current value)`` for every leaf that differs between two nested
+    config dicts; a key missing on one side has the value :data:`ABSENT`."""
+    out = []
+    for key in sorted(set(saved) | set(current), key=str):
+        a, b = saved.get(key, ABSENT), current.get(key, ABSENT)
+        name = f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            out.extend(config_differences(a, b, name + "."))
+        elif a != b:
+            out.append((name, a, b))
+    return out
+
+
+def format_differences(differences: list[tuple[str, Any, Any]]) -> str:
+    return ", ".join(f"{key}: {a!r} -> {b!r}" for key, a, b in differences)
+
+
+def save_weights(model: torch.nn.Module, path: Path, metadata: dict[str, str] | None = None) -> None:
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    atomic_write(Path(path), lambda tmp: save_file(state, str(tmp), metadata=metadata or {}))
+
+
+def _read_safetensors(path: Path, what: str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    if not path.is_file():
+        raise LongAQAError(f"{path}: {what} not found")
+    try:
+        state = load_file(str(path))
+        with safe_open(str(path), framework="pt") as fh:
+            metadata = fh.metadata() or {}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise LongAQAError(f"{path}: not a readable safetensors file, truncated or corrupt ({exc})") from None
+    return state, metadata
+
+
+def load_weights(
+    model: torch.nn.Module, path: Path, model_config: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """Load safetensors weights into ``model``; a mismatch lists the differing keys. Returns metadata.
+
+    When ``model_config`` is given and the file records the model config it was trained with
+    (metadata ``model_config``), differing config keys are named too.
+    """
+    path = Path(path)
+    state, metadata = _read_safetensors(path, "weights file")
+    mismatch = state_dict_mismatch(state, model.state_dict())
+    if mismatch:
+        hint = ""
+        if model_config is not None and "model_config" in metadata:
+            try:
+                diffs = config_differences(json.loads(metadata["model_config"]), model_config, "model.")
+            except (ValueError, TypeError, AttributeError):
+                diffs = []
+            if diffs:
+                hint = "; config keys differ (file -> current): " + format_differences(diffs)
+        raise LongAQAError(f"{path}: weights do not match the model configuration ({mismatch}){hint}")
     model.load_state_dict(state)
     return metadata
+
+
+# --- resumable checkpoints -------------------------------------------------------------------------
+
+
+def _pack(obj: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
+    """A JSON-able tree with every tensor and numpy array moved into ``tensors`` under a path key."""
+    if isinstance(obj, torch.Tensor):
+        tensors[key] = obj.detach().cpu().contiguous().clone()
+        return {"__tensor__": key}
+    if isinstance(obj, np.ndarray):
+        array = np.ascontiguousarray(obj)
+        tensors[key] = torch.from_numpy(np.frombuffer(array.tobytes(), dtype=np.uint8).copy())  # raw bytes
+        return {"__ndarray__": key, "dtype": array.dtype.str, "shape": list(array.shape)}
+    if isinstance(obj, dict):
+        return {"__dict__": [[k, _pack(v, f"{key}.{k}", tensors)] for k, v in obj.items()]}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_pack(v, f"{key}.{i}", tensors) for i, v in enumerate(obj)]}
+    if isinstance(obj, list):
+        return [_pack(v, f"{key}.{i}", tensors) for i, v in enumerate(obj)]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"cannot store {type(obj).__name__} at {key} in a checkpoint")
+
+
+def _unpack(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(tree, list):
+        return [_unpack(v, tensors) for v in tree]
+    if not isinstance(tree, dict):
+        return tree
+    if "__tensor__" in tree:
+        return tensors[tree["__tensor__"]]
+    if "__ndarray__" in tree:
+        raw = tensors[tree["__ndarray__"]].numpy().tobytes()
+        return np.frombuffer(raw, dtype=np.dtype(tree["dtype"])).reshape(tree["shape"]).copy()
+    if "__tuple__" in tree:
+        return tuple(_unpack(v, tensors) for v in tree["__tuple__"])
+    if "__dict__" in tree:
+        return {k: _unpack(v, tensors) for k, v in tree["__dict__"]}
+    raise ValueError(f"unknown node {sorted(tree)}")
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Write a nested ``state`` (dicts, lists, tuples, numbers, strings, tensors, numpy arrays) atomically."""
+    tensors: dict[str, torch.Tensor] = {}
+    tree = _pack(state, "state", tensors)
+    metadata = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "state": json.dumps(tree)}
+    atomic_write(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`; bad files raise :class:`LongAQAError`."""
+    path = Path(path)
+    tensors, metadata = _read_safetensors(path, "checkpoint")
+    if metadata.get("format") != CHECKPOINT_FORMAT:
+        raise LongAQAError(f"{path}: not a longaqa training checkpoint (weights only?)")
+    if metadata.get("version") != CHECKPOINT_VERSION:
+        raise LongAQAError(
+            f"{path}: checkpoint format version {metadata.get('version')!r}, this longaqa reads "
+            f"{CHECKPOINT_VERSION!r}"
+        )
+    try:
+        state = _unpack(json.loads(metadata["state"]), tensors)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise LongAQAError(f"{path}: checkpoint state is corrupt ({exc})") from None
+    if not isinstance(state, dict):
+        raise LongAQAError(f"{path}: checkpoint state is corrupt (not a mapping)")
+    return state

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"longaqa: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("longaqa: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"longaqa: interrupted{': ' + str(exc) if str(exc) else ''}", file=sys.stderr)
         return 130
     return int(result or 0)

@@ -278,7 +278,7 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
             if not isinstance(value, list):
                 raise ValueError
             return [_coerce(key, v, item) for v in value]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: float(10**400), fuzz-found
         pass
     else:
         raise AssertionError(f"unsupported config type {annotation} for {key}")
@@ -305,9 +305,19 @@ def _apply(raw: dict[str, Any], source: str) -> Config:
                 raise LongAQAError(
                     f"{source}: unknown config key {section}.{key}; valid keys: {', '.join(valid_keys())}"
                 )
-            kwargs[key] = _coerce(f"{section}.{key}", value, hints[key])
-        sections[section] = cls(**kwargs)
+            kwargs[key] = _named(source, _coerce, f"{section}.{key}", value, hints[key])
+        sections[section] = _named(source, cls, **kwargs)
     return Config(**sections)
+
+
+def _named(source: str, build, *args, **kwargs):
+    """``build(*args, **kwargs)``; a LongAQAError gets the config file's name in front (fuzz-found)."""
+    try:
+        return build(*args, **kwargs)
+    except LongAQAError as exc:
+        if source == "config":  # defaults and --set only: no file to name
+            raise
+        raise LongAQAError(f"{source}: {exc}") from None
 
 
 def load_config(
@@ -334,7 +344,10 @@ def load_config(
         section, name = key.split(".")
         if section not in SECTIONS or name not in get_type_hints(SECTIONS[section]):
             raise LongAQAError(f"--set {key}: unknown config key; valid keys: {', '.join(valid_keys())}")
-        parsed = yaml.safe_load(value) if value.strip() else ""
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:  # not YAML (e.g. control characters): keep it as a plain string
+            parsed = value
         if parsed is None:
             parsed = value
         raw.setdefault(section, {})
@@ -349,7 +362,7 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise LongAQAError(f"{path}: config file not found")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, OSError, RecursionError) as exc:
         raise LongAQAError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if data is None:
         data = {}
@@ -360,7 +373,15 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         return data
     merged: dict[str, Any] = {}
     for item in base if isinstance(base, list) else [base]:  # a list of bases merges in order
-        base_path = (path.parent / str(item)).resolve()
+        try:
+            base_path = (path.parent / str(item)).resolve()
+            found = base_path.is_file()
+        except (OSError, ValueError):
+            found = False
+        if not found or isinstance(item, (dict, list)):
+            raise LongAQAError(
+                f"{path}: base file {str(item)[:200]!r} not found (relative to {path.parent})"
+            )
         if base_path in seen:
             raise LongAQAError(f"{path}: circular 'base:' reference to {base_path}")
         _merge(merged, _read_yaml(base_path, seen + (base_path,)))

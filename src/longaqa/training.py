@@ -4,8 +4,12 @@ A run folder (``RUN_DIR``) holds::
 
     config.yaml            the resolved config (every field)
     run.json               where the data was (--data-root) and the package version
-    weights.safetensors    the selected weights (train.selection; metadata: selection, epoch)
+    weights.safetensors    the selected weights (train.selection; metadata: selection, epoch,
+                           model_config)
     last.safetensors       the weights after the last epoch
+    checkpoint.safetensors resumable state (model, optimizer, scheduler, RNG states, epoch, best
+                           weights and metric), written atomically every train.checkpoint_every
+                           epochs and after the last; ``train --resume RUN_DIR`` continues from it
     epochs.csv             one row per epoch: losses (weighted and unweighted), lr, metrics
     tensorboard/           the same scalars as TensorBoard events
     metrics.json           test metrics of the selected weights: srcc, rl2, rl2_x100, mse, mse_raw,
@@ -19,20 +23,38 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import json
 import math
+import random
+import signal
+import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from longaqa import __version__
-from longaqa.checkpoint import atomic_write, load_weights, save_weights
+from longaqa.checkpoint import (
+    ABSENT,
+    atomic_write,
+    check_output_folder,
+    config_differences,
+    format_differences,
+    load_checkpoint,
+    load_weights,
+    save_checkpoint,
+    save_weights,
+    state_dict_mismatch,
+)
 from longaqa.config import Config, load_config, save_config
 from longaqa.data import load_train_test
 from longaqa.data.dataset import VideoSample, carve_validation
-from longaqa.engine import evaluate, train_one_epoch
+from longaqa.data.validate import check_dataset
+from longaqa.engine import NonFiniteLoss, evaluate, train_one_epoch
 from longaqa.errors import LongAQAError
 from longaqa.losses import Criterion
 from longaqa.models import QueryAQA, build_model
@@ -44,6 +66,7 @@ METRICS_FILE = "metrics.json"
 EPOCHS_FILE = "epochs.csv"
 PREDICTIONS_FILE = "predictions.csv"
 RUN_FILE = "run.json"
+CHECKPOINT_FILE = "checkpoint.safetensors"
 
 
 def resolve_device(name: str) -> torch.device:
@@ -76,27 +99,65 @@ def build_optimizer(model: torch.nn.Module, cfg: Config, steps_per_epoch: int):
 
 
 class EpochLog:
-    """Per-epoch scalars to ``epochs.csv`` and, when available, TensorBoard."""
+    """Per-epoch scalars to ``epochs.csv`` and, when available, TensorBoard.
 
-    def __init__(self, run_dir: Path, tensorboard: bool):
+    ``resume_after=N`` continues an existing log: rows after epoch N (written after the checkpoint
+    being resumed from) are dropped, and TensorBoard events from epoch N+1 on are purged.
+    """
+
+    def __init__(self, run_dir: Path, tensorboard: bool, resume_after: int | None = None):
         self.path = run_dir / EPOCHS_FILE
         self.fields: list[str] | None = None
+        if resume_after is not None:
+            self.fields = self._keep_rows_up_to(resume_after)
         self.writer = None
         if tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
-                self.writer = SummaryWriter(str(run_dir / "tensorboard"))
+                purge = resume_after + 1 if resume_after is not None else None
+                self.writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=purge)
             except ImportError:
                 self.writer = None
 
+    def _keep_rows_up_to(self, last_epoch: int) -> list[str] | None:
+        """Rewrite the log with its complete rows of epochs <= ``last_epoch``; returns its header."""
+        if not self.path.is_file():
+            return None
+        with self.path.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            fields = reader.fieldnames
+            rows = []
+            for row in reader:
+                try:
+                    epoch = int(float(row["epoch"]))
+                except (KeyError, TypeError, ValueError):
+                    continue  # a row cut short by a kill
+                if epoch <= last_epoch and None not in row.values():
+                    rows.append(row)
+        if not fields or not rows:
+            self.path.unlink()
+            return None
+
+        def write(tmp: Path) -> None:
+            with tmp.open("w", newline="") as fh:
+                writer = csv.DictWriter(fh, fields)
+                writer.writeheader()
+                writer.writerows(rows)
+
+        atomic_write(self.path, write)
+        return list(fields)
+
     def write(self, row: dict[str, float]) -> None:
-        if self.fields is None:
-            self.fields = list(row)
-            with self.path.open("w", newline="") as fh:
-                csv.DictWriter(fh, self.fields).writeheader()
-        with self.path.open("a", newline="") as fh:
-            csv.DictWriter(fh, self.fields, extrasaction="ignore").writerow(row)
+        try:
+            if self.fields is None:
+                self.fields = list(row)
+                with self.path.open("w", newline="") as fh:
+                    csv.DictWriter(fh, self.fields).writeheader()
+            with self.path.open("a", newline="") as fh:
+                csv.DictWriter(fh, self.fields, extrasaction="ignore").writerow(row)
+        except OSError as exc:
+            raise LongAQAError(f"{self.path}: could not be written ({exc.strerror})") from None
         if self.writer is not None:
             for key, value in row.items():
                 if key != "epoch" and isinstance(value, (int, float)) and math.isfinite(value):
@@ -108,89 +169,310 @@ class EpochLog:
             self.writer.close()
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on SIGINT/SIGTERM; the message says what was saved and how to continue."""
+
+
+class StopRequest:
+    """While active, SIGINT and SIGTERM only set ``requested`` (the signal's name): the loop finishes
+    the epoch, saves a checkpoint and stops. A second SIGINT raises KeyboardInterrupt at once."""
+
+    def __init__(self) -> None:
+        self.requested: str | None = None
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame) -> None:
+        if self.requested is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+        print(
+            f"\nlongaqa: {self.requested} received; finishing this epoch, then saving a checkpoint "
+            "(Ctrl-C again stops at once and keeps the previous checkpoint)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+@dataclass
+class TrainingState:
+    """What an epoch loop carries from one epoch to the next besides the model and optimizer."""
+
+    epoch: int = 0
+    """Epochs completed."""
+    best_value: float = -math.inf
+    best_epoch: int | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    """Weights of the best epoch under ``train.selection`` (val or best-test); None for ``last``."""
+
+
+RESUMABLE_KEYS = (
+    "train.epochs", "train.progress", "train.tensorboard", "train.device", "train.num_threads",
+    "train.checkpoint_every",
+)
+"""Config keys that ``--resume`` may change (``--set``); any other difference is refused."""
+
+
+def rng_states(generator: torch.Generator, eval_generator: torch.Generator) -> dict:
+    states = {
+        "torch": torch.get_rng_state(),
+        "train_generator": generator.get_state(),
+        "eval_generator": eval_generator.get_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng_states(states: dict, generator: torch.Generator, eval_generator: torch.Generator) -> None:
+    torch.set_rng_state(states["torch"])
+    generator.set_state(states["train_generator"])
+    eval_generator.set_state(states["eval_generator"])
+    np.random.set_state(states["numpy"])
+    random.setstate(states["python"])
+    if "cuda" in states and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def save_training_checkpoint(path: Path, cfg: Config, state: TrainingState, model: torch.nn.Module,
+                             optimizer, scheduler, generator, eval_generator) -> None:
+    """Everything needed to continue training bit for bit, in one atomically written file."""
+    for name, param in model.state_dict().items():
+        if param.is_floating_point() and not torch.isfinite(param).all():
+            raise NonFiniteLoss(
+                f"non-finite weights ({name}) after epoch {state.epoch}; not overwriting the last good "
+                f"checkpoint {path}"
+            )
+    save_checkpoint(path, {
+        "epoch": state.epoch,
+        "best_value": state.best_value,
+        "best_epoch": state.best_epoch,
+        "best_model": state.best_state,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "rng": rng_states(generator, eval_generator),
+        "config": cfg.to_dict(),
+        "longaqa_version": __version__,
+    })
+
+
+def resume_checks(run: Path, cfg: Config) -> dict | None:
+    """The run's checkpoint (None if it was killed before its first one), after checking that ``cfg``
+    differs from the run's config only in :data:`RESUMABLE_KEYS`."""
+    if not (run / CONFIG_FILE).is_file():
+        raise LongAQAError(f"{run}: not a run folder (no {CONFIG_FILE}); nothing to resume")
+    checkpoint = load_checkpoint(run / CHECKPOINT_FILE) if (run / CHECKPOINT_FILE).is_file() else None
+    saved = checkpoint["config"] if checkpoint is not None else load_config(run / CONFIG_FILE).to_dict()
+    defaults = flatten_config(Config().to_dict())
+    changed = [
+        (key, a, b) for key, a, b in config_differences(saved, cfg.to_dict())
+        if key not in RESUMABLE_KEYS and not (a == ABSENT and defaults.get(key, ABSENT) == b)
+    ]  # a key added to longaqa since the run started is fine at its default
+    if changed:
+        raise LongAQAError(
+            f"{run}: the checkpoint was trained with a different configuration "
+            f"({format_differences(changed)}); --resume may only change {', '.join(RESUMABLE_KEYS)}"
+        )
+    if checkpoint is not None:
+        state = checkpoint["model"]
+        mismatch = state_dict_mismatch(state, build_model(cfg.model).state_dict())
+        if mismatch:
+            raise LongAQAError(
+                f"{run / CHECKPOINT_FILE}: weights do not match the model configuration ({mismatch})"
+            )
+        done = int(checkpoint["epoch"])
+        if cfg.train.epochs < done:
+            raise LongAQAError(
+                f"{run}: the checkpoint is at epoch {done}, past train.epochs={cfg.train.epochs}; "
+                f"extend with --set train.epochs=N (N > {done})"
+            )
+        if cfg.train.epochs == done and (run / METRICS_FILE).is_file():
+            raise LongAQAError(
+                f"{run}: already complete ({done} of {done} epochs, {METRICS_FILE} written); "
+                f"extend with --set train.epochs=N (N > {done})"
+            )
+    return checkpoint
+
+
+def flatten_config(tree: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(flatten_config(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def estimate_run_bytes(model: torch.nn.Module) -> int:
+    """Disk a run needs: checkpoint (weights, Adam moments, best weights) twice while it is replaced,
+    last and selected weights, plus 16 MiB for logs and predictions."""
+    weights = sum(p.numel() * p.element_size() for p in model.state_dict().values())
+    return 10 * weights + 16 * 2**20
+
+
 def fit(
     cfg: Config,
     out_dir: str | Path,
     data_root: str | Path | None = None,
     data: tuple[list[VideoSample], list[VideoSample]] | None = None,
+    resume: bool = False,
 ) -> dict:
-    """Train a model as ``cfg`` says, write the run folder, return the test metrics of the selection."""
+    """Train a model as ``cfg`` says, write the run folder, return the test metrics of the selection.
+
+    Before any training: an existing run in ``out_dir`` is refused (unless ``resume``), the dataset is
+    checked as a whole (:func:`longaqa.data.validate.check_dataset`, all problems in one error), and
+    the folder must be writable with enough free space. ``resume=True`` continues ``out_dir`` from its
+    checkpoint, to the same result an uninterrupted run would give. SIGINT/SIGTERM finish the epoch,
+    save a checkpoint and raise :class:`TrainingInterrupted`; a non-finite loss raises
+    :class:`NonFiniteLoss` and keeps the last good checkpoint.
+    """
     out = Path(out_dir)
-    if out.exists() and (out / CONFIG_FILE).exists():
-        raise LongAQAError(f"{out}: already holds a run (config.yaml); choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = None
+    if resume:
+        checkpoint = resume_checks(out, cfg)
+    elif any((out / name).exists() for name in (CONFIG_FILE, CHECKPOINT_FILE, WEIGHTS_FILE)):
+        raise LongAQAError(
+            f"{out}: already holds a run; choose another --out, or continue it with --resume {out}"
+        )
+    check_output_folder(out, 16 * 2**20)  # writable at all, before reading any data
     t = cfg.train
     if t.num_threads:
         torch.set_num_threads(t.num_threads)
     device = resolve_device(t.device)
     generator = seed_everything(t.seed)
 
-    train, test = data if data is not None else load_train_test(cfg.data, data_root, cfg.model.input_dim)
+    if data is None:
+        check_dataset(cfg, data_root)
+        data = load_train_test(cfg.data, data_root, cfg.model.input_dim)
+    train, test = data
     val: list[VideoSample] = []
     if t.selection == "val":
         train, val = carve_validation(train, cfg.data.val_fraction, t.seed)
-    save_config(cfg, out / CONFIG_FILE)
-    (out / RUN_FILE).write_text(
-        json.dumps(
-            {
-                "data_root": str(Path(data_root).resolve()) if data_root is not None else None,
-                "longaqa_version": __version__,
-                "num_train": len(train),
-                "num_val": len(val),
-                "num_test": len(test),
-            },
-            indent=2,
-        )
-    )
 
     model = build_model(cfg.model).to(device)
+    check_output_folder(out, estimate_run_bytes(model))
+    atomic_write(out / CONFIG_FILE, lambda tmp: save_config(cfg, tmp))
+    if not resume or not (out / RUN_FILE).is_file():
+        run_info = {
+            "data_root": str(Path(data_root).resolve()) if data_root is not None else None,
+            "longaqa_version": __version__,
+            "num_train": len(train),
+            "num_val": len(val),
+            "num_test": len(test),
+        }
+        atomic_write(out / RUN_FILE, lambda tmp: tmp.write_text(json.dumps(run_info, indent=2)))
+
     criterion = Criterion(cfg.loss, cfg.model.d_model)
     steps_per_epoch = (len(train) + t.batch_size - 1) // t.batch_size
     optimizer, scheduler, per_iter = build_optimizer(model, cfg, steps_per_epoch)
-    log = EpochLog(out, t.tensorboard)
+    eval_gen = torch.Generator().manual_seed(t.seed + 1)  # only used by eval_view=random_crop
+    state = TrainingState()
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(checkpoint["scheduler"])
+            if isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
+                scheduler.T_max = max(1, t.epochs * (steps_per_epoch if per_iter else 1))  # extended runs
+        restore_rng_states(checkpoint["rng"], generator, eval_gen)
+        best = checkpoint["best_model"]
+        state = TrainingState(
+            int(checkpoint["epoch"]), float(checkpoint["best_value"]), checkpoint["best_epoch"],
+            {k: v.to(device) for k, v in best.items()} if best is not None else None,
+        )
+    log = EpochLog(out, t.tensorboard, resume_after=state.epoch if resume else None)
     eval_kwargs = dict(
         batch_size=t.batch_size, view=cfg.data.eval_view, device=device, precision=t.precision,
         score_divisor=cfg.data.score_divisor,
     )
-    eval_gen = torch.Generator().manual_seed(t.seed + 1)  # only used by eval_view=random_crop
 
-    best_value, best_state, best_epoch = -math.inf, None, t.epochs
+    def save() -> None:
+        save_training_checkpoint(out / CHECKPOINT_FILE, cfg, state, model, optimizer, scheduler,
+                                 generator, eval_gen)
+
+    epoch = state.epoch
     try:
-        for epoch in range(1, t.epochs + 1):
-            start = time.perf_counter()
-            terms = train_one_epoch(
-                model, criterion, optimizer, train, t.batch_size, cfg.data.train_crop, generator,
-                device, t.precision, scheduler if per_iter else None, t.progress,
-                description=f"epoch {epoch}/{t.epochs}",
-            )
-            if scheduler is not None and not per_iter:
-                scheduler.step()
-            row: dict[str, float] = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}
-            row.update({f"train_{k}": v for k, v in terms.items()})
-            row["train_seconds"] = time.perf_counter() - start
-            if epoch % t.eval_every == 0 or epoch == t.epochs:
-                if val:
-                    m, _ = evaluate(model, val, generator=eval_gen, **eval_kwargs)
-                    row.update({f"val_{k}": m[k] for k in ("srcc", "rl2", "mse")})
-                m, _ = evaluate(model, test, generator=eval_gen, **eval_kwargs)
-                row.update({f"test_{k}": m[k] for k in ("srcc", "rl2", "mse")})
-                watched = {"val": "val_srcc", "best-test": "test_srcc"}.get(t.selection)
-                if watched is not None:
-                    value = row[watched] if math.isfinite(row[watched]) else -math.inf
-                    if best_state is None or value > best_value:
-                        best_value, best_epoch = value, epoch
-                        best_state = copy.deepcopy(model.state_dict())
-            log.write(row)
+        with StopRequest() as stop:
+            for epoch in range(state.epoch + 1, t.epochs + 1):
+                start = time.perf_counter()
+                terms = train_one_epoch(
+                    model, criterion, optimizer, train, t.batch_size, cfg.data.train_crop, generator,
+                    device, t.precision, scheduler if per_iter else None, t.progress,
+                    description=f"epoch {epoch}/{t.epochs}",
+                )
+                if scheduler is not None and not per_iter:
+                    scheduler.step()
+                row: dict[str, float] = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"]}
+                row.update({f"train_{k}": v for k, v in terms.items()})
+                row["train_seconds"] = time.perf_counter() - start
+                if epoch % t.eval_every == 0 or epoch == t.epochs:
+                    if val:
+                        m, _ = evaluate(model, val, generator=eval_gen, **eval_kwargs)
+                        row.update({f"val_{k}": m[k] for k in ("srcc", "rl2", "mse")})
+                    m, _ = evaluate(model, test, generator=eval_gen, **eval_kwargs)
+                    row.update({f"test_{k}": m[k] for k in ("srcc", "rl2", "mse")})
+                    watched = {"val": "val_srcc", "best-test": "test_srcc"}.get(t.selection)
+                    if watched is not None:
+                        value = row[watched] if math.isfinite(row[watched]) else -math.inf
+                        if state.best_state is None or value > state.best_value:
+                            state.best_value, state.best_epoch = value, epoch
+                            state.best_state = copy.deepcopy(model.state_dict())
+                log.write(row)
+                state.epoch = epoch
+                if epoch % t.checkpoint_every == 0 or epoch == t.epochs or stop.requested:
+                    save()
+                if stop.requested:
+                    raise TrainingInterrupted(
+                        f"{stop.requested}: stopped after epoch {epoch}/{t.epochs}, checkpoint saved; "
+                        f"continue with: longaqa train --resume {out}"
+                    )
+    except NonFiniteLoss as exc:
+        raise NonFiniteLoss(f"epoch {epoch}: {exc}; training stopped. {_last_checkpoint(out)}; "
+                            "lower train.lr or check the features") from None
+    except TrainingInterrupted:
+        raise
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(
+            f"interrupted during epoch {state.epoch + 1}; {_last_checkpoint(out)}; "
+            f"continue with: longaqa train --resume {out}"
+        ) from None
     finally:
         log.close()
 
-    save_weights(model, out / LAST_FILE, {"selection": "last", "epoch": str(t.epochs)})
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    selected_epoch = best_epoch if best_state is not None else t.epochs
-    save_weights(model, out / WEIGHTS_FILE, {"selection": t.selection, "epoch": str(selected_epoch)})
+    model_config = json.dumps(dataclasses.asdict(cfg.model))
+    save_weights(model, out / LAST_FILE, {"selection": "last", "epoch": str(t.epochs),
+                                          "model_config": model_config})
+    if state.best_state is not None:
+        model.load_state_dict(state.best_state)
+    selected_epoch = state.best_epoch if state.best_state is not None else t.epochs
+    save_weights(model, out / WEIGHTS_FILE, {"selection": t.selection, "epoch": str(selected_epoch),
+                                             "model_config": model_config})
     metrics, pred = evaluate(model, test, generator=eval_gen, **eval_kwargs)
     return write_metrics(out, metrics, pred, test, cfg, t.selection, selected_epoch)
+
+
+def _last_checkpoint(out: Path) -> str:
+    path = out / CHECKPOINT_FILE
+    if not path.is_file():
+        return "no checkpoint had been written yet"
+    try:
+        epoch = load_checkpoint(path)["epoch"]
+    except LongAQAError:
+        return f"the last checkpoint {path} is kept"
+    return f"the last good checkpoint (epoch {epoch}) is kept in {path}"
 
 
 def write_metrics(out: Path, metrics: dict, pred: np.ndarray, samples: list[VideoSample], cfg: Config,
@@ -228,7 +510,7 @@ def load_run(run_dir: str | Path) -> tuple[Config, QueryAQA, dict[str, str]]:
         raise LongAQAError(f"{run}: not a run folder (no {CONFIG_FILE})")
     cfg = load_config(run / CONFIG_FILE)
     model = build_model(cfg.model)
-    metadata = load_weights(model, run / WEIGHTS_FILE)
+    metadata = load_weights(model, run / WEIGHTS_FILE, dataclasses.asdict(cfg.model))
     return cfg, model.eval(), metadata
 
 
@@ -237,7 +519,11 @@ def run_data_root(run_dir: Path, data_root: str | Path | None) -> str | None:
         return str(data_root)
     info = Path(run_dir) / RUN_FILE
     if info.is_file():
-        return json.loads(info.read_text()).get("data_root")
+        try:
+            recorded = json.loads(info.read_text(encoding="utf-8"))
+            return recorded.get("data_root") if isinstance(recorded, dict) else None
+        except (ValueError, OSError) as exc:
+            raise LongAQAError(f"{info}: unreadable ({exc}); pass --data-root") from None
     return None
 
 

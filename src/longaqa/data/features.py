@@ -19,10 +19,11 @@ def read_features(path: str | Path, expected_dim: int | None = None) -> np.ndarr
     path = Path(path)
     if not path.is_file():
         raise LongAQAError(f"{path}: feature file not found")
+    _check_header(path)
     try:
         array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise LongAQAError(f"{path}: not a readable .npy array ({exc})") from None
+    except Exception as exc:  # untrusted bytes: numpy's header parser can raise many types
+        raise LongAQAError(f"{path}: not a readable .npy array ({type(exc).__name__}: {exc})") from None
     if not isinstance(array, np.ndarray):
         raise LongAQAError(f"{path}: expected a single .npy array, found {type(array).__name__}")
     if array.ndim != 2:
@@ -40,3 +41,29 @@ def read_features(path: str | Path, expected_dim: int | None = None) -> np.ndarr
         bad = int((~np.isfinite(array)).sum())
         raise LongAQAError(f"{path}: {bad} NaN or infinite values in the features")
     return array
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a ``.npy`` whose header promises more data than the file holds, before allocating it."""
+    try:
+        with path.open("rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                return  # other versions: np.load reports what it cannot read
+            offset = fh.tell()
+        size = path.stat().st_size
+    except Exception as exc:  # untrusted bytes: numpy's header parser can raise many types
+        raise LongAQAError(f"{path}: not a readable .npy array ({type(exc).__name__}: {exc})") from None
+    if dtype.hasobject:
+        return  # np.load(allow_pickle=False) refuses it with its own message
+    needed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if size - offset < needed:
+        raise LongAQAError(
+            f"{path}: truncated .npy file (header says shape {shape} {dtype}, {needed} bytes; "
+            f"{size - offset} bytes follow)"
+        )
+

@@ -28,8 +28,11 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LongAQAError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
-    numbered = enumerate(csv.reader(text.splitlines()), start=1)
-    rows = [(n, row) for n, row in numbered if any(c.strip() for c in row)]
+    try:
+        numbered = enumerate(csv.reader(text.splitlines()), start=1)
+        rows = [(n, row) for n, row in numbered if any(c.strip() for c in row)]
+    except csv.Error as exc:  # e.g. a field over csv's size limit (found by tests/test_fuzz.py)
+        raise LongAQAError(f"{path}: not a readable CSV file ({exc})") from None
     if not rows:
         raise LongAQAError(f"{path}: empty; expected a header 'name,score[,split]' and one row per video")
     header = [c.strip().lower() for c in rows[0][1]]
