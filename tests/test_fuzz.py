@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from conftest import SHARED
 from longaqa.config import load_config, valid_keys
 from longaqa.data.features import read_features
 from longaqa.data.fisv import parse_fisv_labels
@@ -26,6 +25,8 @@ from longaqa.data.generic import parse_generic_labels
 from longaqa.data.rg import parse_rg_labels
 from longaqa.errors import LongAQAError
 
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+"""The workplace's shared folder (real public label files in SHARED/data); may be absent."""
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 RG_SAMPLE = (
