@@ -302,6 +302,23 @@ def test_explain_bad_inputs(trained_run, tmp_path, capsys):
     assert "not a run folder" in capsys.readouterr().err
     assert main(["explain", str(trained_run), "--split", "val", "--out", str(tmp_path / "o")]) == 2
     assert "--split must be one of train, test" in capsys.readouterr().err
+    np.save(tmp_path / "good.npy", np.zeros((5, 32), dtype=np.float32))
+    out = tmp_path / "nothing"
+    assert (
+        main(
+            [
+                "explain",
+                str(trained_run),
+                "--features",
+                str(tmp_path / "good.npy"),
+                str(wrong),
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
+    assert not out.exists()  # every file is checked before anything is written
 
 
 def test_explain_split_and_interpretability(trained_run, routines, tmp_path, capsys):
@@ -316,6 +333,7 @@ def test_explain_split_and_interpretability(trained_run, routines, tmp_path, cap
                 "test",
                 "--out",
                 str(tmp_path / "expl"),
+                "--no-plots",
             ]
         )
         == 0
@@ -324,6 +342,7 @@ def test_explain_split_and_interpretability(trained_run, routines, tmp_path, cap
     assert len(folders) == 12 and folders[0] == "Ball_025"
     expl = read_explanation(tmp_path / "expl" / "Ball_025")
     assert expl.true is not None
+    assert not (tmp_path / "expl" / "Ball_025" / "curves.png").exists()
     capsys.readouterr()
     assert main(["interpretability", str(trained_run), "--num-random", "2", "--max-videos", "4"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -340,7 +359,7 @@ def test_explain_split_and_interpretability(trained_run, routines, tmp_path, cap
 
 def test_report_command(trained_run, tmp_path, capsys):
     out = tmp_path / "report.html"
-    assert main(["report", str(trained_run), "--max-videos", "3", "--out", str(out)]) == 0
+    assert main(["report", str(trained_run), "--max-videos", "2", "--out", str(out)]) == 0
     page = out.read_text()
     assert page.count('<section class="video"') == 3
     assert "predicted vs true" in page and "http://" not in page and "https://" not in page

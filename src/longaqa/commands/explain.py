@@ -24,6 +24,7 @@ def register(sub) -> None:
         default="auto",
         help="query-to-clip mapping (auto: index when one-to-one, else attention)",
     )
+    p.add_argument("--no-plots", action="store_true", help="write the data files only (no PNGs)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=run)
 
@@ -32,7 +33,14 @@ def run(args) -> int:
     from longaqa.interpret.run import explain_run
 
     folders = explain_run(
-        args.run_dir, args.out, args.features, args.data_root, args.split, args.view, args.mapping
+        args.run_dir,
+        args.out,
+        args.features,
+        args.data_root,
+        args.split,
+        args.view,
+        args.mapping,
+        plots=not args.no_plots,
     )
     print(f"explained {len(folders)} video(s) into {args.out}")
     return 0

@@ -47,13 +47,14 @@ def explain_samples(
     ]
 
 
-def save_explanation(expl: VideoExplanation, folder: Path) -> Path:
-    """The explanation's data files plus ``curves.png`` and ``attention.png``."""
-    from longaqa.interpret.plots import attention_png, curves_png
-
+def save_explanation(expl: VideoExplanation, folder: Path, plots: bool = True) -> Path:
+    """The explanation's data files plus, with ``plots``, ``curves.png`` and ``attention.png``."""
     write_explanation(expl, folder)
-    curves_png(expl, folder / "curves.png")
-    attention_png(expl, folder / "attention.png")
+    if plots:
+        from longaqa.interpret.plots import attention_png, curves_png
+
+        curves_png(expl, folder / "curves.png")
+        attention_png(expl, folder / "attention.png")
     return folder
 
 
@@ -65,25 +66,33 @@ def explain_run(
     split: str = "test",
     view: str | None = None,
     mapping: str = "auto",
+    plots: bool = True,
 ) -> list[Path]:
-    """Explain ``.npy`` feature files (``features``) or a whole split; one folder per video in ``out_dir``."""
+    """Explain ``.npy`` feature files (``features``) or a whole split; one folder per video in ``out_dir``.
+
+    Needs only the run's ``config.yaml`` and ``weights.safetensors`` when ``features`` are given.
+    Every feature file is checked before anything is written.
+    """
     from longaqa.data.features import read_features
     from longaqa.training import load_run
 
     run = Path(run_dir)
     cfg, model, _ = load_run(run)
+    if features:
+        stems = [Path(p).stem for p in features]
+        twice = sorted({s for s in stems if stems.count(s) > 1})
+        if twice:
+            raise LongAQAError(f"--features: several files named {', '.join(twice)} would share one folder")
+        arrays = [(Path(p).stem, read_features(p, cfg.model.input_dim), None) for p in features]
+    else:
+        samples, _ = load_split_samples(cfg, run, data_root, split)
+        arrays = [(s.name, s.features, s.score * cfg.data.score_divisor) for s in samples]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     folders = []
-    if features:
-        for path in features:
-            array = read_features(path, cfg.model.input_dim)
-            expl = explain_video(model, cfg, Path(path).stem, array, None, view, mapping)
-            folders.append(save_explanation(expl, out / expl.name))
-    else:
-        samples, _ = load_split_samples(cfg, run, data_root, split)
-        for expl in explain_samples(model, cfg, samples, view, mapping):
-            folders.append(save_explanation(expl, out / expl.name))
+    for name, array, true in arrays:
+        expl = explain_video(model, cfg, name, array, true, view, mapping)
+        folders.append(save_explanation(expl, out / name, plots))
     return folders
 
 
