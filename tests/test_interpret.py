@@ -361,6 +361,6 @@ def test_report_command(trained_run, tmp_path, capsys):
     out = tmp_path / "report.html"
     assert main(["report", str(trained_run), "--max-videos", "2", "--out", str(out)]) == 0
     page = out.read_text()
-    assert page.count('<section class="video"') == 3
+    assert page.count('<section class="video"') == 2
     assert "predicted vs true" in page and "http://" not in page and "https://" not in page
     assert "<script" not in page
