@@ -1,0 +1,109 @@
+"""Clip plan, frame preprocessing and the compact I3D: torch only, so these run in every venv."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from longaqa.errors import LongAQAError
+from longaqa.video.clips import plan_clips
+from longaqa.video.i3d import InceptionI3d, same_padding
+from longaqa.video.preprocess import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    Preprocess,
+    center_crop,
+    preprocess_frames,
+    resize_short_side,
+)
+
+
+@pytest.mark.parametrize(
+    "frames, clips, start, dropped_end",
+    [
+        (100, 3, 2, 2),  # 100 = 3*32 + 4: two dropped at each end
+        (96, 3, 0, 0),
+        (64, 2, 0, 0),
+        (33, 1, 0, 1),  # an odd leftover: the extra frame goes at the end
+        (95, 2, 15, 16),  # 95 = 2*32 + 31
+        (31, 0, 15, 16),
+        (0, 0, 0, 0),
+        (1700, 53, 2, 2),  # a 68 s RG routine: 1700 frames at 25 fps -> 53 clips
+    ],
+)
+def test_plan_clips_hand_cases(frames, clips, start, dropped_end):
+    plan = plan_clips(frames, 32)
+    assert (plan.num_clips, plan.start, plan.dropped_end) == (clips, start, dropped_end)
+    assert plan.start + plan.num_clips * 32 + plan.dropped_end == frames
+
+
+def test_clip_of_and_span():
+    plan = plan_clips(100, 32)
+    assert [plan.clip_of(f) for f in (0, 1, 2, 33, 34, 97, 98, 99)] == [None, None, 0, 0, 1, 2, None, None]
+    assert plan.clip_span(0) == (2, 34) and plan.clip_span(2) == (66, 98)
+
+
+def test_plan_clips_rejects_bad_lengths():
+    with pytest.raises(LongAQAError):
+        plan_clips(10, 0)
+    with pytest.raises(LongAQAError):
+        plan_clips(-1, 32)
+
+
+def test_resize_short_side_keeps_aspect_like_torchvision():
+    x = torch.zeros(1, 3, 1080, 1920)
+    assert resize_short_side(x, 256).shape[-2:] == (256, 455)  # int(256 * 1920 / 1080)
+    x = torch.zeros(1, 3, 640, 360)  # portrait
+    assert resize_short_side(x, 256).shape[-2:] == (455, 256)
+
+
+def test_center_crop_pads_small_frames_with_zeros():
+    x = torch.ones(1, 3, 256, 256)
+    out = center_crop(x, 224, 300)  # wider than the frame: 22 zero columns each side
+    assert out.shape[-2:] == (224, 300)
+    assert out[..., :22].abs().sum() == 0 and out[..., 278:].abs().sum() == 0
+    assert bool((out[..., 22:278] == 1).all())
+    x = torch.arange(10.0).view(1, 1, 1, 10).expand(1, 1, 4, 10)
+    assert center_crop(x, 2, 4)[0, 0, 0].tolist() == [3, 4, 5, 6]
+
+
+def test_preprocess_constant_frame_is_normalised_by_hand():
+    frames = np.full((5, 360, 640, 3), 128, dtype=np.uint8)  # 16:9, wide enough for 224 x 300
+    out = preprocess_frames(frames)
+    assert out.shape == (3, 5, 224, 224) and out.dtype == torch.float32
+    expected = (128 / 255 - np.array(IMAGENET_MEAN)) / np.array(IMAGENET_STD)
+    np.testing.assert_allclose(out.mean(dim=(1, 2, 3)).numpy(), expected, atol=1e-5)
+    np.testing.assert_allclose(out.std(dim=(1, 2, 3)).numpy(), 0, atol=1e-5)
+
+
+def test_preprocess_crops_the_centre_then_squashes():
+    # left half black, right half white at 256 x 512: the 224 x 300 centre crop is half and half
+    frames = np.zeros((1, 256, 512, 3), dtype=np.uint8)
+    frames[:, :, 256:] = 255
+    spec = Preprocess(mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    out = preprocess_frames(frames, spec)[0, 0]  # (224, 224)
+    assert float(out[:, :100].max()) == 0.0 and float(out[:, 124:].min()) == pytest.approx(1.0)
+    assert float(out.mean()) == pytest.approx(0.5, abs=1e-3)
+
+
+def test_same_padding_hand_cases():
+    assert same_padding(224, 7, 2) == (2, 3)  # TF SAME: total 5
+    assert same_padding(32, 7, 2) == (2, 3)
+    assert same_padding(56, 3, 1) == (1, 1)
+    assert same_padding(4, 2, 2) == (0, 0)
+    assert same_padding(7, 3, 2) == (1, 1)
+
+
+def test_i3d_has_the_public_names_and_a_1024d_output():
+    model = InceptionI3d()
+    state = model.state_dict()
+    assert state["Conv3d_1a_7x7.conv3d.weight"].shape == (64, 3, 7, 7, 7)
+    assert state["Mixed_3b.b1b.conv3d.weight"].shape == (128, 96, 3, 3, 3)
+    assert state["Mixed_5c.b3b.bn.running_var"].shape == (128,)
+    assert state["logits.conv3d.weight"].shape == (400, 1024, 1, 1, 1)
+    assert "Conv3d_1a_7x7.conv3d.bias" not in state and model.feature_dim == 1024
+    tiny = InceptionI3d(width=0.125).eval()
+    with torch.no_grad():
+        y = tiny(torch.randn(2, 3, 16, 56, 56))
+    assert y.shape == (2, 128) and torch.isfinite(y).all()
