@@ -93,7 +93,7 @@ def attention_png(expl: VideoExplanation, path: str | Path | None = None) -> byt
                     -0.5,
                 )
             image = ax.imshow(m, cmap="viridis", aspect="auto", interpolation="nearest", extent=extent)
-            fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+            fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, format="%.3g")
             ax.set_title(f"layer {n + 1}: {title}", fontsize=9)
             ax.set_xlabel(xlabel, fontsize=8)
             ax.set_ylabel("query", fontsize=8)
