@@ -56,6 +56,7 @@ from longaqa.data.dataset import VideoSample, carve_validation
 from longaqa.data.validate import check_dataset
 from longaqa.engine import NonFiniteLoss, evaluate, train_one_epoch
 from longaqa.errors import LongAQAError
+from longaqa.interpret.skipping import model_skipping_index
 from longaqa.losses import Criterion
 from longaqa.models import QueryAQA, build_model
 
@@ -430,6 +431,8 @@ def fit(
                         if state.best_state is None or value > state.best_value:
                             state.best_value, state.best_epoch = value, epoch
                             state.best_state = copy.deepcopy(model.state_dict())
+                # temporal-skipping index of the self-attention on the test inputs (docs/interpretability.md)
+                row.update(model_skipping_index(model, test, t.batch_size, device, cfg.data.eval_view != "full"))
                 log.write(row)
                 state.epoch = epoch
                 if epoch % t.checkpoint_every == 0 or epoch == t.epochs or stop.requested:
