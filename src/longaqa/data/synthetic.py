@@ -76,26 +76,36 @@ class RoutineGenerator:
         self.type_difficulty = rng.uniform(0.2, 1.0, spec.num_element_types)
         self.type_embedding = rng.normal(0, 1, (spec.num_element_types, r)) / np.sqrt(r) * 2.0
         self.transition_embedding = rng.normal(0, 1, r) / np.sqrt(r) * 2.0
-        self.quality_direction = rng.normal(0, 1, r) / np.sqrt(r) * 2.0
+        self.quality_direction = rng.normal(0, 1, r)
+        self.quality_direction *= 2.0 / np.linalg.norm(self.quality_direction)
+        # element types and styles live beside the quality direction, not along it
+        self.type_embedding = self._orthogonal(self.type_embedding)
+        self.transition_embedding = self._orthogonal(self.transition_embedding)
         self.projection = rng.normal(0, 1, (r, spec.feature_dim)) / np.sqrt(r)
         self.scale = 20.0 / ((spec.min_clips + spec.max_clips) / 2 * 0.6 * 0.5)
+
+    def _orthogonal(self, x: np.ndarray) -> np.ndarray:
+        u = self.quality_direction / np.linalg.norm(self.quality_direction)
+        return x - (x @ u)[..., None] * u
 
     def routine(self, name: str, rng: np.random.Generator) -> Routine:
         s = self.spec
         T = int(rng.integers(s.min_clips, s.max_clips + 1))
         skill_easy = rng.normal()
-        skill_hard = 0.3 * skill_easy + np.sqrt(1 - 0.09) * rng.normal()
-        style = rng.normal(0, 1, s.rank) / np.sqrt(s.rank) * 2.0 * s.style_scale
+        skill_hard = rng.normal()
+        # connecting movements are visible but barely scored: their quality is unrelated to the mark
+        transition_quality = 1 / (1 + np.exp(-1.5 * rng.normal()))
+        style = self._orthogonal(rng.normal(0, 1, s.rank) / np.sqrt(s.rank) * 2.0 * s.style_scale)
 
         weight = np.empty(T)
         quality = np.empty(T)
         latent = np.empty((T, s.rank))
         t = 0
         while t < T:
-            n_trans = int(rng.integers(1, 3))
+            n_trans = int(rng.integers(1, 4))
             end = min(T, t + n_trans)
             weight[t:end] = 0.05
-            quality[t:end] = 0.5
+            quality[t:end] = np.clip(transition_quality + rng.normal(0, 0.03, end - t), 0, 1)
             latent[t:end] = self.transition_embedding
             t = end
             if t >= T:
@@ -112,7 +122,7 @@ class RoutineGenerator:
             quality[t:end] = np.clip(q + rng.normal(0, 0.03, n), 0, 1)
             latent[t:end] = self.type_embedding[kind]
             t = end
-        latent += (quality - 0.5)[:, None] * self.quality_direction * 2.0
+        latent += (quality - 0.5)[:, None] * self.quality_direction
         latent += style
         noise = np.empty((T, s.rank))
         noise[0] = rng.normal(0, 1, s.rank)

@@ -1,0 +1,70 @@
+"""End to end through the real command line: train, evaluate, errors as one line with exit code 2."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+from safetensors.torch import load_file
+
+from longaqa.cli import main
+
+from .conftest import TINY
+
+
+def test_train_then_evaluate(routines, tmp_path, capsys):
+    run = tmp_path / "run"
+    code = main(["train", "--data-root", str(routines), "--out", str(run),
+                 *sum((["--set", s] for s in TINY), []), "--set", "train.epochs=3"])
+    assert code == 0
+    trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    for name in ("config.yaml", "run.json", "weights.safetensors", "last.safetensors", "metrics.json",
+                 "epochs.csv", "predictions.csv"):
+        assert (run / name).is_file(), name
+    assert any((run / "tensorboard").iterdir())
+    rows = list(csv.DictReader((run / "epochs.csv").open()))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert {"train_loss", "train_mse", "train_attention", "test_srcc", "lr"} <= set(rows[0])
+    assert len(load_file(str(run / "weights.safetensors"))) > 10
+
+    assert main(["evaluate", str(run)]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert {"srcc", "rl2", "n", "selection"} <= set(evaluated)
+    assert evaluated["n"] == 12 and evaluated["selection"] == "last"
+    assert evaluated["srcc"] == pytest.approx(trained["srcc"], abs=1e-6)
+    assert json.loads((run / "metrics.json").read_text())["srcc"] == pytest.approx(evaluated["srcc"])
+
+
+def test_val_and_best_test_selection_are_labelled(routines, tmp_path, capsys):
+    for selection in ("val", "best-test"):
+        run = tmp_path / selection
+        assert main(["train", "--data-root", str(routines), "--out", str(run),
+                     *sum((["--set", s] for s in TINY), []), "--set", f"train.selection={selection}"]) == 0
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert metrics["selection"] == selection
+        assert ("note" in metrics) == (selection == "best-test")
+    info = json.loads((tmp_path / "val" / "run.json").read_text())
+    assert info["num_val"] == 5 and info["num_train"] == 19
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "train.epoch=1"], "unknown config key"),
+    (["--set", "model.input_dim=64"], "does not match model.input_dim=64"),
+    (["--set", "data.class_name=Hoop"], "Hoop"),
+])
+def test_user_errors_are_one_line_exit_2(routines, tmp_path, args, message):
+    cmd = [sys.executable, "-m", "longaqa", "train", "--data-root", str(routines), "--out", str(tmp_path / "r"),
+           *sum((["--set", s] for s in TINY), []), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("longaqa: error:")
+
+
+def test_missing_data_root_names_the_folder(tmp_path, capsys):
+    code = main(["train", "--data-root", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r")])
+    assert code == 2
+    assert "nowhere" in capsys.readouterr().err

@@ -1,0 +1,66 @@
+"""Config parsing, --set overrides and their errors; every shipped config parses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from longaqa.config import load_config, valid_keys
+from longaqa.errors import LongAQAError
+
+CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml"))
+
+
+def test_defaults_follow_the_paper():
+    cfg = load_config()
+    m = cfg.model
+    assert (m.num_layers, m.num_heads, m.d_model, m.dim_feedforward, m.dropout) == (2, 4, 1024, 1024, 0.7)
+    assert m.query_pe and not m.memory_pe and m.query_init == "learned" and m.padding_mask
+    assert cfg.loss.att_kl == "self_cross" and cfg.loss.att_reduction == "mean"
+    assert (cfg.train.lr, cfg.train.batch_size, cfg.train.selection) == (1e-4, 48, "last")
+
+
+def test_set_overrides_types():
+    cfg = load_config(None, ["train.epochs=7", "model.query_pe=false", "loss.lambda_att=0.5",
+                             "model.head_hidden=[4, 2]", "data.class_name=Ribbon"])
+    assert cfg.train.epochs == 7 and cfg.model.query_pe is False and cfg.loss.lambda_att == 0.5
+    assert cfg.model.head_hidden == [4, 2] and cfg.data.class_name == "Ribbon"
+
+
+def test_unknown_key_lists_valid_keys():
+    with pytest.raises(LongAQAError) as err:
+        load_config(None, ["train.epoch=3"])
+    assert "train.epoch" in str(err.value) and "train.epochs" in str(err.value)
+    assert len(valid_keys()) > 30
+
+
+@pytest.mark.parametrize("bad", ["train.epochs", "train.epochs=abc", "model.norm=middle", "nosection=1",
+                                 "model.d_model=10", "train.lr=-1", "model.query_pe=maybe"])
+def test_bad_overrides_are_clear_errors(bad):
+    with pytest.raises(LongAQAError):
+        load_config(None, [bad])
+
+
+def test_unknown_key_in_file(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  d_modle: 8\n")
+    with pytest.raises(LongAQAError, match="d_modle"):
+        load_config(path)
+    path.write_text("model: [1, 2\n")
+    with pytest.raises(LongAQAError, match="not valid YAML"):
+        load_config(path)
+    with pytest.raises(LongAQAError, match="not found"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_base_inheritance(tmp_path):
+    (tmp_path / "a.yaml").write_text("model:\n  num_queries: 5\n  d_model: 8\n  num_heads: 2\n")
+    (tmp_path / "b.yaml").write_text("base: a.yaml\nmodel:\n  num_queries: 7\n")
+    cfg = load_config(tmp_path / "b.yaml")
+    assert cfg.model.num_queries == 7 and cfg.model.d_model == 8
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[str(p.relative_to(p.parents[1])) for p in CONFIGS])
+def test_shipped_configs_parse(path):
+    load_config(path)

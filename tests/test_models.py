@@ -1,0 +1,131 @@
+"""Model components: shapes, masks, gradients, query initialisation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from longaqa.config import ModelConfig
+from longaqa.models import build_model
+from longaqa.models.position import sine_encoding
+
+
+def tiny(**kw) -> ModelConfig:
+    base = dict(input_dim=12, d_model=16, num_queries=6, num_heads=2, dim_feedforward=24,
+                head_hidden=[8, 4], dropout=0.0)
+    base.update(kw)
+    return ModelConfig(**base)
+
+
+def test_sine_encoding_values():
+    enc = sine_encoding(5, 8)
+    assert enc.shape == (5, 8)
+    assert torch.allclose(enc[0, 0::2], torch.zeros(4)) and torch.allclose(enc[0, 1::2], torch.ones(4))
+    assert torch.isclose(enc[3, 0], torch.sin(torch.tensor(3.0)))
+    assert torch.isclose(enc[2, 3], torch.cos(torch.tensor(2.0) / 10000 ** (2 / 8)))
+
+
+@pytest.mark.parametrize("head", ["weight_score", "single_score"])
+@pytest.mark.parametrize("norm", ["post", "pre"])
+def test_output_shapes(head, norm):
+    torch.manual_seed(0)
+    model = build_model(tiny(head=head, norm=norm)).eval()
+    x = torch.randn(3, 9, 12)
+    out = model(x, torch.tensor([9, 5, 7]), need_weights=True)
+    assert out.pred.shape == (3,)
+    assert out.weights.shape == out.scores.shape == (3, 6)
+    assert len(out.self_attn_outputs) == 2 and out.self_attn_outputs[0].shape == (3, 6, 16)
+    assert out.self_attn_maps[0].shape == (3, 6, 6) and out.cross_attn_maps[1].shape == (3, 6, 9)
+    assert torch.isfinite(out.pred).all()
+
+
+def test_padded_clips_never_influence_prediction():
+    torch.manual_seed(0)
+    model = build_model(tiny()).eval()
+    x = torch.randn(1, 4, 12)  # shorter than the 6 queries
+    alone = model(x, torch.tensor([4]), need_weights=True)
+    padded_x = torch.cat([x, torch.randn(1, 7, 12) * 100], dim=1)  # garbage after the valid clips
+    padded = model(padded_x, torch.tensor([4]), need_weights=True)
+    assert torch.allclose(alone.pred, padded.pred, atol=1e-5)
+    assert torch.allclose(padded.cross_attn_maps[0][0, :, 4:], torch.zeros(6, 7))
+    # queries without a clip get no weight; weights sum to 1 over the valid ones
+    assert torch.allclose(padded.weights[0, 4:], torch.zeros(2))
+    assert torch.isclose(padded.weights.sum(), torch.tensor(1.0))
+
+
+def test_batch_with_mixed_lengths_matches_single_videos():
+    torch.manual_seed(1)
+    model = build_model(tiny()).eval()
+    videos = [torch.randn(n, 12) for n in (3, 8, 6)]
+    batch = torch.nn.utils.rnn.pad_sequence(videos, batch_first=True)
+    together = model(batch, torch.tensor([3, 8, 6])).pred
+    separate = torch.cat([model(v[None], torch.tensor([len(v)])).pred for v in videos])
+    assert torch.allclose(together, separate, atol=1e-5)
+
+
+def test_weights_sum_to_one_over_valid_clips():
+    model = build_model(tiny()).eval()
+    out = model(torch.randn(4, 10, 12), torch.tensor([10, 2, 6, 5]))
+    sums = out.weights.sum(-1)
+    assert torch.allclose(sums, torch.ones(4), atol=1e-6)
+    assert (out.weights[1, 2:] == 0).all() and (out.weights[3, 5:] == 0).all()
+    assert torch.allclose(out.pred, (out.weights * out.scores).sum(-1), atol=1e-6)
+
+
+@pytest.mark.parametrize("kw", [{}, {"query_init": "resample"}, {"norm": "pre"}, {"head": "single_score"},
+                                {"input_dim": 16}, {"memory_pe": True, "query_pos_adds_content": True}])
+def test_every_parameter_gets_a_gradient(kw):
+    torch.manual_seed(0)
+    model = build_model(tiny(**kw)).train()
+    dim = kw.get("input_dim", 12)
+    out = model(torch.randn(2, 8, dim), torch.tensor([8, 6]))
+    loss = out.pred.pow(2).sum() + sum(a.pow(2).mean() for a in out.self_attn_outputs)
+    loss.backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert not missing, missing
+    zero = [n for n, p in model.named_parameters() if p.grad.abs().sum() == 0]
+    assert not zero, zero
+
+
+def test_learned_queries_are_parameters_and_eval_is_deterministic():
+    torch.manual_seed(0)
+    model = build_model(tiny(query_init="learned", query_init_spread=3.0))
+    assert "query_embed" in dict(model.named_parameters())
+    assert model.query_embed.std().item() == pytest.approx(3.0, rel=0.3)
+    x, n = torch.randn(2, 6, 12), torch.tensor([6, 6])
+    model.train()  # dropout is 0: training forwards are identical with learned queries
+    assert torch.equal(model(x, n).pred, model(x, n).pred)
+
+
+def test_resample_queries_change_in_training_not_in_eval():
+    torch.manual_seed(0)
+    model = build_model(tiny(query_init="resample", query_init_spread=2.0))
+    assert "query_embed" not in dict(model.named_parameters())
+    x, n = torch.randn(2, 6, 12), torch.tensor([6, 6])
+    model.train()
+    assert not torch.allclose(model(x, n).pred, model(x, n).pred)
+    model.eval()
+    assert torch.equal(model(x, n).pred, model(x, n).pred)
+
+
+def test_spread_read_as_variance():
+    cfg = tiny(query_init_spread=4.0, query_init_spread_is="variance")
+    assert cfg.query_init_std == 2.0
+    assert tiny(query_init_spread=4.0).query_init_std == 4.0
+
+
+def test_residual_bug_option_changes_output():
+    torch.manual_seed(0)
+    a = build_model(tiny()).eval()
+    b = build_model(tiny(self_attn_residual=False)).eval()
+    b.load_state_dict(a.state_dict())
+    x, n = torch.randn(1, 6, 12), torch.tensor([6])
+    assert not torch.allclose(a(x, n).pred, b(x, n).pred)
+
+
+def test_without_padding_mask_padding_is_attended():
+    torch.manual_seed(0)
+    model = build_model(tiny(padding_mask=False)).eval()
+    x = torch.randn(1, 4, 12)
+    padded = torch.cat([x, torch.zeros(1, 3, 12)], 1)
+    assert not torch.allclose(model(x, torch.tensor([4])).pred, model(padded, torch.tensor([4])).pred)
