@@ -178,15 +178,16 @@ def load_weights(
     state, metadata = _read_safetensors(path, "weights file")
     mismatch = state_dict_mismatch(state, model.state_dict())
     if mismatch:
-        hint = ""
+        diffs = []
         if model_config is not None and "model_config" in metadata:
             try:
                 diffs = config_differences(json.loads(metadata["model_config"]), model_config, "model.")
             except (ValueError, TypeError, AttributeError):
                 diffs = []
-            if diffs:
-                hint = "; config keys differ (file -> current): " + format_differences(diffs)
-        raise LongAQAError(f"{path}: weights do not match the model configuration ({mismatch}){hint}")
+        trained = f"; trained with {format_differences(diffs)} (file -> current)" if diffs else ""
+        raise LongAQAError(
+            f"{path}: weights do not match the model configuration{trained}; tensors: {mismatch}"
+        )
     model.load_state_dict(state)
     return metadata
 

@@ -61,9 +61,8 @@ def train_one_epoch(
             terms = criterion(out, batch.scores.to(device))
         loss = terms["loss"]
         if not torch.isfinite(loss):
-            raise NonFiniteLoss(
-                f"non-finite training loss ({', '.join(f'{k}={float(v):.4g}' for k, v in terms.items())})"
-            )
+            values = ", ".join(f"{k}={float(v.detach()):.4g}" for k, v in terms.items())
+            raise NonFiniteLoss(f"non-finite training loss ({values})")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -443,7 +443,7 @@ def fit(
                         f"continue with: longaqa train --resume {out}"
                     )
     except NonFiniteLoss as exc:
-        raise NonFiniteLoss(f"epoch {epoch}: {exc}; training stopped. {_last_checkpoint(out)}; "
+        raise NonFiniteLoss(f"epoch {epoch}: {exc}; training stopped, {_last_checkpoint(out)}; "
                             "lower train.lr or check the features") from None
     except TrainingInterrupted:
         raise

@@ -97,7 +97,7 @@ def dataset_problems(cfg: Config, data_root: str | Path | None) -> list[str]:
     features = root / data.features_dir
     if names and not features.is_dir():
         problems.append(f"{features}: feature folder not found (data.features_dir={data.features_dir!r})")
-        return problems
+        return list(dict.fromkeys(problems))
     for split, split_names in names.items():
         for name in split_names:
             if _unsafe_name(name):
@@ -107,7 +107,7 @@ def dataset_problems(cfg: Config, data_root: str | Path | None) -> list[str]:
                 read_features(features / f"{name}.npy", cfg.model.input_dim)
             except LongAQAError as exc:
                 problems.append(str(exc))
-    return problems
+    return list(dict.fromkeys(problems))  # a file shared by both splits is reported once
 
 
 def check_dataset(cfg: Config, data_root: str | Path | None) -> None:
