@@ -61,6 +61,13 @@ def test_rg_targets_and_unknown_class(tmp_path):
         load_labels(DataConfig(layout="rg", class_name="Clubs"), root, "train")
 
 
+def test_rg_missing_label_file_says_where(tmp_path):
+    root = write_rg(tmp_path / "rg", {"Ball": (2, 1)})
+    (root / "test.txt").unlink()
+    with pytest.raises(LongAQAError, match=r"rg/test.txt: RG label file not found \(the RG release has"):
+        load_train_test(DataConfig(layout="rg", root="rg"), tmp_path, 32)
+
+
 @pytest.mark.skipif(not (RG_LABELS / "train.txt").is_file(),
                     reason=f"real RG labels not shared at {RG_LABELS}")
 def test_real_rg_label_files():

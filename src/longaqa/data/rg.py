@@ -40,7 +40,10 @@ def parse_rg_labels(path: str | Path) -> list[RGLabel]:
     """Parse one RG label file; every malformed row is reported with its line number."""
     path = Path(path)
     if not path.is_file():
-        raise LongAQAError(f"{path}: RG label file not found")
+        raise LongAQAError(
+            f"{path}: RG label file not found (the RG release has train.txt and test.txt beside "
+            "swintx_avg_fps25_clip32/)"
+        )
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:
