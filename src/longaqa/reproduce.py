@@ -11,6 +11,7 @@ tables (Table 1's RG "Ours" is Table 3's last row) is trained once, and a cell a
     <table>.md, <table>.csv         the summary: mean ± std over seeds per cell, group averages as a
                                     plain mean (as the paper) and through Fisher's z, the selection
                                     protocol of every line, and the paper's number from that row's table
+    reproduce.yaml                  the last call: tables, seeds, overrides, data and configs folders
 
 CSV columns: ``table, row, benchmark, kind, metric, mean, std, n_seeds, seeds, selection, paper,
 paper_source``; ``kind`` is ``cell``, ``mean`` (plain class average) or ``fisher_z``. The CSV also
