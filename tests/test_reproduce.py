@@ -144,6 +144,16 @@ def test_reproduce_table2_best_test_is_labelled(release, tmp_path, capsys):
     md = (out / "table2.md").read_text()
     assert "best-test: best epoch ON THE TEST SET" in md and "**best-test** (selected on test)" in md
 
+    # an interrupted cell (no metrics.json yet) is continued from its checkpoint, to the same result
+    (metrics,) = (out / "runs" / "logo_i3d").glob("*/seed0/metrics.json")
+    before = json.loads(metrics.read_text())
+    metrics.unlink()
+    assert main(["reproduce", "table2", "--data-root", str(release), "--seeds", "1", "--out", str(out),
+                 *_sets([*TINY, "train.selection=best-test"])]) == 0
+    assert "was left unfinished; continuing it" in capsys.readouterr().err
+    after = json.loads(metrics.read_text())
+    assert (after["srcc"], after["epoch"]) == (before["srcc"], before["epoch"])
+
 
 def test_reproduce_refuses_missing_data_before_training(tmp_path, capsys):
     (tmp_path / "rg").mkdir()

@@ -25,7 +25,6 @@ import csv
 import hashlib
 import json
 import math
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -39,7 +38,7 @@ from longaqa.config import Config, load_config
 from longaqa.errors import LongAQAError
 from longaqa.metrics import fisher_z_mean
 
-RUNTIME_KEYS = {"train": ("device", "num_threads", "progress", "tensorboard")}
+RUNTIME_KEYS = {"train": ("device", "num_threads", "progress", "tensorboard", "checkpoint_every")}
 """Keys that do not change results; left out of a cell's identity."""
 
 METRIC_LABELS = {"srcc": "SRCC", "rl2_x100": "R-l2 x100"}
@@ -241,9 +240,10 @@ def _data_key(cfg: Config) -> tuple:
 
 
 def run_cells(cells: list[Cell], data_root: str | None, log: Callable[[str], None] = print) -> None:
-    """Train every cell not finished yet (``metrics.json`` present); unfinished folders are redone."""
+    """Train every cell not finished yet (``metrics.json`` present); an interrupted run folder is
+    continued from its checkpoint (``fit(resume=True)``), to the result an uninterrupted run gives."""
     from longaqa.data import load_train_test
-    from longaqa.training import METRICS_FILE, fit
+    from longaqa.training import CONFIG_FILE, METRICS_FILE, fit
 
     unique: dict[Path, Cell] = {}
     for cell in cells:
@@ -252,15 +252,15 @@ def run_cells(cells: list[Cell], data_root: str | None, log: Callable[[str], Non
     log(f"reproduce: {len(unique)} runs, {len(unique) - len(todo)} already finished, {len(todo)} to train")
     cache_key, cache = None, None
     for i, cell in enumerate(todo, start=1):
-        if cell.run_dir.exists():
-            log(f"reproduce: {cell.run_dir} was left unfinished; training it again")
-            shutil.rmtree(cell.run_dir)
+        resume = (cell.run_dir / CONFIG_FILE).is_file()
+        if resume:
+            log(f"reproduce: {cell.run_dir} was left unfinished; continuing it")
         if _data_key(cell.cfg) != cache_key:
             cache = None  # free the previous benchmark's features before loading the next
             cache = load_train_test(cell.cfg.data, data_root, cell.cfg.model.input_dim)
             cache_key = _data_key(cell.cfg)
         start = time.perf_counter()
-        metrics = fit(cell.cfg, cell.run_dir, data_root, data=cache)
+        metrics = fit(cell.cfg, cell.run_dir, data_root, data=cache, resume=resume)
         log(
             f"reproduce: [{i}/{len(todo)}] {cell.column.group} {cell.column.name} | {cell.row.name} | "
             f"seed {cell.seed}: srcc {metrics['srcc']:.3f} ({time.perf_counter() - start:.0f} s) "
