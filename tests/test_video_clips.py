@@ -107,3 +107,16 @@ def test_i3d_has_the_public_names_and_a_1024d_output():
     with torch.no_grad():
         y = tiny(torch.randn(2, 3, 16, 56, 56))
     assert y.shape == (2, 128) and torch.isfinite(y).all()
+
+
+def test_uint8_resizes_match_a_float_pipeline_within_one_level():
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, size=(2, 180, 320, 3), dtype=np.uint8)
+    spec = Preprocess(mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    fast = preprocess_frames(frames, spec)  # (C, N, 224, 224), uint8 resizes
+    x = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
+    x = torch.nn.functional.interpolate(x, size=(256, 455), mode="bilinear", antialias=True).round()
+    x = center_crop(x, 224, 300)
+    x = torch.nn.functional.interpolate(x, size=(224, 224), mode="bilinear", antialias=True).round() / 255
+    assert float((fast - x.permute(1, 0, 2, 3)).abs().max()) <= 2 / 255 + 1e-6
+    assert float((fast - x.permute(1, 0, 2, 3)).abs().mean()) < 0.2 / 255

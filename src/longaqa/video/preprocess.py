@@ -3,7 +3,9 @@
 Every frame: resize so the short side is 256 (aspect kept, bilinear with antialiasing as PIL does),
 centre-crop 224 high x 300 wide (zero-padded where the frame is smaller, as torchvision's
 CenterCrop does), resize (squash) to 224 x 224, scale to [0, 1], normalise with a per-channel
-mean / std (ImageNet's for Video Swin). Letters: N frames, H height, W width, C = 3 channels.
+mean / std (ImageNet's for Video Swin). As in a PIL pipeline, the resized images are 8-bit: on the
+CPU the resizes run on uint8 tensors (torch's fast path, about 20x faster than float), elsewhere in
+float and rounded to whole levels. Letters: N frames, H height, W width, C = 3 channels.
 """
 
 from __future__ import annotations
@@ -33,16 +35,26 @@ class Preprocess:
     std: tuple[float, float, float] = IMAGENET_STD
 
 
+def resize(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, *size), bilinear with antialiasing; uint8 stays uint8 (rounded)."""
+    if tuple(frames.shape[-2:]) == tuple(size):
+        return frames
+    if frames.dtype == torch.uint8 and frames.device.type != "cpu":
+        x = F.interpolate(frames.float(), size=size, mode="bilinear", align_corners=False, antialias=True)
+        return x.round_().clamp_(0, 255).to(torch.uint8)
+    if frames.dtype == torch.uint8:
+        frames = frames.contiguous(memory_format=torch.channels_last)  # the uint8 kernel's layout
+    return F.interpolate(frames, size=size, mode="bilinear", align_corners=False, antialias=True)
+
+
 def resize_short_side(frames: torch.Tensor, short_side: int) -> torch.Tensor:
-    """(N, C, H, W) float -> short side ``short_side``, long side rounded as torchvision does."""
+    """(N, C, H, W) -> short side ``short_side``, long side rounded down as torchvision does."""
     h, w = frames.shape[-2:]
     if h <= w:
         size = (short_side, int(short_side * w / h))
     else:
         size = (int(short_side * h / w), short_side)
-    if size == (h, w):
-        return frames
-    return F.interpolate(frames, size=size, mode="bilinear", align_corners=False, antialias=True)
+    return resize(frames, size)
 
 
 def center_crop(frames: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -60,13 +72,13 @@ def center_crop(frames: torch.Tensor, height: int, width: int) -> torch.Tensor:
 def preprocess_frames(frames: np.ndarray | torch.Tensor, spec: Preprocess = Preprocess()) -> torch.Tensor:
     """RGB frames (N, H, W, C) uint8 -> normalised clip tensor (C, N, out, out) float32."""
     x = torch.as_tensor(frames)
-    if x.ndim != 4 or x.shape[-1] != 3:
-        raise ValueError(f"expected frames of shape (N, H, W, 3), got {tuple(x.shape)}")
-    x = x.permute(0, 3, 1, 2).float().div_(255.0)  # (N, C, H, W) in [0, 1]
+    if x.ndim != 4 or x.shape[-1] != 3 or x.dtype != torch.uint8:
+        raise ValueError(f"expected uint8 frames of shape (N, H, W, 3), got {x.dtype} {tuple(x.shape)}")
+    x = x.permute(0, 3, 1, 2)  # (N, C, H, W) uint8
     x = resize_short_side(x, spec.short_side)
     x = center_crop(x, spec.crop_height, spec.crop_width)  # (N, C, 224, 300)
-    x = F.interpolate(x, size=(spec.out_size, spec.out_size), mode="bilinear", align_corners=False,
-                      antialias=True)  # (N, C, 224, 224)
+    x = resize(x, (spec.out_size, spec.out_size))  # (N, C, 224, 224)
+    x = x.float().div_(255.0)  # [0, 1]
     mean = torch.tensor(spec.mean, dtype=x.dtype).view(1, 3, 1, 1)
     std = torch.tensor(spec.std, dtype=x.dtype).view(1, 3, 1, 1)
     x = (x - mean) / std
