@@ -274,7 +274,10 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
         if origin is list:
             (item,) = get_args(annotation)
             if isinstance(value, str):
-                value = yaml.safe_load(value)
+                try:
+                    value = yaml.safe_load(value)
+                except yaml.YAMLError:  # e.g. control characters (found by tests/test_fuzz.py)
+                    raise ValueError from None
             if not isinstance(value, list):
                 raise ValueError
             return [_coerce(key, v, item) for v in value]
