@@ -95,7 +95,15 @@ def test_missing_truncated_and_empty(tmp_path):
         safe_load_pickle(tmp_path / "empty.pkl")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("LONGAQA_FUZZ_EXAMPLES", "300")),
+    derandomize=os.environ.get("LONGAQA_FUZZ_RANDOM") != "1",  # repeatable CI; see tests/test_fuzz.py
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@FUZZ
 @given(st.binary(max_size=512))
 def test_arbitrary_bytes_only_raise_longaqa_error(data):
     try:
@@ -104,7 +112,7 @@ def test_arbitrary_bytes_only_raise_longaqa_error(data):
         assert "fuzz.pkl" in str(exc)
 
 
-@settings(max_examples=300, deadline=None)
+@FUZZ
 @given(st.data())
 def test_mutated_valid_pickles_only_raise_longaqa_error(data):
     blob = bytearray(pickle.dumps(plain_data(), protocol=data.draw(st.integers(0, 5))))
