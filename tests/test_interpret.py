@@ -11,6 +11,11 @@ import numpy as np
 import pytest
 import torch
 
+try:  # tests/ is a package in some checkouts and a plain folder in others
+    from .conftest import TINY
+except ImportError:
+    from conftest import TINY
+
 from longaqa.cli import main
 from longaqa.config import load_config
 from longaqa.errors import LongAQAError
@@ -94,8 +99,6 @@ def tiny(tiny_overrides_module):
 
 @pytest.fixture(scope="module")
 def tiny_overrides_module():
-    from conftest import TINY
-
     return list(TINY)
 
 

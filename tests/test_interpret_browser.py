@@ -14,6 +14,11 @@ import numpy as np
 import pytest
 import torch
 
+try:  # tests/ is a package in some checkouts and a plain folder in others
+    from .conftest import TINY
+except ImportError:
+    from conftest import TINY
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",
@@ -41,7 +46,6 @@ def browser():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> tuple[Path, list[str]]:
-    from conftest import TINY
     from longaqa.config import load_config
     from longaqa.interpret import explain_video, write_report
     from longaqa.interpret.plots import _figure, _save
