@@ -130,11 +130,25 @@ def test_existing_run_refused_and_resume_rules(routines, tiny_overrides, tmp_pat
 
 
 def test_resume_extension_equals_longer_run(routines, tiny_overrides, tmp_path):
-    overrides = tiny_overrides + DETERMINISTIC + ["train.selection=best-test"]
+    overrides = tiny_overrides + DETERMINISTIC + ["train.selection=best-test", "train.tensorboard=true"]
     fit(load_config(None, overrides + ["train.epochs=3"]), tmp_path / "long", routines)
     fit(load_config(None, overrides + ["train.epochs=2"]), tmp_path / "short", routines)
+    # a row written after the last checkpoint (as when killed between the two) is dropped on resume
+    with (tmp_path / "short" / "epochs.csv").open("a") as fh:
+        fh.write("3,0.5,1.0\n4,0.5")
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(tmp_path / "short" / "tensorboard")) as writer:
+        writer.add_scalar("train/loss", 99.0, 3)
     fit(load_config(None, overrides + ["train.epochs=3"]), tmp_path / "short", routines, resume=True)
     assert_same_run(tmp_path / "long", tmp_path / "short")
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "short" / "tensorboard"))
+    events.Reload()
+    loss = events.Scalars("train/loss")
+    assert [e.step for e in loss] == [1, 2, 3] and loss[-1].value != 99.0  # the stale event is purged
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(routines, tiny_overrides, tmp_path,
