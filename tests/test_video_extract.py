@@ -100,6 +100,32 @@ def test_too_short_and_broken_videos_are_clear_errors(tmp_path, tiny_swin):
         extract_video(empty, tiny_swin, opts())
 
 
+def test_memory_stays_bounded_on_a_long_video(tmp_path, tiny_swin, monkeypatch):
+    # decoded frames are dropped as soon as they are preprocessed: whatever the video's length, at
+    # most one chunk (8 frames) plus the frame being read are alive, so memory does not grow with it
+    import weakref
+
+    alive: dict[int, weakref.ref] = {}  # numpy arrays are not hashable: keyed by id, dropped when freed
+    most = 0
+    original = ResampledVideo.frames
+
+    def watched(self, start=0, stop=None):
+        nonlocal most
+        for frame in original(self, start, stop):
+            key = id(frame)
+            if key not in alive:
+                alive[key] = weakref.ref(frame, lambda _, key=key: alive.pop(key, None))
+            most = max(most, len(alive))
+            yield frame
+
+    monkeypatch.setattr(ResampledVideo, "frames", watched)
+    long = write_video(tmp_path / "long.mp4", 1000, fps=25, width=64, height=48, codec="libx264")
+    result = extract_video(long, tiny_swin, opts(batch_clips=4, frame_chunk=8))
+    assert result.features.shape == (31, 64)  # 1000 = 31 * 32 + 8: 4 frames dropped at each end
+    assert result.plan.start == 4
+    assert most <= 9, f"{most} decoded frames alive at once"
+
+
 def test_find_videos(videos, tmp_path):
     assert [p.name for p in find_videos(videos)] == ["a_routine.avi", "b_routine.avi", "c_routine.mp4",
                                                      "d_broken.mp4"]
