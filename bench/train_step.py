@@ -1,0 +1,141 @@
+"""Time one training step of the paper's RG configuration against this machine's matmul limit.
+
+    python bench/train_step.py [--rounds 3] [--steps 2] [--device cpu] [--json out.json]
+
+Paths (the same model, the same data, the real ``engine.train_one_epoch`` on one batch):
+  plain    every optimisation off: each sample recomputes the shared query work, fp32, Adam for-loop
+  fp32     the default fp32 path: batch-shared work, the training optimizer (fused Adam)
+  fastest  fp32 path plus bf16 autocast
+Rounds interleave the paths, so a busy machine slows them alike; ratios come from one run. FLOPs are
+counted with torch's FLOP counter (attention kernels included); matmul rates are measured here too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+
+import torch
+from roofline import flop_counter, machine, roofline, seconds, summary
+
+from longaqa.config import load_config
+from longaqa.data.dataset import VideoSample
+from longaqa.engine import train_one_epoch
+from longaqa.losses import Criterion
+from longaqa.models import build_model
+from longaqa.training import build_optimizer
+
+PATHS = {
+    "plain": dict(share=False, precision="fp32", fused=False),
+    "fp32": dict(share=True, precision="fp32", fused=True),
+    "fastest": dict(share=True, precision="bf16", fused=True),
+}
+
+
+def make_path(name: str, batch: int, clips: int, device: torch.device, overrides: list[str]):
+    spec = PATHS[name]
+    cfg = load_config(None, [f"model.share_batch_work={spec['share']}", f"train.batch_size={batch}",
+                             f"train.precision={spec['precision']}", *overrides])
+    torch.manual_seed(0)
+    model = build_model(cfg.model).to(device)
+    if spec["fused"]:
+        optimizer, _, _ = build_optimizer(model, cfg, 1)
+    else:  # torch's default Adam on CPU: one parameter at a time
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.train.lr, weight_decay=cfg.train.weight_decay,
+                                     foreach=False)
+    criterion = Criterion(cfg.loss, cfg.model.d_model)
+    gen = torch.Generator().manual_seed(0)
+    samples = [  # RG videos are longer than the 68 queries: cropped at random, as in training
+        VideoSample(f"v{i}", torch.randn(clips, cfg.model.input_dim, generator=gen),
+                    float(torch.rand(1, generator=gen)))
+        for i in range(batch)
+    ]
+
+    def step() -> None:
+        train_one_epoch(model, criterion, optimizer, samples, batch, cfg.data.train_crop, gen, device,
+                        spec["precision"])
+
+    return cfg, model, step
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=2, help="steps timed per path and round")
+    parser.add_argument("--batch", type=int, default=48)
+    parser.add_argument("--clips", type=int, default=80, help="clips per video before the crop to 68")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    print(f"machine: {machine(device)}")
+
+    paths = {name: make_path(name, args.batch, args.clips, device, args.overrides) for name in PATHS}
+    cfg = paths["plain"][0]
+    params = sum(p.numel() for p in paths["plain"][1].parameters())
+    print(f"model: B={args.batch} Q={cfg.model.num_queries} d_model={cfg.model.d_model} "
+          f"layers={cfg.model.num_layers} params={params / 1e6:.1f}M dropout={cfg.model.dropout}")
+    flops = {}
+    for name, (_, _, step) in paths.items():
+        step()  # warm-up
+        with flop_counter() as counter:
+            step()
+        flops[name] = counter.get_total_flops()
+        print(f"{name:8s} counted {flops[name] / 1e9:7.1f} GFLOP per step")
+
+    shapes = [(args.batch * cfg.model.num_queries, cfg.model.d_model, cfg.model.d_model), (2048, 2048, 2048)]
+    times: dict[str, list[float]] = {name: [] for name in PATHS}
+    rates: dict[str, list[float]] = {"fp32": [], "bf16": []}
+    for r in range(args.rounds):
+        for name, (_, _, step) in paths.items():
+            times[name].append(seconds(step, device, args.steps))
+        for key, value in roofline(device, shapes).items():
+            rates[key].append(value)
+        print(f"round {r + 1}: " + ", ".join(f"{n} {t[-1]:.3f} s" for n, t in times.items())
+              + f"; matmul fp32 {rates['fp32'][-1] / 1e9:.0f}, bf16 {rates['bf16'][-1] / 1e9:.0f} GFLOP/s",
+              flush=True)
+
+    fp32_rate, bf16_rate = max(rates["fp32"]), max(rates["bf16"])
+    best = {n: min(t) for n, t in times.items()}
+    median = {n: statistics.median(t) for n, t in times.items()}
+    result = {
+        "machine": machine(device),
+        "batch": args.batch,
+        "gflop_per_step": {n: f / 1e9 for n, f in flops.items()},
+        "seconds_per_step_best": best,
+        "seconds_per_step_median": median,
+        "matmul_gflops": {"fp32": fp32_rate / 1e9, "bf16": bf16_rate / 1e9},
+        # FLOPs the path executes / time, as a fraction of the fp32 matmul rate
+        "fp32_roofline_fraction": {n: flops[n] / best[n] / fp32_rate for n in ("plain", "fp32")},
+        # the plain step's FLOPs / time: what the step is worth, however it is computed
+        "fp32_roofline_fraction_effective": flops["plain"] / best["fp32"] / fp32_rate,
+        "fastest_bf16_roofline_fraction": flops["fastest"] / best["fastest"] / bf16_rate,
+        "speedup_fastest_over_plain": {"best": best["plain"] / best["fastest"],
+                                       "median": median["plain"] / median["fastest"]},
+        "speedup_fp32_over_plain": {"best": best["plain"] / best["fp32"],
+                                    "median": median["plain"] / median["fp32"]},
+    }
+    print()
+    for n in PATHS:
+        print(f"{n:8s} {summary(times[n])} per step")
+    print(f"matmul limit (best over rounds and shapes {shapes}): fp32 {fp32_rate / 1e9:.0f} GFLOP/s, "
+          f"bf16 {bf16_rate / 1e9:.0f} GFLOP/s")
+    for n in ("plain", "fp32"):
+        print(f"{n:8s} runs at {result['fp32_roofline_fraction'][n]:.0%} of the fp32 matmul rate "
+              f"({flops[n] / 1e9:.0f} GFLOP in {best[n]:.3f} s)")
+    print(f"fp32     effective (plain step's {flops['plain'] / 1e9:.0f} GFLOP / its time): "
+          f"{result['fp32_roofline_fraction_effective']:.0%} of the fp32 matmul rate")
+    print(f"fastest  runs at {result['fastest_bf16_roofline_fraction']:.0%} of the bf16 matmul rate")
+    s = result["speedup_fastest_over_plain"]
+    print(f"speed-up fastest / plain: {s['best']:.2f}x (best times), {s['median']:.2f}x (medians)")
+    s = result["speedup_fp32_over_plain"]
+    print(f"speed-up fp32 / plain:    {s['best']:.2f}x (best times), {s['median']:.2f}x (medians)")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
