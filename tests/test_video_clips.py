@@ -120,3 +120,17 @@ def test_uint8_resizes_match_a_float_pipeline_within_one_level():
     x = torch.nn.functional.interpolate(x, size=(224, 224), mode="bilinear", antialias=True).round() / 255
     assert float((fast - x.permute(1, 0, 2, 3)).abs().max()) <= 2 / 255 + 1e-6
     assert float((fast - x.permute(1, 0, 2, 3)).abs().mean()) < 0.2 / 255
+
+
+def test_extract_without_pyav_says_how_to_install(monkeypatch, tmp_path, capsys):
+    import sys
+
+    from longaqa.cli import main
+
+    monkeypatch.setitem(sys.modules, "av", None)  # as if PyAV were not installed
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"")
+    assert main(["extract", str(video), "--weights", "w.pth", "--out", str(tmp_path / "out")]) == 2
+    assert "needs PyAV: install the 'video' extra" in capsys.readouterr().err
+    assert main(["score", str(video), "--run", str(tmp_path), "--weights", "w.pth"]) == 2
+    assert "needs PyAV" in capsys.readouterr().err

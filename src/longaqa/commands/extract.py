@@ -39,13 +39,16 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from longaqa.video.backbones import build_backbone
+    from longaqa.video.decode import require_av
     from longaqa.video.distributed import finish, gather, init_distributed
     from longaqa.video.extract import ExtractOptions, ExtractReport, extract_all, find_videos, write_failures
 
     options = ExtractOptions(fps=args.fps, clip_frames=args.clip_frames, batch_clips=args.batch_clips,
                              precision=args.precision, progress=not args.no_progress)
+    require_av()
     videos = find_videos(args.source)
     ctx = init_distributed(args.device)
+    failed = True
     try:
         options.device = str(ctx.device)
         backbone = build_backbone(args.backbone, args.weights, tiny=args.tiny)
@@ -73,6 +76,7 @@ def run(args) -> int:
             if total.failed:
                 print(f"longaqa: {len(total.failed)} video(s) could not be extracted; see "
                       f"{args.out}/failed.txt", file=sys.stderr)
+        failed = False
     finally:
-        finish(ctx)
+        finish(ctx, failed)
     return 0

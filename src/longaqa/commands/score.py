@@ -49,9 +49,11 @@ def run(args) -> int:
     from longaqa.interpret import explain_video, write_explanation, write_report
     from longaqa.training import load_run
     from longaqa.video.backbones import build_backbone
+    from longaqa.video.decode import require_av
     from longaqa.video.distributed import choose_device
     from longaqa.video.extract import ExtractOptions, extract_video, save_features
 
+    require_av()
     video = Path(args.video)
     if not video.is_file():
         raise LongAQAError(f"{video}: video file not found")

@@ -39,8 +39,19 @@ class VideoInfo:
     num_frames: int
 
 
+def require_av():
+    """The ``av`` module, or a :class:`LongAQAError` saying how to install it."""
+    try:
+        import av
+    except ImportError:
+        raise LongAQAError(
+            "decoding videos needs PyAV: install the 'video' extra (make setup-video; docs/video.md)"
+        ) from None
+    return av
+
+
 def _open(path: Path):
-    import av
+    av = require_av()
 
     if not path.is_file():
         raise VideoDecodeError(f"{path}: video file not found")

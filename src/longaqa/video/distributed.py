@@ -83,14 +83,16 @@ def barrier(ctx: DistContext) -> None:
         dist.barrier()
 
 
-def finish(ctx: DistContext) -> None:
-    """End the process group cleanly: barrier, then ``destroy_process_group``."""
+def finish(ctx: DistContext, failed: bool = False) -> None:
+    """End the process group: barrier (skipped when this process ``failed``, as the others may never
+    reach it), then ``destroy_process_group``."""
     if not ctx.initialized:
         return
     import torch.distributed as dist
 
     try:
-        dist.barrier()
+        if not failed:
+            dist.barrier()
     finally:
         dist.destroy_process_group()
         ctx.initialized = False
