@@ -134,3 +134,38 @@ def test_extract_without_pyav_says_how_to_install(monkeypatch, tmp_path, capsys)
     assert "needs PyAV: install the 'video' extra" in capsys.readouterr().err
     assert main(["score", str(video), "--run", str(tmp_path), "--weights", "w.pth"]) == 2
     assert "needs PyAV" in capsys.readouterr().err
+
+
+def test_prefetch_keeps_order_passes_errors_and_stops_early():
+    import threading
+
+    from longaqa.video.extract import prefetch
+
+    assert list(prefetch(iter(range(100)), 4)) == list(range(100))
+
+    def failing():
+        yield from range(3)
+        raise LongAQAError("broken.mp4: decoding failed after 3 frames")
+
+    got = []
+    with pytest.raises(LongAQAError, match="broken.mp4"):
+        for x in prefetch(failing(), 2):
+            got.append(x)
+    assert got == [0, 1, 2]
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.set()
+
+    stream = prefetch(endless(), 3)
+    assert [next(stream) for _ in range(5)] == [0, 1, 2, 3, 4]
+    stream.close()  # the consumer stops early: the thread stops and closes the generator
+    assert closed.wait(5)
+    assert not any(t.name == "longaqa-decode" and t.is_alive() for t in threading.enumerate())

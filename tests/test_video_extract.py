@@ -120,10 +120,14 @@ def test_memory_stays_bounded_on_a_long_video(tmp_path, tiny_swin, monkeypatch):
 
     monkeypatch.setattr(ResampledVideo, "frames", watched)
     long = write_video(tmp_path / "long.mp4", 1000, fps=25, width=64, height=48, codec="libx264")
-    result = extract_video(long, tiny_swin, opts(batch_clips=4, frame_chunk=8))
+    result = extract_video(long, tiny_swin, opts(batch_clips=4, frame_chunk=8, prefetch_frames=0))
     assert result.features.shape == (31, 64)  # 1000 = 31 * 32 + 8: 4 frames dropped at each end
     assert result.plan.start == 4
     assert most <= 9, f"{most} decoded frames alive at once"
+    most = 0  # with a decoding thread: at most 16 more, waiting in its queue
+    again = extract_video(long, tiny_swin, opts(batch_clips=4, frame_chunk=8, prefetch_frames=16))
+    np.testing.assert_allclose(again.features, result.features, rtol=1e-4, atol=1e-5)
+    assert most <= 9 + 16 + 1, f"{most} decoded frames alive at once"
 
 
 def test_find_videos(videos, tmp_path):

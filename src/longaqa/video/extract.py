@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -38,6 +41,7 @@ from longaqa.video.preprocess import preprocess_frames
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".flv", ".wmv", ".ts")
 SETTINGS_FILE = "extraction.json"
 FAILED_FILE = "failed.txt"
+Item = TypeVar("Item")
 
 
 @dataclass
@@ -53,6 +57,9 @@ class ExtractOptions:
     """``fp32`` or ``bf16`` (autocast; faster on GPUs, features differ slightly)."""
     frame_chunk: int = 8
     """Frames preprocessed together (decoded frames are moved to the device in chunks)."""
+    prefetch_frames: int = 32
+    """Frames a background thread may decode ahead of the backbone (0: decode in the caller's
+    thread). PyAV releases the GIL while decoding, so decoding overlaps the forward passes."""
     progress: bool = True
     thumbnail_height: int = 0
     """When > 0, keep one RGB thumbnail of this height per clip (its middle frame)."""
@@ -63,6 +70,8 @@ class ExtractOptions:
         for name in ("clip_frames", "batch_clips", "frame_chunk"):
             if getattr(self, name) < 1:
                 raise LongAQAError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.prefetch_frames < 0:
+            raise LongAQAError(f"prefetch_frames must be >= 0, got {self.prefetch_frames}")
 
 
 @dataclass
@@ -96,6 +105,52 @@ def _thumbnail(frame: np.ndarray, height: int) -> np.ndarray:
     size = (height, max(1, round(w * height / h)))
     x = torch.nn.functional.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
     return x[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def prefetch(items: Iterator[Item], size: int) -> Iterator[Item]:
+    """Run ``items`` in a background thread, at most ``size`` ahead; its exceptions are re-raised here.
+
+    Stopping early (the consumer raises or is closed) stops the thread at its next item.
+    """
+    q: queue.Queue = queue.Queue(maxsize=size)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((done, None))
+        except BaseException as exc:  # handed to the consumer
+            q.put((done, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # a generator's cleanup (e.g. closing the video file) runs now, in this thread
+
+    thread = threading.Thread(target=produce, name="longaqa-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = q.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                q.get_nowait()
+            thread.join(timeout=0.05)
 
 
 @torch.no_grad()
@@ -160,7 +215,10 @@ def extract_video(
             on_clip(done, plan.num_clips)
 
     chunk_size = max(1, min(options.frame_chunk, L))
-    for index, frame in enumerate(video.frames(plan.start, plan.stop)):
+    frames = video.frames(plan.start, plan.stop)
+    if options.prefetch_frames:
+        frames = prefetch(frames, options.prefetch_frames)
+    for index, frame in enumerate(frames):
         position = index % L  # frame within its clip
         if thumbs is not None and position == L // 2:
             thumbs.append(_thumbnail(frame, options.thumbnail_height))
