@@ -13,6 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from longaqa.data.dataset import VideoSample, iterate_batches
+from longaqa.distributed import Shard
 from longaqa.errors import LongAQAError
 from longaqa.losses import Criterion
 from longaqa.metrics import regression_metrics
@@ -42,24 +43,32 @@ def train_one_epoch(
     scheduler=None,
     progress: bool = False,
     description: str = "train",
+    shard: Shard | None = None,
 ) -> dict[str, float]:
     """Train over ``samples`` once; returns the sample-weighted mean of every loss term.
 
     Videos longer than the query count are cropped (``crop_mode``); ``scheduler`` (if given) is
-    stepped after every iteration.
+    stepped after every iteration. With ``shard`` (several processes, ``model`` in DDP) each global
+    batch of ``batch_size`` is split over the processes (see ``longaqa.distributed``) and the returned
+    means are over the whole group.
     """
     model.train()
     criterion.train()
     sums: dict[str, float] = defaultdict(float)
     count = 0
-    batches = iterate_batches(samples, batch_size, True, generator, model.num_queries, crop_mode)
+    core = model if shard is None else model.module  # the QueryAQA inside DDP
+    batches = iterate_batches(samples, batch_size, True, generator, core.num_queries, crop_mode)
     total = (len(samples) + batch_size - 1) // batch_size
     for batch in tqdm(batches, total=total, desc=description, disable=not progress, leave=False):
-        x = batch.clip_features.to(device, non_blocking=True)  # (B, T, D)
+        local, real = (batch, True) if shard is None else shard.local(batch)
+        x = local.clip_features.to(device, non_blocking=True)  # (B, T, D)
         with autocast(device, precision):
-            out = model(x, batch.lengths.to(device))
-            terms = criterion(out, batch.scores.to(device))
+            out = model(x, local.lengths.to(device))
+            terms = criterion(out, local.scores.to(device))
         loss = terms["loss"]
+        if shard is not None:  # DDP averages gradients: make that the global batch's gradient
+            loss = shard.scale_loss(terms, batch, local, real, core.num_queries,
+                                    criterion.cfg.att_reduction, getattr(core, "padding_mask", True))
         if not torch.isfinite(loss):
             values = ", ".join(f"{k}={float(v.detach()):.4g}" for k, v in terms.items())
             raise NonFiniteLoss(f"non-finite training loss ({values})")
@@ -68,10 +77,12 @@ def train_one_epoch(
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        n = len(batch.names)
+        n = len(local.names) if real else 0
         count += n
         for key, value in terms.items():
             sums[key] += float(value.detach()) * n
+    if shard is not None:
+        sums, count = shard.all_reduce_sums(sums, count)
     return {key: value / count for key, value in sums.items()}
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from longaqa import __version__
+from longaqa import __version__, distributed
 from longaqa.checkpoint import (
     ABSENT,
     atomic_write,
@@ -348,6 +348,9 @@ def fit(
         raise LongAQAError(
             f"{out}: already holds a run; choose another --out, or continue it with --resume {out}"
         )
+    shard = distributed.setup(cfg.train.device)  # several processes under torchrun; else None
+    if shard is not None and not shard.is_main:  # only rank 0 writes the run folder
+        out = distributed.private_output(out, copy_existing=resume)
     check_output_folder(out, 16 * 2**20)  # writable at all, before reading any data
     t = cfg.train
     if t.num_threads:
@@ -394,6 +397,7 @@ def fit(
             int(checkpoint["epoch"]), float(checkpoint["best_value"]), checkpoint["best_epoch"],
             {k: v.to(device) for k, v in best.items()} if best is not None else None,
         )
+    train_model = model if shard is None else shard.wrap(model, device)  # DDP under torchrun
     log = EpochLog(out, t.tensorboard, resume_after=state.epoch if resume else None)
     eval_kwargs = dict(
         batch_size=t.batch_size, view=cfg.data.eval_view, device=device, precision=t.precision,
@@ -410,9 +414,9 @@ def fit(
             for epoch in range(state.epoch + 1, t.epochs + 1):
                 start = time.perf_counter()
                 terms = train_one_epoch(
-                    model, criterion, optimizer, train, t.batch_size, cfg.data.train_crop, generator,
+                    train_model, criterion, optimizer, train, t.batch_size, cfg.data.train_crop, generator,
                     device, t.precision, scheduler if per_iter else None, t.progress,
-                    description=f"epoch {epoch}/{t.epochs}",
+                    description=f"epoch {epoch}/{t.epochs}", shard=shard,
                 )
                 if scheduler is not None and not per_iter:
                     scheduler.step()
@@ -464,7 +468,10 @@ def fit(
     save_weights(model, out / WEIGHTS_FILE, {"selection": t.selection, "epoch": str(selected_epoch),
                                              "model_config": model_config})
     metrics, pred = evaluate(model, test, generator=eval_gen, **eval_kwargs)
-    return write_metrics(out, metrics, pred, test, cfg, t.selection, selected_epoch)
+    result = write_metrics(out, metrics, pred, test, cfg, t.selection, selected_epoch)
+    if shard is not None:
+        shard.finish()
+    return result
 
 
 def _last_checkpoint(out: Path) -> str:

@@ -1,0 +1,169 @@
+"""Training across processes with DistributedDataParallel, as ``torchrun`` starts them.
+
+``torchrun --nproc_per_node=N -m longaqa train ...`` sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` and
+the rendezvous address; :func:`setup` sees them and joins the process group (NCCL on CUDA, gloo on
+CPU). Semantics, chosen so that a run matches a single-process run:
+
+* ``train.batch_size`` is the *global* batch. Every process draws the same permutation and the same
+  random crops (the data generator is seeded alike everywhere) and collates the whole global batch,
+  then keeps its own contiguous slice of it (:meth:`Shard.local`).
+* The local loss is rescaled (:meth:`Shard.scale_loss`) so that DDP's gradient *average* equals the
+  gradient of the global batch's loss: MSE and row-averaged attention terms by the process's share of
+  samples (or valid query rows), summed attention terms by the process count. With dropout off the
+  weights then follow a single-process run within floating-point tolerance; with dropout on, every
+  process draws its own dropout masks (seeded by rank).
+* Only rank 0 writes the run folder. Other ranks run the same code against a private scratch folder
+  (a copy of the run folder when resuming) that is removed when the process exits.
+
+Letters: B global batch, b local batch.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from longaqa.data.dataset import Batch
+from longaqa.errors import LongAQAError
+
+
+@dataclass(frozen=True)
+class Shard:
+    """This process's place in the group: rank ``rank`` of ``world_size``."""
+
+    rank: int
+    world_size: int
+    owns_group: bool = True
+    """Whether :func:`setup` created the process group (and :meth:`finish` should destroy it)."""
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def bounds(self, global_size: int) -> tuple[int, int]:
+        """``[start, stop)`` of this rank's contiguous slice of a global batch of ``global_size``."""
+        base, extra = divmod(global_size, self.world_size)
+        start = self.rank * base + min(self.rank, extra)
+        return start, start + base + (1 if self.rank < extra else 0)
+
+    def local(self, batch: Batch) -> tuple[Batch, bool]:
+        """This rank's slice of ``batch`` and whether it holds real samples.
+
+        A rank left without samples (a global batch smaller than the group) gets the first sample
+        with ``False``: it still runs forward and backward so that the gradient all-reduce happens,
+        and its loss is scaled to zero.
+        """
+        start, stop = self.bounds(len(batch.names))
+        real = stop > start
+        if not real:
+            start, stop = 0, 1
+        return Batch(
+            clip_features=batch.clip_features[start:stop],  # (b, T, D)
+            lengths=batch.lengths[start:stop],
+            scores=batch.scores[start:stop],
+            names=batch.names[start:stop],
+        ), real
+
+    def scale_loss(
+        self,
+        terms: dict[str, torch.Tensor],
+        global_batch: Batch,
+        local_batch: Batch,
+        real: bool,
+        num_queries: int,
+        att_reduction: str,
+        padding_mask: bool = True,
+    ) -> torch.Tensor:
+        """The local loss whose DDP-averaged gradient is the gradient of the global batch's loss.
+
+        ``padding_mask`` (model.padding_mask): whether queries without a clip drop out of the
+        attention loss's row mean.
+        """
+        if not real:
+            return terms["loss"] * 0.0
+        w = self.world_size
+        sample_share = w * len(local_batch.names) / len(global_batch.names)
+        if att_reduction == "sum":
+            att_share = float(w)
+        elif not padding_mask:  # mean over all B * Q rows
+            att_share = sample_share
+        else:  # mean over valid query rows (one query per clip, up to the query count)
+            rows_local = int(local_batch.lengths.clamp(max=num_queries).sum())
+            rows_global = int(global_batch.lengths.clamp(max=num_queries).sum())
+            att_share = w * rows_local / rows_global
+        return terms["mse_weighted"] * sample_share + terms["attention_weighted"] * att_share
+
+    def all_reduce_sums(self, sums: dict[str, float], count: int) -> tuple[dict[str, float], int]:
+        """Sum per-process (key -> value) sums and the sample count over the group."""
+        keys = sorted(sums)
+        packed = torch.tensor([sums[k] for k in keys] + [float(count)], dtype=torch.float64)
+        if dist.get_backend() == "nccl":
+            packed = packed.cuda()
+        dist.all_reduce(packed)
+        values = packed.cpu().tolist()
+        return dict(zip(keys, values[:-1])), int(values[-1])
+
+    def wrap(self, model: nn.Module, device: torch.device) -> nn.Module:
+        """The model in DDP (parameters broadcast from rank 0); dropout RNG seeded per rank."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        if self.rank:
+            torch.manual_seed(torch.initial_seed() + self.rank)
+        ids = [device.index if device.index is not None else torch.cuda.current_device()] \
+            if device.type == "cuda" else None
+        return DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
+
+    def finish(self) -> None:
+        """Wait for every rank, then leave the group (if :func:`setup` joined it)."""
+        if dist.is_initialized():
+            dist.barrier()
+            if self.owns_group:
+                dist.destroy_process_group()
+
+
+def launched_by_torchrun() -> bool:
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def setup(device_name: str) -> Shard | None:
+    """Join the process group when started by ``torchrun`` with several processes; None otherwise.
+
+    ``device_name`` is ``train.device``: on CUDA every process takes GPU ``LOCAL_RANK``.
+    """
+    if dist.is_initialized():  # the caller set the group up itself
+        if dist.get_world_size() == 1:
+            return None
+        return Shard(dist.get_rank(), dist.get_world_size(), owns_group=False)
+    if not launched_by_torchrun():
+        return None
+    if not dist.is_available():
+        raise LongAQAError("WORLD_SIZE > 1 but this torch build has no torch.distributed")
+    use_cuda = device_name == "cuda" or (device_name == "auto" and torch.cuda.is_available())
+    if use_cuda:
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        if local_rank >= torch.cuda.device_count():
+            raise LongAQAError(
+                f"LOCAL_RANK {local_rank} but only {torch.cuda.device_count()} CUDA device(s) are visible; "
+                "use --nproc_per_node <= the GPU count"
+            )
+        torch.cuda.set_device(local_rank)
+    dist.init_process_group("nccl" if use_cuda else "gloo")
+    return Shard(dist.get_rank(), dist.get_world_size(), owns_group=True)
+
+
+def private_output(out: Path, copy_existing: bool) -> Path:
+    """A scratch folder for a rank that must not write ``out`` (removed when the process exits)."""
+    scratch = Path(tempfile.mkdtemp(prefix="longaqa-rank-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    target = scratch / out.name
+    if copy_existing and out.is_dir():
+        shutil.copytree(out, target)
+    return target
