@@ -3,7 +3,8 @@
 Generates routines with per-clip truth (``longaqa.data.synthetic``), trains the same model with the
 paper's loss and with ``loss.lambda_att=0`` on each seed, runs ``longaqa interpretability`` on every
 run and prints a markdown table (also written to ``OUT/summary.md`` and ``OUT/summary.json``).
-Finished runs in ``OUT`` are reused.
+Finished runs in ``OUT`` are reused, and so are their ``interpretability.json`` files (the same
+measurement ``longaqa interpretability RUN_DIR`` makes) unless ``--remeasure``.
 
     python bench/interpretability_ablation.py --out OUT --seeds 0 1 --epochs 80
     python bench/interpretability_ablation.py --out OUT --seeds 0 1 --variant-set loss.att_temperature=1
@@ -51,6 +52,7 @@ def main() -> None:
         help="override for the attention-loss runs only (named att+...)",
     )
     parser.add_argument("--num-random", type=int, default=5)
+    parser.add_argument("--remeasure", action="store_true", help="ignore saved interpretability.json files")
     args = parser.parse_args()
 
     from longaqa.cli import main as cli
@@ -82,7 +84,10 @@ def main() -> None:
                 if code:
                     raise SystemExit(code)
             metrics = json.loads((run / "metrics.json").read_text())
-            result = interpretability_run(run, data, num_random=args.num_random)
+            saved = run / "interpretability.json"
+            result = json.loads(saved.read_text()) if saved.is_file() else None
+            if result is None or result.get("num_random") != args.num_random or args.remeasure:
+                result = interpretability_run(run, data, num_random=args.num_random)
             rows.append(
                 {
                     "run": run.name,
