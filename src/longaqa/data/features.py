@@ -36,10 +36,11 @@ def read_features(path: str | Path, expected_dim: int | None = None) -> np.ndarr
         )
     if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise LongAQAError(f"{path}: expected a real numeric array, got dtype {array.dtype}")
-    array = array.astype(np.float32, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # values beyond float32 become inf, reported below
+        array = array.astype(np.float32, copy=False)
     if not np.isfinite(array).all():
         bad = int((~np.isfinite(array)).sum())
-        raise LongAQAError(f"{path}: {bad} NaN or infinite values in the features")
+        raise LongAQAError(f"{path}: {bad} NaN or infinite values in the features (as float32)")
     return array
 
 
