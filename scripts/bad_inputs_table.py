@@ -145,7 +145,7 @@ def pickled_npy(ws):
 
 def junk_npy(ws):
     data = ws.data_copy()
-    _feature(data).write_bytes(os.urandom(64).replace(b"\x93NUMPY", b""))
+    _feature(data).write_bytes(b"<html>404 Not Found</html>")  # what a failed download often saves
     return ws.train(data)
 
 
