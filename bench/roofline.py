@@ -21,12 +21,23 @@ def sync(device: torch.device) -> None:
 
 def seconds(fn: Callable[[], object], device: torch.device, repeat: int = 1) -> float:
     """Wall time of ``repeat`` calls of ``fn``, divided by ``repeat``."""
+    return clocks(fn, device, repeat)[0]
+
+
+def clocks(fn: Callable[[], object], device: torch.device, repeat: int = 1) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process / torch threads) per call of ``fn``.
+
+    On a CPU shared with other jobs the wall time counts the time other processes held the cores;
+    the CPU time of this process divided by its thread count does not (it estimates the wall time
+    of an idle machine, and can still be inflated by threads spinning while they wait).
+    """
     sync(device)
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(repeat):
         fn()
     sync(device)
-    return (time.perf_counter() - start) / repeat
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return wall / repeat, cpu / torch.get_num_threads() / repeat
 
 
 def matmul_rate(
@@ -41,12 +52,30 @@ def matmul_rate(
     return 2 * m * k * n / best
 
 
+def matmul_rates(
+    dtype: torch.dtype, device: torch.device, shape: tuple[int, int, int], repeat: int = 3
+) -> tuple[float, float]:
+    """FLOP/s of ``(M, K) @ (K, N)`` by wall and by CPU clock (:func:`clocks`), best of ``repeat``."""
+    m, k, n = shape
+    a = torch.randn(m, k, device=device).to(dtype)
+    b = torch.randn(k, n, device=device).to(dtype)
+    a @ b  # warm-up
+    runs = [clocks(lambda: a @ b, device) for _ in range(repeat)]
+    flop = 2 * m * k * n
+    return flop / min(r[0] for r in runs), flop / min(r[1] for r in runs)
+
+
 def roofline(device: torch.device, shapes: list[tuple[int, int, int]]) -> dict[str, float]:
-    """fp32 and bf16 matmul FLOP/s: the best over ``shapes`` (the highest rate is the limit)."""
-    return {
-        name: max(matmul_rate(dtype, device, s) for s in shapes)
-        for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))
-    }
+    """fp32 and bf16 matmul FLOP/s: the best over ``shapes`` (the highest rate is the limit).
+
+    Keys ``fp32``, ``bf16`` (wall clock) and ``fp32_cpu``, ``bf16_cpu`` (CPU clock, see :func:`clocks`).
+    """
+    out = {}
+    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        rates = [matmul_rates(dtype, device, s) for s in shapes]
+        out[name] = max(r[0] for r in rates)
+        out[f"{name}_cpu"] = max(r[1] for r in rates)
+    return out
 
 
 def _cpu_flash(query, key, value, *args, out_shape=None, **kwargs) -> int:

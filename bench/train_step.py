@@ -8,6 +8,8 @@ Paths (the same model, the same data, the real ``engine.train_one_epoch`` on one
   fastest  fp32 path plus bf16 autocast
 Rounds interleave the paths, so a busy machine slows them alike; ratios come from one run. FLOPs are
 counted with torch's FLOP counter (attention kernels included); matmul rates are measured here too.
+Every figure is given by the wall clock and by the CPU clock (this process's CPU seconds / threads),
+which leaves out the time other jobs held shared cores (see ``roofline.clocks``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json
 import statistics
 
 import torch
-from roofline import flop_counter, machine, roofline, seconds, summary
+from roofline import clocks, flop_counter, machine, roofline, summary
 
 from longaqa.config import load_config
 from longaqa.data.dataset import VideoSample
@@ -87,23 +89,40 @@ def main() -> None:
 
     shapes = [(args.batch * cfg.model.num_queries, cfg.model.d_model, cfg.model.d_model), (2048, 2048, 2048)]
     times: dict[str, list[float]] = {name: [] for name in PATHS}
-    rates: dict[str, list[float]] = {"fp32": [], "bf16": []}
+    cpu_times: dict[str, list[float]] = {name: [] for name in PATHS}
+    rates: dict[str, list[float]] = {"fp32": [], "bf16": [], "fp32_cpu": [], "bf16_cpu": []}
     for r in range(args.rounds):
         for name, (_, _, step) in paths.items():
-            times[name].append(seconds(step, device, args.steps))
+            wall, cpu = clocks(step, device, args.steps)
+            times[name].append(wall)
+            cpu_times[name].append(cpu)
         for key, value in roofline(device, shapes).items():
             rates[key].append(value)
-        print(f"round {r + 1}: " + ", ".join(f"{n} {t[-1]:.3f} s" for n, t in times.items())
-              + f"; matmul fp32 {rates['fp32'][-1] / 1e9:.0f}, bf16 {rates['bf16'][-1] / 1e9:.0f} GFLOP/s",
+        print(f"round {r + 1}: " + ", ".join(f"{n} {t[-1]:.3f} s (cpu {cpu_times[n][-1]:.3f})"
+                                             for n, t in times.items())
+              + f"; matmul fp32 {rates['fp32'][-1] / 1e9:.0f}, bf16 {rates['bf16'][-1] / 1e9:.0f} GFLOP/s"
+              + f" (cpu clock {rates['fp32_cpu'][-1] / 1e9:.0f}, {rates['bf16_cpu'][-1] / 1e9:.0f})",
               flush=True)
 
     fp32_rate, bf16_rate = max(rates["fp32"]), max(rates["bf16"])
     best = {n: min(t) for n, t in times.items()}
     median = {n: statistics.median(t) for n, t in times.items()}
+    cpu_best = {n: min(t) for n, t in cpu_times.items()}
+    fp32_cpu_rate, bf16_cpu_rate = max(rates["fp32_cpu"]), max(rates["bf16_cpu"])
+    cpu_clock = {
+        "seconds_per_step_best": cpu_best,
+        "matmul_gflops": {"fp32": fp32_cpu_rate / 1e9, "bf16": bf16_cpu_rate / 1e9},
+        "fp32_roofline_fraction": {n: flops[n] / cpu_best[n] / fp32_cpu_rate for n in ("plain", "fp32")},
+        "fp32_roofline_fraction_effective": flops["plain"] / cpu_best["fp32"] / fp32_cpu_rate,
+        "fastest_bf16_roofline_fraction": flops["fastest"] / cpu_best["fastest"] / bf16_cpu_rate,
+        "speedup_fastest_over_plain": cpu_best["plain"] / cpu_best["fastest"],
+        "speedup_fp32_over_plain": cpu_best["plain"] / cpu_best["fp32"],
+    }
     result = {
         "machine": machine(device),
         "batch": args.batch,
         "gflop_per_step": {n: f / 1e9 for n, f in flops.items()},
+        "cpu_clock": cpu_clock,
         "seconds_per_step_best": best,
         "seconds_per_step_median": median,
         "matmul_gflops": {"fp32": fp32_rate / 1e9, "bf16": bf16_rate / 1e9},
@@ -132,6 +151,14 @@ def main() -> None:
     print(f"speed-up fastest / plain: {s['best']:.2f}x (best times), {s['median']:.2f}x (medians)")
     s = result["speedup_fp32_over_plain"]
     print(f"speed-up fp32 / plain:    {s['best']:.2f}x (best times), {s['median']:.2f}x (medians)")
+    c = cpu_clock
+    print(f"CPU clock: plain {cpu_best['plain']:.3f} s, fp32 {cpu_best['fp32']:.3f} s, fastest "
+          f"{cpu_best['fastest']:.3f} s per step; matmul fp32 {fp32_cpu_rate / 1e9:.0f}, bf16 "
+          f"{bf16_cpu_rate / 1e9:.0f} GFLOP/s; plain at {c['fp32_roofline_fraction']['plain']:.0%}, fp32 at "
+          f"{c['fp32_roofline_fraction']['fp32']:.0%} "
+          f"(effective {c['fp32_roofline_fraction_effective']:.0%}) "
+          f"of fp32, fastest at {c['fastest_bf16_roofline_fraction']:.0%} of bf16; speed-up fastest / plain "
+          f"{c['speedup_fastest_over_plain']:.2f}x, fp32 / plain {c['speedup_fp32_over_plain']:.2f}x")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(result, fh, indent=2)
