@@ -26,13 +26,17 @@ def run(args) -> int:
 
     from longaqa.errors import LongAQAError
     from longaqa.interpret.report import write_report
-    from longaqa.interpret.run import explain_samples, interpretability_run, load_split_samples
-    from longaqa.training import load_run
+    from longaqa.interpret.run import (
+        explain_samples,
+        interpretability_run,
+        load_run_for_inference,
+        load_split_samples,
+    )
 
     if args.max_videos is not None and args.max_videos < 1:
         raise LongAQAError(f"--max-videos must be >= 1, got {args.max_videos}")
     run_dir = Path(args.run_dir)
-    cfg, model, _ = load_run(run_dir)
+    cfg, model, _ = load_run_for_inference(run_dir)
     interp = None
     if args.measure:
         interp = interpretability_run(

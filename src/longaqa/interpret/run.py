@@ -24,6 +24,18 @@ INTERPRETABILITY_FILE = "interpretability.json"
 SPLITS = ("train", "test")
 
 
+def load_run_for_inference(run_dir: Path):
+    """``training.load_run`` plus the run's ``train.num_threads`` (when set) for torch on CPU."""
+    import torch
+
+    from longaqa.training import load_run
+
+    cfg, model, metadata = load_run(run_dir)
+    if cfg.train.num_threads:
+        torch.set_num_threads(cfg.train.num_threads)
+    return cfg, model, metadata
+
+
 def load_split_samples(
     cfg: Config, run_dir: Path, data_root: str | Path | None, split: str
 ) -> tuple[list[VideoSample], Path]:
@@ -74,10 +86,9 @@ def explain_run(
     Every feature file is checked before anything is written.
     """
     from longaqa.data.features import read_features
-    from longaqa.training import load_run
 
     run = Path(run_dir)
-    cfg, model, _ = load_run(run)
+    cfg, model, _ = load_run_for_inference(run)
     if features:
         stems = [Path(p).stem for p in features]
         twice = sorted({s for s in stems if stems.count(s) > 1})
@@ -127,10 +138,8 @@ def interpretability_run(
 
     ``truth`` is present when per-clip truth is found (``truth_dir``, default ``<dataset>/truth``).
     """
-    from longaqa.training import load_run
-
     run = Path(run_dir)
-    cfg, model, _ = load_run(run)
+    cfg, model, _ = load_run_for_inference(run)
     samples, root = load_split_samples(cfg, run, data_root, split)
     if max_videos is not None:
         samples = samples[:max_videos]
