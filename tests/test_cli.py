@@ -68,3 +68,14 @@ def test_missing_data_root_names_the_folder(tmp_path, capsys):
     code = main(["train", "--data-root", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r")])
     assert code == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_demo_trains_three_models(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--set", "train.epochs=1", "--set", "train.progress=false"]) == 0
+    printed = capsys.readouterr().out
+    assert "paper model (weight-score head)" in printed and "mean-pooled baseline" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"paper_srcc", "single_score_srcc", "mean_pool_srcc", "selection"} <= set(summary)
+    assert (out / "routines" / "truth" / "Ball_001.npz").is_file()
+    assert main(["demo", "--out", str(out)]) == 2  # refuses to overwrite without --force

@@ -73,6 +73,7 @@ def test_weights_sum_to_one_over_valid_clips():
 
 
 @pytest.mark.parametrize("kw", [{}, {"query_init": "resample"}, {"norm": "pre"}, {"head": "single_score"},
+                                {"head": "mean_pool"},
                                 {"input_dim": 16}, {"memory_pe": True, "query_pos_adds_content": True}])
 def test_every_parameter_gets_a_gradient(kw):
     torch.manual_seed(0)
@@ -129,3 +130,14 @@ def test_without_padding_mask_padding_is_attended():
     x = torch.randn(1, 4, 12)
     padded = torch.cat([x, torch.zeros(1, 3, 12)], 1)
     assert not torch.allclose(model(x, torch.tensor([4])).pred, model(padded, torch.tensor([4])).pred)
+
+
+def test_mean_pool_baseline_ignores_padding_and_has_no_attention():
+    torch.manual_seed(0)
+    model = build_model(tiny(head="mean_pool")).eval()
+    x = torch.randn(1, 5, 12)
+    padded = torch.cat([x, torch.randn(1, 3, 12)], 1)
+    a, b = model(x, torch.tensor([5])), model(padded, torch.tensor([5]), need_weights=True)
+    assert torch.allclose(a.pred, b.pred, atol=1e-6)
+    assert b.self_attn_outputs == [] and b.self_attn_maps == []
+    assert torch.allclose(b.weights.sum(-1), torch.ones(1)) and (b.weights[0, 5:] == 0).all()

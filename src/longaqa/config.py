@@ -65,7 +65,8 @@ class ModelConfig:
     """Mask zero-padded clips out of cross-attention keys and queries without a clip out of everything.
     False reproduces the authors' code (padding is attended to)."""
     head: str = "weight_score"
-    """``weight_score`` (paper) or ``single_score`` (mean over decoder outputs + MLP baseline)."""
+    """``weight_score`` (paper), ``single_score`` (the decoder, then the mean over its outputs and an MLP)
+    or ``mean_pool`` (no decoder: the mean of the clip features and an MLP, the conventional baseline)."""
     head_hidden: list[int] = field(default_factory=lambda: [512, 256])
     """Hidden widths of the head MLPs (3 layers: d_model -> 512 -> 256 -> 1)."""
     share_batch_work: bool = True
@@ -77,7 +78,7 @@ class ModelConfig:
         _choice("model.norm", self.norm, ("post", "pre"))
         _choice("model.query_init", self.query_init, ("learned", "resample"))
         _choice("model.query_init_spread_is", self.query_init_spread_is, ("std", "variance"))
-        _choice("model.head", self.head, ("weight_score", "single_score"))
+        _choice("model.head", self.head, ("weight_score", "single_score", "mean_pool"))
         for name in ("input_dim", "d_model", "num_queries", "num_heads", "dim_feedforward"):
             _positive(f"model.{name}", getattr(self, name))
         if self.num_layers < 1:

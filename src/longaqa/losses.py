@@ -78,7 +78,7 @@ class Criterion(nn.Module):
         if self.training and self.cfg.prediction_noise_std > 0:
             pred = pred + torch.randn_like(pred) * self.cfg.prediction_noise_std
         mse = F.mse_loss(pred, target.float())
-        if self.cfg.lambda_att > 0:
+        if self.cfg.lambda_att > 0 and out.self_attn_outputs:
             att = attention_loss(
                 out.self_attn_outputs,
                 out.cross_attn_outputs,

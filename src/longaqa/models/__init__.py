@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from longaqa.config import ModelConfig
 from longaqa.models.aqa import AQAOutput, QueryAQA
+from longaqa.models.baseline import MeanPoolAQA
 from longaqa.models.decoder import Decoder
 from longaqa.models.heads import SingleScoreHead, WeightScoreHead
 
-__all__ = ["AQAOutput", "QueryAQA", "build_model"]
+__all__ = ["AQAOutput", "MeanPoolAQA", "QueryAQA", "build_model"]
 
 
-def build_model(cfg: ModelConfig) -> QueryAQA:
+def build_model(cfg: ModelConfig) -> QueryAQA | MeanPoolAQA:
+    if cfg.head == "mean_pool":
+        return MeanPoolAQA(cfg.input_dim, cfg.d_model, cfg.num_queries, list(cfg.head_hidden), cfg.dropout)
     decoder = Decoder(
         num_layers=cfg.num_layers,
         final_norm=cfg.d_model if cfg.norm == "pre" else None,
