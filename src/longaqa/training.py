@@ -436,7 +436,8 @@ def fit(
                             state.best_value, state.best_epoch = value, epoch
                             state.best_state = copy.deepcopy(model.state_dict())
                 # temporal-skipping index of the self-attention on the test inputs (docs/interpretability.md)
-                row.update(model_skipping_index(model, test, t.batch_size, device, cfg.data.eval_view != "full"))
+                cropped = cfg.data.eval_view != "full"
+                row.update(model_skipping_index(model, test, t.batch_size, device, cropped))
                 log.write(row)
                 state.epoch = epoch
                 if epoch % t.checkpoint_every == 0 or epoch == t.epochs or stop.requested:
