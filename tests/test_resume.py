@@ -272,3 +272,47 @@ def test_cli_refuses_existing_out_and_bad_resume_arguments(routines, tiny_overri
     assert main(["train", "--resume", str(run), "--config", "x.yaml"]) == 2
     assert main(["train", "--resume", str(tmp_path / "elsewhere")]) == 2
     assert main(["train"]) == 2
+
+
+def test_sigterm_in_process_then_second_sigint_stops_at_once(routines, tiny_overrides, tmp_path,
+                                                              monkeypatch):
+    """SIGTERM (e.g. a cluster's preemption notice) finishes the epoch and saves; a second Ctrl-C
+    during an epoch stops at once and keeps the previous checkpoint."""
+    import longaqa.training as training
+
+    overrides = tiny_overrides + DETERMINISTIC + ["train.epochs=4"]
+    cfg = load_config(None, overrides)
+    fit(cfg, tmp_path / "a", routines)
+    real = training.train_one_epoch
+    calls = {"n": 0}
+
+    def signal_in_epoch_2(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_one_epoch", signal_in_epoch_2)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(TrainingInterrupted, match="SIGTERM: stopped after epoch 2/4, checkpoint saved"):
+        fit(cfg, tmp_path / "b", routines)
+    assert load_checkpoint(tmp_path / "b" / CHECKPOINT_FILE)["epoch"] == 2
+    assert signal.getsignal(signal.SIGTERM) is before  # handlers restored
+
+    def two_ctrl_c_in_epoch_3(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(*args, **kwargs)
+
+    calls["n"] = 0
+    monkeypatch.setattr(training, "train_one_epoch", two_ctrl_c_in_epoch_3)
+    expected = r"interrupted during epoch 3; the last good checkpoint \(epoch 2\)"
+    with pytest.raises(TrainingInterrupted, match=expected):
+        fit(cfg, tmp_path / "c", routines)
+    monkeypatch.setattr(training, "train_one_epoch", real)
+    fit(cfg, tmp_path / "b", routines, resume=True)
+    fit(cfg, tmp_path / "c", routines, resume=True)
+    assert_same_run(tmp_path / "a", tmp_path / "b")
+    assert_same_run(tmp_path / "a", tmp_path / "c")
