@@ -60,7 +60,8 @@ def run(args) -> int:
     for name, (label, _) in MODELS.items():
         print(f"test SRCC  {label:<36} {results[name]['srcc']:.3f}")
     print(f"(selection: {summary['selection']}, seed {cfg.train.seed}; {elapsed:.0f} s)")
-    print(f"outputs: run folders {', '.join(str(out / n) for n in MODELS)}; routines {data_dir}; {out / 'summary.json'}")
+    runs = ", ".join(str(out / n) for n in MODELS)
+    print(f"outputs: run folders {runs}; routines {data_dir}; {out / 'summary.json'}")
     return 0
 
 
