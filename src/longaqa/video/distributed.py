@@ -2,8 +2,8 @@
 
 ``torchrun`` sets ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``; without them this is one process.
 Each process takes every ``WORLD_SIZE``-th video (``longaqa.video.extract.extract_all``) on its own
-device (``cuda:LOCAL_RANK`` when CUDA is used, else the CPU); the process group (NCCL on GPUs,
-gloo on CPUs) only gathers the per-process reports at the end. The output folder must be shared by
+device (``cuda:<LOCAL_RANK % GPUs>`` when CUDA is used, else the CPU); the process group (gloo)
+only gathers the per-process reports at the end. The output folder must be shared by
 all nodes. The group is always ended with a barrier and ``destroy_process_group`` before the
 process exits (on torch 2.13 a gloo group left alive can abort the interpreter at exit).
 """
@@ -56,11 +56,9 @@ def init_distributed(device: str = "auto") -> DistContext:
     if world_size > 1:
         import torch.distributed as dist
 
-        backend = "nccl" if dev.type == "cuda" else "gloo"
-        if dev.type == "cuda":
-            dist.init_process_group(backend, device_id=dev)
-        else:
-            dist.init_process_group(backend)
+        # gloo even on GPUs: the group only gathers small reports, and gloo (unlike NCCL) allows
+        # several processes per GPU, which helps when decoding on the CPU is the bottleneck
+        dist.init_process_group("gloo")
         ctx.initialized = True
     return ctx
 
