@@ -195,7 +195,7 @@ def extract_video(
         x = preprocess_frames(frames, backbone.preprocess)  # (C, n, size, size)
         n = x.shape[1]
         b, f = divmod(filled, L)
-        buffer[b, :, f : f + n] = x  # chunks never straddle clips (L % chunk handled below)
+        buffer[b, :, f : f + n] = x  # a chunk never straddles clips: it is flushed at each clip's end
         filled += n
         chunk.clear()
 
@@ -218,15 +218,16 @@ def extract_video(
     frames = video.frames(plan.start, plan.stop)
     if options.prefetch_frames:
         frames = prefetch(frames, options.prefetch_frames)
-    for index, frame in enumerate(frames):
-        position = index % L  # frame within its clip
-        if thumbs is not None and position == L // 2:
-            thumbs.append(_thumbnail(frame, options.thumbnail_height))
-        chunk.append(frame)
-        if len(chunk) == chunk_size or position == L - 1:
-            flush_chunk()
-        if filled == B * L:
-            run_batch(B)
+    with contextlib.closing(frames):  # an error below also stops the decoding thread and the file
+        for index, frame in enumerate(frames):
+            position = index % L  # frame within its clip
+            if thumbs is not None and position == L // 2:
+                thumbs.append(_thumbnail(frame, options.thumbnail_height))
+            chunk.append(frame)
+            if len(chunk) == chunk_size or position == L - 1:
+                flush_chunk()
+            if filled == B * L:
+                run_batch(B)
     if chunk:
         flush_chunk()
     if filled:
