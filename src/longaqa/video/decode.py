@@ -1,12 +1,13 @@
 """Decoding a video with PyAV, resampled to a fixed frame rate, one frame at a time.
 
-Resampling rule (the effect of ffmpeg's ``-r 25`` output option): output frame ``k`` is the source
-frame on screen at time ``t0 + k / fps``, where ``t0`` is the first frame's presentation time; the
-video lasts until the last frame's presentation time plus its duration. So a 25 fps source is
-passed through unchanged, a 50 fps source loses every other frame and a 30 fps source of 100 frames
-(3.33 s) gives 84 frames. The frame count at the target rate is known before decoding (a demux pass
-that reads packet timestamps only), which lets the clip plan drop leftover frames at the start while
-memory stays bounded: frames are decoded and handed on one by one.
+Resampling rule: output frame ``k`` is the source frame on screen at time ``t0 + k / fps``, where
+``t0`` is the first frame's presentation time; the video lasts until the last frame's presentation
+time plus its duration (ffmpeg's ``-r`` rounds to the nearest output frame instead, which can pick a
+neighbour at 30 fps). So a 25 fps source is passed through unchanged, a 50 fps source loses every
+other frame and a 30 fps source of 100 frames (3.33 s) gives 84 frames. The frame count at the
+target rate is known before decoding (a demux pass that reads packet timestamps only), which lets
+the clip plan drop leftover frames at the start while memory stays bounded: frames are decoded and
+handed on one by one.
 """
 
 from __future__ import annotations
