@@ -355,6 +355,9 @@ def test_explain_split_and_interpretability(trained_run, routines, tmp_path, cap
     for key in ("deletion", "insertion"):
         assert np.isfinite(result[key]["auc"]) and np.isfinite(result[key]["auc_random"])
     assert len(result["skipping_index"]["per_layer"]) == 2
+    by_mapping = result["truth_by_mapping"]
+    assert sum(part["n_videos"] for part in by_mapping.values()) == 4
+    assert set(by_mapping) <= {"index", "attention"}
     assert json.loads((trained_run / "interpretability.json").read_text()) == result
     assert main(["interpretability", str(trained_run), "--truth", str(tmp_path / "none")]) == 2
     assert "truth folder not found" in capsys.readouterr().err

@@ -162,6 +162,11 @@ def interpretability_run(
             if path.is_file():
                 pairs.append((expl, read_truth(path)))
     result["truth"] = truth_agreement(pairs) if pairs else None
+    result["truth_by_mapping"] = {  # index-mapped (one-to-one) and attention-mapped videos apart
+        m: truth_agreement(subset)
+        for m in ("index", "attention")
+        if (subset := [(e, t) for e, t in pairs if e.mapping == m])
+    }
 
     videos = [
         (s.features.numpy()[e.window], e.clip_contribution[e.window]) for s, e in zip(samples, explanations)
