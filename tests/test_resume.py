@@ -26,7 +26,8 @@ from longaqa.engine import NonFiniteLoss
 from longaqa.errors import LongAQAError
 from longaqa.training import CHECKPOINT_FILE, TrainingInterrupted, fit
 
-DETERMINISTIC = ["train.num_threads=1", "train.device=cpu", "train.tensorboard=false"]
+DETERMINISTIC = ["train.num_threads=1", "train.device=cpu", "train.tensorboard=false",
+                 "train.checkpoint_every=1"]
 
 
 def read_log(run: Path) -> list[dict[str, str]]:
@@ -316,3 +317,28 @@ def test_sigterm_in_process_then_second_sigint_stops_at_once(routines, tiny_over
     fit(cfg, tmp_path / "c", routines, resume=True)
     assert_same_run(tmp_path / "a", tmp_path / "b")
     assert_same_run(tmp_path / "a", tmp_path / "c")
+
+
+@pytest.mark.parametrize(
+    "every, seconds, kept", [("0", "1e-9", 2), ("0", "0", None), ("2", "0", 2), ("0", "3600", None)]
+)
+def test_checkpoint_by_epochs_or_seconds(routines, tiny_overrides, tmp_path, monkeypatch, every, seconds,
+                                         kept):
+    import longaqa.training as training
+
+    real = training.train_one_epoch
+    calls = {"n": 0}
+
+    def interrupted_in_epoch_3(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_one_epoch", interrupted_in_epoch_3)
+    overrides = tiny_overrides + DETERMINISTIC + [
+        "train.epochs=4", f"train.checkpoint_every={every}", f"train.checkpoint_seconds={seconds}"]
+    with pytest.raises(TrainingInterrupted):
+        fit(load_config(None, overrides), tmp_path / "run", routines)
+    path = tmp_path / "run" / CHECKPOINT_FILE
+    assert (load_checkpoint(path)["epoch"] if path.exists() else None) == kept

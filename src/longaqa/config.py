@@ -200,9 +200,14 @@ class TrainConfig:
     """torch intra-op threads; 0 leaves torch's default."""
     tensorboard: bool = True
     progress: bool = True
-    checkpoint_every: int = 1
+    checkpoint_every: int = 0
     """Write the resumable checkpoint (``checkpoint.safetensors``: model, optimizer, scheduler, RNG
-    states, epoch, best metric) every N epochs and after the last; ``train --resume`` continues from it."""
+    states, epoch, best metric) every N epochs; 0: only as ``checkpoint_seconds`` says. It is always
+    written after the last epoch and on SIGINT/SIGTERM; ``train --resume`` continues from it."""
+    checkpoint_seconds: float = 120.0
+    """Also write it after an epoch when this many seconds have passed since the last one (0: off).
+    A checkpoint of the paper's model is ~340 MiB and takes ~1 s (bench/checkpoint_write.py), so one
+    per epoch would dominate short GPU epochs; when it is written never changes the result."""
 
     def __post_init__(self) -> None:
         _choice("train.scheduler", self.scheduler, ("none", "step", "cosine"))
@@ -210,9 +215,14 @@ class TrainConfig:
         _choice("train.selection", self.selection, ("last", "val", "best-test"))
         _choice("train.device", self.device, ("auto", "cpu", "cuda"))
         _choice("train.precision", self.precision, ("fp32", "bf16"))
-        for name in ("epochs", "batch_size", "eval_every", "step_size", "checkpoint_every"):
+        for name in ("epochs", "batch_size", "eval_every", "step_size"):
             _positive(f"train.{name}", getattr(self, name))
         _positive("train.lr", self.lr)
+        if self.checkpoint_every < 0 or self.checkpoint_seconds < 0:
+            raise LongAQAError(
+                f"train.checkpoint_every and train.checkpoint_seconds must be >= 0, got "
+                f"{self.checkpoint_every} and {self.checkpoint_seconds}"
+            )
 
 
 @dataclass

@@ -38,7 +38,9 @@ from longaqa.config import Config, load_config
 from longaqa.errors import LongAQAError
 from longaqa.metrics import fisher_z_mean
 
-RUNTIME_KEYS = {"train": ("device", "num_threads", "progress", "tensorboard", "checkpoint_every")}
+RUNTIME_KEYS = {
+    "train": ("device", "num_threads", "progress", "tensorboard", "checkpoint_every", "checkpoint_seconds")
+}
 """Keys that do not change results; left out of a cell's identity."""
 
 METRIC_LABELS = {"srcc": "SRCC", "rl2_x100": "R-l2 x100"}

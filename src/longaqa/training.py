@@ -9,7 +9,8 @@ A run folder (``RUN_DIR``) holds::
     last.safetensors       the weights after the last epoch
     checkpoint.safetensors resumable state (model, optimizer, scheduler, RNG states, epoch, best
                            weights and metric), written atomically every train.checkpoint_every
-                           epochs and after the last; ``train --resume RUN_DIR`` continues from it
+                           epochs or train.checkpoint_seconds, after the last epoch and on
+                           SIGINT/SIGTERM; ``train --resume RUN_DIR`` continues from it
     epochs.csv             one row per epoch: losses (weighted and unweighted), lr, metrics
     tensorboard/           the same scalars as TensorBoard events
     metrics.json           test metrics of the selected weights: srcc, rl2, rl2_x100, mse, mse_raw,
@@ -218,7 +219,7 @@ class TrainingState:
 
 RESUMABLE_KEYS = (
     "train.epochs", "train.progress", "train.tensorboard", "train.device", "train.num_threads",
-    "train.checkpoint_every",
+    "train.checkpoint_every", "train.checkpoint_seconds",
 )
 """Config keys that ``--resume`` may change (``--set``); any other difference is refused."""
 
@@ -408,7 +409,7 @@ def fit(
         save_training_checkpoint(out / CHECKPOINT_FILE, cfg, state, model, optimizer, scheduler,
                                  generator, eval_gen)
 
-    epoch = state.epoch
+    epoch, last_save = state.epoch, time.monotonic()
     try:
         with StopRequest() as stop:
             for epoch in range(state.epoch + 1, t.epochs + 1):
@@ -440,8 +441,11 @@ def fit(
                 row.update(model_skipping_index(model, test, t.batch_size, device, cropped))
                 log.write(row)
                 state.epoch = epoch
-                if epoch % t.checkpoint_every == 0 or epoch == t.epochs or stop.requested:
+                due = (t.checkpoint_every and epoch % t.checkpoint_every == 0) or (
+                    t.checkpoint_seconds and time.monotonic() - last_save >= t.checkpoint_seconds)
+                if due or epoch == t.epochs or stop.requested:
                     save()
+                    last_save = time.monotonic()
                 if stop.requested:
                     raise TrainingInterrupted(
                         f"{stop.requested}: stopped after epoch {epoch}/{t.epochs}, checkpoint saved; "
