@@ -80,3 +80,16 @@ def test_shared_path_computes_the_first_self_attention_once():
     model(torch.randn(5, 9, 12), torch.full((5,), 9))
     hook.remove()
     assert seen == [1]
+
+
+def test_bf16_autocast_shared_path_matches_plain():
+    """Under bf16 autocast (memory cast once, queries shared) outputs match the plain path."""
+    outs = []
+    for share in (False, True):
+        cfg = load_config(None, BASE + [f"model.share_batch_work={share}"])
+        torch.manual_seed(0)
+        model = build_model(cfg.model).eval()
+        x = torch.randn(5, 9, 12, generator=torch.Generator().manual_seed(1))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            outs.append(model(x, torch.full((5,), 9)).pred.float())
+    torch.testing.assert_close(outs[1], outs[0], rtol=2e-2, atol=2e-2)

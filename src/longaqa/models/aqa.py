@@ -105,6 +105,8 @@ class QueryAQA(nn.Module):
         Q = self.num_queries
         device = clip_features.device
         memory = self.input_proj(clip_features)  # (B, T, D)
+        if torch.is_autocast_enabled(device.type):  # cast once, not in each layer's k/v projection
+            memory = memory.to(torch.get_autocast_dtype(device.type))
 
         clip_valid = query_valid = None
         if self.padding_mask and lengths is not None:
