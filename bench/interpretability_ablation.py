@@ -36,15 +36,19 @@ MODEL = [
 """A small paper-shaped model (RG query count, full-sequence evaluation) that trains in minutes on CPU."""
 
 
+def _fmt(key: str, value) -> str:
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:.4f}" if key.startswith("skipping") else f"{value:.3f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--epochs", type=int, default=80)
     parser.add_argument("--data-seed", type=int, default=0, help="RoutineSpec seed (200 train / 50 test)")
-    parser.add_argument(
-        "--set", dest="extra", action="append", default=[], help="extra override for all runs"
-    )
+    parser.add_argument("--set", dest="extra", action="append", default=[], help="extra override for all runs")
     parser.add_argument(
         "--variant-set",
         action="append",
@@ -52,12 +56,13 @@ def main() -> None:
         help="override for the attention-loss runs only (named att+...)",
     )
     parser.add_argument("--num-random", type=int, default=5)
+    parser.add_argument("--mapping", default="auto", choices=["auto", "index", "attention"])
     parser.add_argument("--remeasure", action="store_true", help="ignore saved interpretability.json files")
     args = parser.parse_args()
 
     from longaqa.cli import main as cli
     from longaqa.data.synthetic import RoutineSpec, write_routines
-    from longaqa.interpret.run import interpretability_run
+    from longaqa.interpret.run import interpretability_file, interpretability_run
 
     out = Path(args.out)
     data = out / "data"
@@ -84,10 +89,11 @@ def main() -> None:
                 if code:
                     raise SystemExit(code)
             metrics = json.loads((run / "metrics.json").read_text())
-            saved = run / "interpretability.json"
+            saved = run / interpretability_file("test", args.mapping)
             result = json.loads(saved.read_text()) if saved.is_file() else None
             if result is None or result.get("num_random") != args.num_random or args.remeasure:
-                result = interpretability_run(run, data, num_random=args.num_random)
+                result = interpretability_run(run, data, num_random=args.num_random, mapping=args.mapping)
+            by_mapping, nan = result.get("truth_by_mapping", {}), float("nan")
             rows.append(
                 {
                     "run": run.name,
@@ -103,22 +109,25 @@ def main() -> None:
                     "insertion_auc_random": result["insertion"]["auc_random"],
                     "skipping_index": result["skipping_index"]["mean"],
                     "skipping_index_ls": result["skipping_index"]["ls_mean"],
+                    "contribution_rho_index_mapped": by_mapping.get("index", {}).get("contribution_spearman", nan),
+                    "contribution_rho_attention_mapped": by_mapping.get("attention", {}).get(
+                        "contribution_spearman", nan
+                    ),
                     "mapping_attention": result["mapping"]["attention"],
                 }
             )
     keys = list(rows[0])
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     for r in rows:
-        lines.append(
-            "| " + " | ".join(f"{r[k]:.3f}" if isinstance(r[k], float) else str(r[k]) for k in keys) + " |"
-        )
+        lines.append("| " + " | ".join(_fmt(k, r[k]) for k in keys) + " |")
     for name in variants:
         sel = [r for r in rows if r["variant"] == name]
-        means = [f"{np.mean([r[k] for r in sel]):.3f}" if isinstance(sel[0][k], float) else "" for k in keys]
+        means = [_fmt(k, float(np.mean([r[k] for r in sel]))) if isinstance(sel[0][k], float) else "" for k in keys]
         lines.append("| " + " | ".join([f"mean {name}", "", "", *means[3:]]) + " |")
     table = "\n".join(lines)
-    (out / "summary.md").write_text(table + "\n")
-    (out / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
+    stem = "summary" if args.mapping == "auto" else f"summary_{args.mapping}"
+    (out / f"{stem}.md").write_text(table + "\n")
+    (out / f"{stem}.json").write_text(json.dumps(rows, indent=2) + "\n")
     print(table)
 
 

@@ -17,12 +17,16 @@ def register(sub) -> None:
     p.add_argument("--data-root", help="dataset folder (default: the one the run was trained on)")
     p.add_argument("--split", default="test", help="train or test (default test)")
     p.add_argument("--view", choices=["full", "center_crop"], help="default: the run's data.eval_view")
-    p.add_argument(
-        "--truth", help="folder of <name>.npz per-clip truth (default: <dataset>/truth if present)"
-    )
+    p.add_argument("--truth", help="folder of <name>.npz per-clip truth (default: <dataset>/truth if present)")
     p.add_argument("--num-random", type=int, default=5, help="random orders per video (default 5)")
     p.add_argument("--max-videos", type=int, help="only the first N videos of the split")
     p.add_argument("--seed", type=int, default=0, help="seed of the random orders")
+    p.add_argument(
+        "--mapping",
+        choices=["auto", "index", "attention"],
+        default="auto",
+        help="query-to-clip mapping (auto: index when one-to-one, else attention)",
+    )
     p.set_defaults(func=run)
 
 
@@ -43,6 +47,7 @@ def run(args) -> int:
         args.num_random,
         args.max_videos,
         args.seed,
+        args.mapping,
     )
     print(json.dumps(result))
     return 0

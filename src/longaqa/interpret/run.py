@@ -24,6 +24,12 @@ INTERPRETABILITY_FILE = "interpretability.json"
 SPLITS = ("train", "test")
 
 
+def interpretability_file(split: str = "test", mapping: str = "auto") -> str:
+    """``interpretability.json``, with ``_<split>`` and ``_<mapping>`` when not test and auto."""
+    parts = ["interpretability"] + ([split] if split != "test" else []) + ([mapping] if mapping != "auto" else [])
+    return "_".join(parts) + ".json"
+
+
 def load_run_for_inference(run_dir: Path):
     """``training.load_run`` plus the run's ``train.num_threads`` (when set) for torch on CPU."""
     import torch
@@ -54,8 +60,7 @@ def explain_samples(
 ) -> list[VideoExplanation]:
     """Explain every sample (true scores back on the raw scale)."""
     return [
-        explain_video(model, cfg, s.name, s.features, s.score * cfg.data.score_divisor, view, mapping)
-        for s in samples
+        explain_video(model, cfg, s.name, s.features, s.score * cfg.data.score_divisor, view, mapping) for s in samples
     ]
 
 
@@ -132,9 +137,11 @@ def interpretability_run(
     num_random: int = 5,
     max_videos: int | None = None,
     seed: int = 0,
+    mapping: str = "auto",
 ) -> dict:
     """All interpretability measurements of a run on one split; also written to
-    ``RUN_DIR/interpretability.json`` (``interpretability_<split>.json`` for other splits).
+    ``RUN_DIR/interpretability.json`` (``interpretability_<split>_<mapping>.json`` when the split is
+    not ``test`` or the mapping not ``auto``, each part only when it differs).
 
     ``truth`` is present when per-clip truth is found (``truth_dir``, default ``<dataset>/truth``).
     """
@@ -143,7 +150,7 @@ def interpretability_run(
     samples, root = load_split_samples(cfg, run, data_root, split)
     if max_videos is not None:
         samples = samples[:max_videos]
-    explanations = explain_samples(model, cfg, samples, view)
+    explanations = explain_samples(model, cfg, samples, view, mapping)
     result: dict = {
         "run": str(run),
         "split": split,
@@ -168,14 +175,12 @@ def interpretability_run(
         if (subset := [(e, t) for e, t in pairs if e.mapping == m])
     }
 
-    videos = [
-        (s.features.numpy()[e.window], e.clip_contribution[e.window]) for s, e in zip(samples, explanations)
-    ]
+    videos = [(s.features.numpy()[e.window], e.clip_contribution[e.window]) for s, e in zip(samples, explanations)]
     curves = perturbation_curves(model, videos, cfg.data.score_divisor, num_random, seed)
     result["deletion"] = curves["deletion"]
     result["insertion"] = curves["insertion"]
     result["num_random"] = num_random
     result["skipping_index"] = skipping_summary(explanations)
-    name = INTERPRETABILITY_FILE if split == "test" else f"interpretability_{split}.json"
+    name = interpretability_file(split, mapping)
     (run / name).write_text(json.dumps(result, indent=2) + "\n")
     return result
