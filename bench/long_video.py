@@ -3,7 +3,8 @@
     python bench/long_video.py [--clips 68 512 2812 8192] [--device cpu] [--json out.json]
 
 One hour at 25 fps in 32-frame clips is 3600 * 25 / 32 = 2,812 clips. The model's queries stay 68; the
-cross-attention reads every clip, so time and memory should grow linearly with the clip count. Each
+cross-attention reads every clip, so time and memory should grow linearly with the clip count. The
+counted FLOPs (torch's FLOP counter) show the growth free of timing noise. Each
 length is scored in a fresh process (CPU: its peak resident memory, ``ru_maxrss``, is the figure; the
 model and torch's own footprint are reported too, measured after a 68-clip warm-up). On CUDA the
 figure is ``torch.cuda.max_memory_allocated``.
@@ -19,7 +20,7 @@ import sys
 
 import numpy as np
 import torch
-from roofline import machine, seconds
+from roofline import flop_counter, machine, seconds
 
 from longaqa.config import load_config
 from longaqa.engine import autocast
@@ -48,7 +49,10 @@ def measure(clips: int, device: torch.device, precision: str, repeat: int) -> di
         base = base / 2**20
     else:
         peak = rss_mib()
-    return {"clips": clips, "seconds": best, "peak_mib": peak, "base_mib": base}
+    with autocast(device, precision), flop_counter() as counter:  # after the peak: this keeps a graph
+        model(x, torch.tensor([clips], device=device))
+    return {"clips": clips, "seconds": best, "peak_mib": peak, "base_mib": base,
+            "gflop": counter.get_total_flops() / 1e9}
 
 
 def main() -> None:
@@ -73,14 +77,18 @@ def main() -> None:
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         row = json.loads(out.strip().splitlines()[-1])
         rows.append(row)
-        print(f"{clips:6d} clips: {row['seconds'] * 1e3:8.1f} ms, peak {row['peak_mib']:7.0f} MiB "
+        print(f"{clips:6d} clips: {row['gflop']:6.1f} GFLOP, {row['seconds'] * 1e3:8.1f} ms, "
+              f"peak {row['peak_mib']:7.0f} MiB "
               f"(model and torch after warm-up: {row['base_mib']:.0f} MiB)", flush=True)
     t = np.array([r["seconds"] for r in rows])
     n = np.array([r["clips"] for r in rows], dtype=float)
     extra = np.array([r["peak_mib"] - r["base_mib"] for r in rows])
+    gflop = np.array([r["gflop"] for r in rows])
     # growth exponent between the two longest: 1 is linear, 2 quadratic
     if len(rows) >= 2:
         time_exp = float(np.log(t[-1] / t[-2]) / np.log(n[-1] / n[-2]))
+        flop_exp = float(np.log(gflop[-1] / gflop[-2]) / np.log(n[-1] / n[-2]))
+        print(f"FLOP growth exponent {int(n[-2])} -> {int(n[-1])} clips: {flop_exp:.2f} (1 = linear)")
         print(f"time growth exponent {int(n[-2])} -> {int(n[-1])} clips: {time_exp:.2f} (1 = linear)")
         if extra[-2] > 0 and extra[-1] > 0:
             mem_exp = float(np.log(extra[-1] / extra[-2]) / np.log(n[-1] / n[-2]))
