@@ -360,8 +360,8 @@ def fit(
     generator = seed_everything(t.seed)
 
     if data is None:
-        check_dataset(cfg, data_root)
-        data = load_train_test(cfg.data, data_root, cfg.model.input_dim)
+        loaded = check_dataset(cfg, data_root)  # every problem at once; the arrays it read are reused
+        data = load_train_test(cfg.data, data_root, cfg.model.input_dim, loaded)
     train, test = data
     val: list[VideoSample] = []
     if t.selection == "val":

@@ -6,9 +6,10 @@ validating everything first and reporting all problems together.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from longaqa.config import DataConfig
@@ -78,14 +79,19 @@ def load_labels(cfg: DataConfig, root: Path, split: str) -> list[tuple[str, floa
 
 
 def load_split(
-    cfg: DataConfig, root: Path, split: str, input_dim: int | None
+    cfg: DataConfig, root: Path, split: str, input_dim: int | None, preloaded: Mapping[Path, np.ndarray] = {}
 ) -> list[VideoSample]:
-    """Read one split's labels and features into memory; every bad file is reported at once."""
+    """Read one split's labels and features into memory; every bad file is reported at once.
+
+    ``preloaded`` (path -> array, from :func:`longaqa.data.validate.check_dataset`) is used instead
+    of reading a feature file again.
+    """
     labels = load_labels(cfg, root, split)
     samples, problems = [], []
     for name, score in labels:
+        path = root / cfg.features_dir / f"{name}.npy"
         try:
-            feats = read_features(root / cfg.features_dir / f"{name}.npy", input_dim)
+            feats = preloaded[path] if path in preloaded else read_features(path, input_dim)
         except LongAQAError as exc:
             problems.append(str(exc))
             continue
@@ -98,11 +104,16 @@ def load_split(
     return samples
 
 
-def load_train_test(cfg: DataConfig, data_root: str | Path | None, input_dim: int | None):
-    """The train and test splits, checked for overlap."""
+def load_train_test(
+    cfg: DataConfig,
+    data_root: str | Path | None,
+    input_dim: int | None,
+    preloaded: Mapping[Path, np.ndarray] = {},
+):
+    """The train and test splits, checked for overlap (``preloaded``: see :func:`load_split`)."""
     root = dataset_root(cfg, data_root)
-    train = load_split(cfg, root, "train", input_dim)
-    test = load_split(cfg, root, "test", input_dim)
+    train = load_split(cfg, root, "train", input_dim, preloaded)
+    test = load_split(cfg, root, "test", input_dim, preloaded)
     overlap = sorted({s.name for s in train} & {s.name for s in test})
     if overlap:
         raise LongAQAError(f"{root}: videos in both train and test: {', '.join(overlap[:10])}")

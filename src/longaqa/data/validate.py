@@ -19,6 +19,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 from longaqa.config import Config, DataConfig
 from longaqa.data import LABEL_READERS, dataset_root
 from longaqa.data.features import read_features
@@ -58,8 +60,14 @@ def _unsafe_name(name: str) -> bool:
     return name in ("", ".", "..") or "/" in name or "\\" in name or "\x00" in name
 
 
-def dataset_problems(cfg: Config, data_root: str | Path | None) -> list[str]:
-    """Every problem with the dataset ``cfg.data`` describes, one line each; empty when it is usable."""
+def dataset_problems(
+    cfg: Config, data_root: str | Path | None, loaded: dict[Path, np.ndarray] | None = None
+) -> list[str]:
+    """Every problem with the dataset ``cfg.data`` describes, one line each; empty when it is usable.
+
+    Feature arrays read on the way are put in ``loaded`` (path -> array) when given, so that
+    training does not read them a second time.
+    """
     data = cfg.data
     try:
         root = dataset_root(data, data_root)
@@ -103,17 +111,25 @@ def dataset_problems(cfg: Config, data_root: str | Path | None) -> list[str]:
             if _unsafe_name(name):
                 problems.append(f"{label_source(data, root, split)}: video name {name!r} is not a file name")
                 continue
+            path = features / f"{name}.npy"
             try:
-                read_features(features / f"{name}.npy", cfg.model.input_dim)
+                array = read_features(path, cfg.model.input_dim)
+                if loaded is not None:
+                    loaded[path] = array
             except LongAQAError as exc:
                 problems.append(str(exc))
     return list(dict.fromkeys(problems))  # a file shared by both splits is reported once
 
 
-def check_dataset(cfg: Config, data_root: str | Path | None) -> None:
-    """Raise one :class:`LongAQAError` listing every problem :func:`dataset_problems` finds."""
-    problems = dataset_problems(cfg, data_root)
+def check_dataset(cfg: Config, data_root: str | Path | None) -> dict[Path, np.ndarray]:
+    """Raise one :class:`LongAQAError` listing every problem :func:`dataset_problems` finds.
+
+    Returns the feature arrays it read (path -> array), for :func:`longaqa.data.load_train_test`.
+    """
+    loaded: dict[Path, np.ndarray] = {}
+    problems = dataset_problems(cfg, data_root, loaded)
     if problems:
         raise LongAQAError(
             f"{len(problems)} problem(s) in the dataset; nothing was trained:\n" + "\n".join(problems)
         )
+    return loaded
