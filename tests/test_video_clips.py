@@ -169,3 +169,26 @@ def test_prefetch_keeps_order_passes_errors_and_stops_early():
     stream.close()  # the consumer stops early: the thread stops and closes the generator
     assert closed.wait(5)
     assert not any(t.name == "longaqa-decode" and t.is_alive() for t in threading.enumerate())
+
+
+@pytest.mark.slow
+def test_process_group_ends_cleanly_under_torchrun(tmp_path):
+    # the sharding's process group (gloo) under this venv's torch: gather, barrier, destroy, exit 0
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "group.py"
+    script.write_text(
+        "from longaqa.video.distributed import finish, gather, init_distributed\n"
+        "ctx = init_distributed('cpu')\n"
+        "assert ctx.initialized and ctx.world_size == 2\n"
+        "assert gather(ctx, {'rank': ctx.rank}) == [{'rank': 0}, {'rank': 1}]\n"
+        "finish(ctx)\n"
+        "print('done', ctx.rank, flush=True)\n"
+    )
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script)]
+    proc = subprocess.run(cmd, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True,
+                          timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sorted(line for line in proc.stdout.splitlines() if line.startswith("done")) == ["done 0", "done 1"]
