@@ -56,7 +56,7 @@ def main() -> None:
         help="override for the attention-loss runs only (named att+...)",
     )
     parser.add_argument("--num-random", type=int, default=5)
-    parser.add_argument("--mapping", default="auto", choices=["auto", "index", "attention"])
+    parser.add_argument("--mapping", default="attention", choices=["auto", "index", "attention"])
     parser.add_argument("--remeasure", action="store_true", help="ignore saved interpretability.json files")
     args = parser.parse_args()
 
@@ -91,7 +91,8 @@ def main() -> None:
             metrics = json.loads((run / "metrics.json").read_text())
             saved = run / interpretability_file("test", args.mapping)
             result = json.loads(saved.read_text()) if saved.is_file() else None
-            if result is None or result.get("num_random") != args.num_random or args.remeasure:
+            stale = result is None or result.get("mapping_mode") != args.mapping
+            if stale or result.get("num_random") != args.num_random or args.remeasure:
                 result = interpretability_run(run, data, num_random=args.num_random, mapping=args.mapping)
             by_mapping, nan = result.get("truth_by_mapping", {}), float("nan")
             rows.append(
@@ -125,7 +126,7 @@ def main() -> None:
         means = [_fmt(k, float(np.mean([r[k] for r in sel]))) if isinstance(sel[0][k], float) else "" for k in keys]
         lines.append("| " + " | ".join([f"mean {name}", "", "", *means[3:]]) + " |")
     table = "\n".join(lines)
-    stem = "summary" if args.mapping == "auto" else f"summary_{args.mapping}"
+    stem = "summary" if args.mapping == "attention" else f"summary_{args.mapping}"
     (out / f"{stem}.md").write_text(table + "\n")
     (out / f"{stem}.json").write_text(json.dumps(rows, indent=2) + "\n")
     print(table)

@@ -54,9 +54,7 @@ def test_band_mass_against_direct_sum():
     a /= a.sum(1, keepdims=True)
     direct = np.mean([sum(a[i, j] for j in range(7) if abs(i - j) <= 2) for i in range(7)])
     assert band_mass(a, 2) == pytest.approx(direct)
-    assert uniform_band_mass(7, 2) == pytest.approx(
-        np.mean([min(i + 2, 6) - max(i - 2, 0) + 1 for i in range(7)]) / 7
-    )
+    assert uniform_band_mass(7, 2) == pytest.approx(np.mean([min(i + 2, 6) - max(i - 2, 0) + 1 for i in range(7)]) / 7)
     # a smoothed diagonal lies between the extremes
     smooth = 0.5 * np.eye(7) + 0.5 / 7
     assert 0.0 < skipping_index(smooth, 2) < 1.0
@@ -69,9 +67,13 @@ def test_band_mass_against_direct_sum():
 def test_mapping_index_and_attention():
     w = np.array([0.2, 0.3, 0.5])
     s = np.array([1.0, 2.0, 4.0])
-    cw, cs, cc, used = queries_to_clips(w, s, np.eye(3))
+    cw, cs, cc, used = queries_to_clips(w, s, np.eye(3), "auto")
     assert used == "index"
     np.testing.assert_allclose(cc, w * s)
+    cw2, cs2, cc2, used = queries_to_clips(w, s, np.eye(3))  # attention, the default: same on a diagonal
+    assert used == "attention"
+    np.testing.assert_allclose(cc2, cc)
+    np.testing.assert_allclose(cs2, cs)
     cross = np.array([[0.5, 0.5, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.25, 0.75]])
     cw, cs, cc, used = queries_to_clips(w, s, cross)
     assert used == "attention"
@@ -102,11 +104,12 @@ def tiny_overrides_module():
     return list(TINY)
 
 
+@pytest.mark.parametrize("mapping", ["auto", "attention"])
 @pytest.mark.parametrize("num_clips,view", [(8, "full"), (12, "full"), (17, "full"), (17, "center_crop")])
-def test_explanation_adds_up(tiny, num_clips, view):
+def test_explanation_adds_up(tiny, num_clips, view, mapping):
     cfg, model = tiny
     x = torch.randn(num_clips, cfg.model.input_dim)
-    expl = explain_video(model, cfg, "v", x, true=10.0, view=view)
+    expl = explain_video(model, cfg, "v", x, true=10.0, view=view, mapping=mapping)
     with torch.no_grad():
         seen = x if view == "full" or num_clips <= 12 else x[2:14]
         pred = float(model(seen[None], torch.tensor([len(seen)])).pred[0]) * cfg.data.score_divisor
@@ -117,7 +120,9 @@ def test_explanation_adds_up(tiny, num_clips, view):
     assert expl.clip_weight.sum() == pytest.approx(1.0, rel=1e-5)
     assert expl.query_contribution.sum() == pytest.approx(expl.pred, rel=1e-4)
     q = min(num_clips, 12)
-    assert expl.mapping == ("index" if num_clips <= 12 or view == "center_crop" else "attention")
+    one_to_one = num_clips <= 12 or view == "center_crop"
+    assert expl.mapping == ("index" if one_to_one and mapping == "auto" else "attention")
+    assert explain_video(model, cfg, "v", x, view=view).mapping == "attention"  # the default
     assert len(expl.self_attention) == cfg.model.num_layers
     for s, c, ls, lc in zip(expl.self_attention, expl.cross_attention, expl.ls, expl.lc):
         assert s.shape == (q, q) and ls.shape == (q, q) and lc.shape == (q, q)
@@ -188,9 +193,7 @@ def test_perturbation_curves_endpoints(tiny):
         part = result[key]
         assert len(part["curve"]) == len(part["fractions"]) == 20
         assert part["auc"] == pytest.approx(curve_area(np.array(part["fractions"]), np.array(part["curve"])))
-    assert result["deletion"]["gap"] == pytest.approx(
-        result["deletion"]["auc_random"] - result["deletion"]["auc"]
-    )
+    assert result["deletion"]["gap"] == pytest.approx(result["deletion"]["auc_random"] - result["deletion"]["auc"])
     assert curve_area(np.array([0.0, 1.0]), np.array([1.0, 3.0])) == pytest.approx(2.0)
 
 
@@ -223,17 +226,13 @@ def test_model_skipping_index_matches_explanations(tiny):
     from longaqa.data.dataset import VideoSample
 
     cfg, model = tiny
-    samples = [
-        VideoSample(f"v{i}", torch.randn(n, cfg.model.input_dim), 0.5) for i, n in enumerate((8, 12, 16))
-    ]
+    samples = [VideoSample(f"v{i}", torch.randn(n, cfg.model.input_dim), 0.5) for i, n in enumerate((8, 12, 16))]
     got = model_skipping_index(model, samples, batch_size=2, device=torch.device("cpu"))
     per_video = [explain_video(model, cfg, s.name, s.features, view="full") for s in samples]
     for n in (1, 2):
         expected = np.mean([skipping_index(e.self_attention[n - 1]) for e in per_video])
         assert got[f"skipping_index_layer{n}"] == pytest.approx(expected, rel=1e-4)
-    assert got["skipping_index"] == pytest.approx(
-        (got["skipping_index_layer1"] + got["skipping_index_layer2"]) / 2
-    )
+    assert got["skipping_index"] == pytest.approx((got["skipping_index_layer1"] + got["skipping_index_layer2"]) / 2)
 
 
 # ---------------------------------------------------------------- commands end to end
@@ -296,10 +295,7 @@ def test_explain_bad_inputs(trained_run, tmp_path, capsys):
     np.save(wrong, np.zeros((5, 7), dtype=np.float32))
     assert main(["explain", str(trained_run), "--features", str(wrong), "--out", str(tmp_path / "o")]) == 2
     assert "wrong.npy: feature dimension 7 does not match model.input_dim=32" in capsys.readouterr().err
-    assert (
-        main(["explain", str(trained_run), "--features", str(tmp_path / "nope.npy"), "--out", str(tmp_path)])
-        == 2
-    )
+    assert main(["explain", str(trained_run), "--features", str(tmp_path / "nope.npy"), "--out", str(tmp_path)]) == 2
     assert "nope.npy: feature file not found" in capsys.readouterr().err
     assert main(["explain", str(tmp_path), "--features", str(wrong), "--out", str(tmp_path / "o")]) == 2
     assert "not a run folder" in capsys.readouterr().err
@@ -357,7 +353,13 @@ def test_explain_split_and_interpretability(trained_run, routines, tmp_path, cap
     assert len(result["skipping_index"]["per_layer"]) == 2
     by_mapping = result["truth_by_mapping"]
     assert sum(part["n_videos"] for part in by_mapping.values()) == 4
-    assert set(by_mapping) <= {"index", "attention"}
+    assert set(by_mapping) == {"attention"} and result["mapping_mode"] == "attention"
+    assert (
+        main(["interpretability", str(trained_run), "--num-random", "1", "--max-videos", "4", "--mapping", "auto"]) == 0
+    )
+    auto = json.loads(capsys.readouterr().out)
+    assert auto["mapping"]["index"] >= 1 and (trained_run / "interpretability_auto.json").is_file()
+    assert sum(part["n_videos"] for part in auto["truth_by_mapping"].values()) == 4
     assert json.loads((trained_run / "interpretability.json").read_text()) == result
     assert main(["interpretability", str(trained_run), "--truth", str(tmp_path / "none")]) == 2
     assert "truth folder not found" in capsys.readouterr().err

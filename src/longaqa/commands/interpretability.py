@@ -24,8 +24,8 @@ def register(sub) -> None:
     p.add_argument(
         "--mapping",
         choices=["auto", "index", "attention"],
-        default="auto",
-        help="query-to-clip mapping (auto: index when one-to-one, else attention)",
+        default="attention",
+        help="query-to-clip mapping (default attention; auto: index when one-to-one)",
     )
     p.set_defaults(func=run)
 

@@ -51,9 +51,7 @@ def truth_agreement(pairs: list[tuple[VideoExplanation, dict[str, np.ndarray]]])
     rhos: dict[str, list[float]] = {k: [] for k in PAIRS}
     for expl, truth in pairs:
         if len(truth["weight"]) != expl.num_clips:
-            raise LongAQAError(
-                f"{expl.name}: truth has {len(truth['weight'])} clips, the features {expl.num_clips}"
-            )
+            raise LongAQAError(f"{expl.name}: truth has {len(truth['weight'])} clips, the features {expl.num_clips}")
         seen = expl.window
         for key, (pred_attr, true_key) in PAIRS.items():
             pred = getattr(expl, pred_attr)[seen]

@@ -24,7 +24,7 @@ import torch
 from longaqa.config import Config
 from longaqa.data.dataset import crop_start
 from longaqa.errors import LongAQAError
-from longaqa.interpret.mapping import queries_to_clips
+from longaqa.interpret.mapping import DEFAULT_MAPPING, queries_to_clips
 from longaqa.losses import correlation_log_probs
 
 CLIPS_FILE = "clips.csv"
@@ -100,7 +100,7 @@ def explain_video(
     features: np.ndarray | torch.Tensor,
     true: float | None = None,
     view: str | None = None,
-    mapping: str = "auto",
+    mapping: str = DEFAULT_MAPPING,
     device: torch.device | str = "cpu",
 ) -> VideoExplanation:
     """Run ``model`` (eval mode) on one video's clip features ``(T, Din)`` and explain its prediction.
@@ -259,8 +259,7 @@ def read_explanation(folder: str | Path) -> VideoExplanation:
     layers = int(summary["num_layers"])
     try:
         maps = {
-            key: [arrays[f"{key}_{n}"] for n in range(1, layers + 1)]
-            for key in ("self_attn", "cross_attn", "ls", "lc")
+            key: [arrays[f"{key}_{n}"] for n in range(1, layers + 1)] for key in ("self_attn", "cross_attn", "ls", "lc")
         }
     except KeyError as exc:
         raise LongAQAError(f"{folder / ATTENTION_FILE}: missing array {exc}") from None

@@ -35,9 +35,7 @@ def curve_area(fractions: np.ndarray, values: np.ndarray) -> float:
 
 
 @torch.no_grad()
-def masked_predictions(
-    model, features: torch.Tensor, masks: torch.Tensor, batch_size: int = 64
-) -> np.ndarray:
+def masked_predictions(model, features: torch.Tensor, masks: torch.Tensor, batch_size: int = 64) -> np.ndarray:
     """Predictions (model scale) of one video's features (W, Din) under each mask of ``masks`` (K, W)."""
     model.eval()
     width = features.shape[0]
@@ -50,9 +48,7 @@ def masked_predictions(
     return torch.cat(preds).numpy().astype(np.float64)
 
 
-def order_curves(
-    model, features: torch.Tensor, order: np.ndarray, divisor: float
-) -> tuple[np.ndarray, np.ndarray]:
+def order_curves(model, features: torch.Tensor, order: np.ndarray, divisor: float) -> tuple[np.ndarray, np.ndarray]:
     """Deletion and insertion curves of one clip ``order`` (W,), on DELETION_GRID and INSERTION_GRID.
 
     At grid fraction ``f``, deletion hides ``min(round(f W), W - 1)`` clips and insertion shows

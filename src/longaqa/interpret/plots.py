@@ -102,9 +102,7 @@ def attention_png(expl: VideoExplanation, path: str | Path | None = None) -> byt
     return _save(fig, path)
 
 
-def scatter_png(
-    pred: list[float], true: list[float], path: str | Path | None = None, title: str = ""
-) -> bytes:
+def scatter_png(pred: list[float], true: list[float], path: str | Path | None = None, title: str = "") -> bytes:
     """Predicted vs true scores with the identity line."""
     pred, true = np.asarray(pred, float), np.asarray(true, float)
     fig = _figure(figsize=(4.6, 4.4))

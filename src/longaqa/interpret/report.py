@@ -45,9 +45,7 @@ def _num(value) -> str:
 
 
 def _table(header: list[str], rows: list[list], name_cols: int = 0) -> str:
-    head = "".join(
-        f'<th class="{"name" if i < name_cols else ""}">{html.escape(h)}</th>' for i, h in enumerate(header)
-    )
+    head = "".join(f'<th class="{"name" if i < name_cols else ""}">{html.escape(h)}</th>' for i, h in enumerate(header))
     body = "".join(
         "<tr>"
         + "".join(
@@ -95,9 +93,7 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
             cells.append(_Raw(_img(thumbs[t], f"clip {t}", "thumb")) if t < len(thumbs) else "")
         return cells
 
-    header = ["clip", "start_s", "end_s", "weight", "score", "contribution"] + (
-        ["frame"] if thumbs is not None else []
-    )
+    header = ["clip", "start_s", "end_s", "weight", "score", "contribution"] + (["frame"] if thumbs is not None else [])
     k = min(top_k, len(order))
     true = "" if expl.true is None else f" &middot; true <b>{expl.true:.3f}</b>"
     anchor = html.escape(expl.name, quote=True)
@@ -144,11 +140,7 @@ def write_report(
     parts = [f"<h1>{html.escape(title)}</h1>"]
 
     if metrics:
-        keys = [
-            k
-            for k in ("srcc", "rl2_x100", "mse", "mse_raw", "n", "split", "selection", "epoch")
-            if k in metrics
-        ]
+        keys = [k for k in ("srcc", "rl2_x100", "mse", "mse_raw", "n", "split", "selection", "epoch") if k in metrics]
         parts.append("<h2>metrics</h2>" + _table(keys, [[metrics[k] for k in keys]]))
     if interp:
         rows = []
@@ -181,9 +173,7 @@ def write_report(
         parts.append(
             "<h2>predicted vs true</h2>"
             + _img(
-                scatter_png(
-                    [v.pred for v in labelled], [v.true for v in labelled], title=f"{len(labelled)} videos"
-                ),
+                scatter_png([v.pred for v in labelled], [v.true for v in labelled], title=f"{len(labelled)} videos"),
                 "predicted vs true scores",
             )
         )
@@ -193,9 +183,7 @@ def write_report(
         )
         parts.append(f"<h2>videos ({len(videos)})</h2><nav>{links}</nav>")
     for v in videos:
-        parts.append(
-            _video_section(v, (thumbnails or {}).get(v.name) if thumbnails is not None else None, top_k)
-        )
+        parts.append(_video_section(v, (thumbnails or {}).get(v.name) if thumbnails is not None else None, top_k))
 
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -17,6 +17,7 @@ from longaqa.data.dataset import VideoSample
 from longaqa.errors import LongAQAError
 from longaqa.interpret.agreement import read_truth, truth_agreement
 from longaqa.interpret.explanation import VideoExplanation, explain_video, explanation_view, write_explanation
+from longaqa.interpret.mapping import DEFAULT_MAPPING
 from longaqa.interpret.perturbation import perturbation_curves
 from longaqa.interpret.skipping import DEFAULT_BANDWIDTH, skipping_index
 
@@ -24,9 +25,11 @@ INTERPRETABILITY_FILE = "interpretability.json"
 SPLITS = ("train", "test")
 
 
-def interpretability_file(split: str = "test", mapping: str = "auto") -> str:
-    """``interpretability.json``, with ``_<split>`` and ``_<mapping>`` when not test and auto."""
-    parts = ["interpretability"] + ([split] if split != "test" else []) + ([mapping] if mapping != "auto" else [])
+def interpretability_file(split: str = "test", mapping: str = DEFAULT_MAPPING) -> str:
+    """``interpretability.json``, with ``_<split>`` and ``_<mapping>`` when not test and the default."""
+    parts = (
+        ["interpretability"] + ([split] if split != "test" else []) + ([mapping] if mapping != DEFAULT_MAPPING else [])
+    )
     return "_".join(parts) + ".json"
 
 
@@ -56,7 +59,7 @@ def load_split_samples(
 
 
 def explain_samples(
-    model, cfg: Config, samples: list[VideoSample], view: str | None = None, mapping: str = "auto"
+    model, cfg: Config, samples: list[VideoSample], view: str | None = None, mapping: str = DEFAULT_MAPPING
 ) -> list[VideoExplanation]:
     """Explain every sample (true scores back on the raw scale)."""
     return [
@@ -82,7 +85,7 @@ def explain_run(
     data_root: str | Path | None = None,
     split: str = "test",
     view: str | None = None,
-    mapping: str = "auto",
+    mapping: str = DEFAULT_MAPPING,
     plots: bool = True,
 ) -> list[Path]:
     """Explain ``.npy`` feature files (``features``) or a whole split; one folder per video in ``out_dir``.
@@ -137,11 +140,11 @@ def interpretability_run(
     num_random: int = 5,
     max_videos: int | None = None,
     seed: int = 0,
-    mapping: str = "auto",
+    mapping: str = DEFAULT_MAPPING,
 ) -> dict:
     """All interpretability measurements of a run on one split; also written to
     ``RUN_DIR/interpretability.json`` (``interpretability_<split>_<mapping>.json`` when the split is
-    not ``test`` or the mapping not ``auto``, each part only when it differs).
+    not ``test`` or the mapping not the default (``attention``), each part only when it differs).
 
     ``truth`` is present when per-clip truth is found (``truth_dir``, default ``<dataset>/truth``).
     """
@@ -156,6 +159,7 @@ def interpretability_run(
         "split": split,
         "view": explanation_view(cfg, view),
         "n_videos": len(explanations),
+        "mapping_mode": mapping,
         "mapping": {m: sum(e.mapping == m for e in explanations) for m in ("index", "attention")},
     }
 
