@@ -85,3 +85,37 @@ def test_zero_length_video(tmp_path):
 def test_target_rate_must_be_positive(tmp_path):
     with pytest.raises(LongAQAError, match="frame rate"):
         ResampledVideo(write_video(tmp_path / "a.avi", 3), fps=0)
+
+
+def test_variable_frame_rate_shows_the_frame_on_screen(tmp_path):
+    import av
+    import numpy as np
+
+    times_ms = [0, 40, 200, 240, 250, 400]  # six frames with irregular gaps
+    path = tmp_path / "vfr.mkv"
+    container = av.open(str(path), "w")
+    stream = container.add_stream("libx264", rate=1000)
+    stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+    stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+    for i, t in enumerate(times_ms):
+        frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * i, np.uint8), format="rgb24")
+        frame.pts, frame.time_base = t, Fraction(1, 1000)
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    v = ResampledVideo(path)
+    # output frame k at 40 k ms shows the last source frame at or before it; the video lasts 401 ms
+    assert v.info.num_frames == 11
+    assert [round(int(f[0, 0, 0]) / 40) for f in v.frames()] == [0, 1, 1, 1, 1, 2, 3, 4, 4, 4, 5]
+
+
+def test_without_packet_timestamps_frames_are_counted_by_decoding(tmp_path, monkeypatch):
+    from fractions import Fraction as F
+
+    path = write_video(tmp_path / "b.avi", 50, fps=30)
+    monkeypatch.setattr(ResampledVideo, "_packet_times", lambda self, container, stream: ([], F(0)))
+    v = ResampledVideo(path)
+    assert v.info.num_frames == 42
+    assert indices(v) == [int(k * 6 // 5) for k in range(42)]
