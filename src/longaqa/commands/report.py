@@ -17,6 +17,12 @@ def register(sub) -> None:
     p.add_argument("--view", choices=["full", "center_crop"], help="default: the run's data.eval_view")
     p.add_argument("--max-videos", type=int, help="show only the first N videos (the scatter too)")
     p.add_argument("--measure", action="store_true", help="run the interpretability measures first")
+    p.add_argument(
+        "--mapping",
+        choices=["auto", "index", "attention"],
+        default="attention",
+        help="query-to-clip mapping (default attention; auto: index when one-to-one)",
+    )
     p.add_argument("--out", help="HTML file to write (default RUN_DIR/report.html)")
     p.set_defaults(func=run)
 
@@ -40,12 +46,12 @@ def run(args) -> int:
     interp = None
     if args.measure:
         interp = interpretability_run(
-            run_dir, args.data_root, args.split, args.view, max_videos=args.max_videos
+            run_dir, args.data_root, args.split, args.view, max_videos=args.max_videos, mapping=args.mapping
         )
     samples, _ = load_split_samples(cfg, run_dir, args.data_root, args.split)
     if args.max_videos is not None:
         samples = samples[: args.max_videos]
-    explanations = explain_samples(model, cfg, samples, args.view)
+    explanations = explain_samples(model, cfg, samples, args.view, args.mapping)
     out = Path(args.out) if args.out else run_dir / "report.html"
     write_report(
         run_dir,
