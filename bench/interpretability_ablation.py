@@ -68,7 +68,7 @@ def main() -> None:
     data = out / "data"
     if not (data / "test.txt").is_file():
         write_routines(data, RoutineSpec(seed=args.data_seed))
-    suffix = "".join(f"+{s.split('.')[-1]}" for s in args.variant_set)
+    suffix = "".join(f"+{s.split('=')[0].split('.')[-1]}" for s in args.variant_set)
     variants = {f"att{suffix}": ["loss.lambda_att=1", *args.variant_set], "noatt": ["loss.lambda_att=0"]}
     rows = []
     for seed in args.seeds:
