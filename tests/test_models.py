@@ -84,7 +84,10 @@ def test_every_parameter_gets_a_gradient(kw):
     loss.backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
     assert not missing, missing
-    zero = [n for n, p in model.named_parameters() if p.grad.abs().sum() == 0]
+    # the weight logits' output bias has a zero gradient by construction (softmax ignores a shift),
+    # exactly 0.0 or rounding noise depending on the random draws
+    shift_invariant = {"head.weight_mlp.4.bias"}
+    zero = [n for n, p in model.named_parameters() if p.grad.abs().sum() == 0 and n not in shift_invariant]
     assert not zero, zero
 
 
