@@ -93,3 +93,18 @@ def test_bf16_autocast_shared_path_matches_plain():
         with torch.autocast("cpu", dtype=torch.bfloat16):
             outs.append(model(x, torch.full((5,), 9)).pred.float())
     torch.testing.assert_close(outs[1], outs[0], rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_dropout_keeps_the_expected_fraction_and_scale(dtype):
+    from longaqa.models.decoder import Dropout
+
+    torch.manual_seed(0)
+    x = torch.ones(200_000, dtype=dtype, requires_grad=True)
+    y = Dropout(0.7).train()(x)
+    kept = y != 0
+    assert abs(kept.float().mean().item() - 0.3) < 0.005  # keep rate 1 - p
+    torch.testing.assert_close(y[kept].float(), torch.full((int(kept.sum()),), 1 / 0.3), rtol=4e-3, atol=0)
+    y.sum().backward()
+    torch.testing.assert_close(x.grad.float(), y.detach().float())  # gradient is the same mask and scale
+    assert torch.equal(Dropout(0.7).eval()(x), x)

@@ -91,7 +91,9 @@ class Dropout(nn.Module):
         if x.device.type != "cpu":
             return F.dropout(x, self.p, True)
         keep = torch.rand(x.shape, device=x.device) >= self.p  # float32 draws: exact keep rate
-        return x * keep.to(x.dtype) * (1.0 / (1.0 - self.p))
+        if x.dtype == torch.float32:  # one multiply forward and backward
+            return x * keep.to(x.dtype).mul_(1.0 / (1.0 - self.p))
+        return x * keep.to(x.dtype) * (1.0 / (1.0 - self.p))  # scale in fp32, not rounded to bf16
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
