@@ -52,13 +52,13 @@ def curves_png(expl: VideoExplanation, path: str | Path | None = None) -> bytes:
     seen[expl.window] = True
     fig = _figure(figsize=(10, 3.2))
     ax = fig.add_subplot()
-    for values, color, label in (
-        (expl.clip_weight, WEIGHT_COLOR, "weight"),
-        (expl.clip_score, SCORE_COLOR, "score"),
-        (expl.clip_contribution, COMBINED_COLOR, "weight x score"),
+    for values, color, label, style in (  # weight dashed and last: visible where it follows the product
+        (expl.clip_score, SCORE_COLOR, "score", "-"),
+        (expl.clip_contribution, COMBINED_COLOR, "weight x score", "-"),
+        (expl.clip_weight, WEIGHT_COLOR, "weight", "--"),
     ):
         v = np.where(seen, values, np.nan)
-        ax.plot(mid, _unit(v), color=color, label=label, lw=1.6)
+        ax.plot(mid, _unit(v), color=color, label=label, lw=1.6, ls=style)
     true = "" if expl.true is None else f", true {expl.true:.2f}"
     ax.set_title(f"{expl.name}: predicted {expl.pred:.2f}{true} ({expl.mapping} mapping)")
     ax.set_xlabel("time (s)")
@@ -93,7 +93,7 @@ def attention_png(expl: VideoExplanation, path: str | Path | None = None) -> byt
                     -0.5,
                 )
             image = ax.imshow(m, cmap="viridis", aspect="auto", interpolation="nearest", extent=extent)
-            fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, format="%.3g")
+            fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, format="%.4g")
             ax.set_title(f"layer {n + 1}: {title}", fontsize=9)
             ax.set_xlabel(xlabel, fontsize=8)
             ax.set_ylabel("query", fontsize=8)
