@@ -372,3 +372,11 @@ def test_report_command(trained_run, tmp_path, capsys):
     assert page.count('<section class="video"') == 2
     assert "predicted vs true" in page and "http://" not in page and "https://" not in page
     assert "<script" not in page
+    saved = trained_run / "interpretability.json"
+    kept = saved.read_text() if saved.is_file() else None
+    saved.write_text("{not json")
+    try:
+        assert main(["report", str(trained_run), "--max-videos", "2", "--out", str(out)]) == 2
+        assert "interpretability.json: not valid JSON" in capsys.readouterr().err
+    finally:
+        saved.write_text(kept) if kept is not None else saved.unlink()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from longaqa.errors import LongAQAError
 from longaqa.interpret.explanation import VideoExplanation
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -62,14 +63,20 @@ class _Raw(str):
     """Cell content that is already HTML."""
 
 
+def _read_json(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LongAQAError(f"{path}: not valid JSON ({exc})") from None
+
+
 def _run_info(run) -> tuple[str, dict, dict | None]:
     """Title, metrics and interpretability results of a run folder (or a bare title for anything else)."""
     if isinstance(run, (str, Path)) and Path(run).is_dir():
         run = Path(run)
-        metrics = json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").is_file() else {}
-        interp_path = run / "interpretability.json"
-        interp = json.loads(interp_path.read_text()) if interp_path.is_file() else None
-        return run.name, metrics, interp
+        return run.name, _read_json(run / "metrics.json") or {}, _read_json(run / "interpretability.json")
     return type(run).__name__ if run is not None else "longaqa", {}, None
 
 
