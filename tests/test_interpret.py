@@ -337,11 +337,12 @@ def test_explain_split_and_interpretability(trained_run, routines, tmp_path, cap
         )
         == 0
     )
-    folders = sorted(p.name for p in (tmp_path / "expl").iterdir())
+    folders = sorted(p.name for p in (tmp_path / "expl").iterdir() if p.is_dir())
     assert len(folders) == 12 and folders[0] == "Ball_025"
     expl = read_explanation(tmp_path / "expl" / "Ball_025")
     assert expl.true is not None
     assert not (tmp_path / "expl" / "Ball_025" / "curves.png").exists()
+    assert not (tmp_path / "expl" / "predicted_vs_true.png").exists()
     capsys.readouterr()
     assert main(["interpretability", str(trained_run), "--num-random", "2", "--max-videos", "4"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -380,3 +381,14 @@ def test_report_command(trained_run, tmp_path, capsys):
         assert "interpretability.json: not valid JSON" in capsys.readouterr().err
     finally:
         saved.write_text(kept) if kept is not None else saved.unlink()
+
+
+def test_explain_split_writes_predicted_vs_true(trained_run, routines, tmp_path, monkeypatch):
+    from longaqa.interpret import plots
+    from longaqa.interpret.run import explain_run
+
+    monkeypatch.setattr(plots, "curves_png", lambda expl, path=None: b"")  # per-video plots tested above
+    monkeypatch.setattr(plots, "attention_png", lambda expl, path=None: b"")
+    folders = explain_run(trained_run, tmp_path, data_root=routines, split="test")
+    assert len(folders) == 12
+    assert (tmp_path / "predicted_vs_true.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

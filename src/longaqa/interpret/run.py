@@ -22,6 +22,8 @@ from longaqa.interpret.perturbation import perturbation_curves
 from longaqa.interpret.skipping import DEFAULT_BANDWIDTH, skipping_index
 
 INTERPRETABILITY_FILE = "interpretability.json"
+SCATTER_FILE = "predicted_vs_true.png"
+"""Written beside the video folders by ``explain`` on a split."""
 SPLITS = ("train", "test")
 
 
@@ -108,10 +110,17 @@ def explain_run(
         arrays = [(s.name, s.features, s.score * cfg.data.score_divisor) for s in samples]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    folders = []
+    folders, labelled = [], []
     for name, array, true in arrays:
         expl = explain_video(model, cfg, name, array, true, view, mapping)
         folders.append(save_explanation(expl, out / name, plots))
+        if true is not None:
+            labelled.append((expl.pred, true))
+    if plots and len(labelled) >= 2:
+        from longaqa.interpret.plots import scatter_png
+
+        pred, true = zip(*labelled)
+        scatter_png(list(pred), list(true), out / SCATTER_FILE, title=f"{split}: {len(labelled)} videos")
     return folders
 
 
