@@ -18,6 +18,7 @@ def test_defaults_follow_the_paper():
     assert (m.num_layers, m.num_heads, m.d_model, m.dim_feedforward, m.dropout) == (2, 4, 1024, 1024, 0.7)
     assert m.query_pe and not m.memory_pe and m.query_init == "learned" and m.padding_mask
     assert cfg.loss.att_kl == "self_cross" and cfg.loss.att_reduction == "mean"
+    assert cfg.loss.att_temperature == "1"  # the paper's eq. 1-2 have no divisor
     assert (cfg.train.lr, cfg.train.batch_size, cfg.train.selection) == (1e-4, 48, "last")
 
 

@@ -105,9 +105,11 @@ class ModelConfig:
 class LossConfig:
     lambda_reg: float = 1.0
     lambda_att: float = 1.0
-    att_temperature: str = "d"
-    """Divisor tau of ``softmax(A A^T / tau)``: ``1`` (the paper, which writes none; the logits then
-    saturate at d=1024), ``sqrt_d``, ``d`` (authors' code, the default) or a number."""
+    att_temperature: str = "1"
+    """Divisor tau of ``softmax(A A^T / tau)``: ``1`` (the paper's eq. 1-2, which write none: the
+    default), ``sqrt_d``, ``d`` (the authors' code) or a number. Measured on the synthetic routines
+    (docs/interpretability.md), ``d`` makes both distributions almost uniform and the loss vanish
+    (about 2e-5), so the attention loss then has no effect."""
     att_kl: str = "self_cross"
     """``self_cross``: KL(L_S || L_C) as the paper's eq. 3; ``cross_self``: KL(L_C || L_S) (authors)."""
     att_reduction: str = "mean"

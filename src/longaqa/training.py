@@ -150,12 +150,28 @@ class EpochLog:
         atomic_write(self.path, write)
         return list(fields)
 
+    def _widen(self, fields: list[str]) -> None:
+        """Rewrite the log under a header with more columns (earlier rows leave them empty)."""
+        with self.path.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+
+        def write(tmp: Path) -> None:
+            with tmp.open("w", newline="") as fh:
+                writer = csv.DictWriter(fh, fields, restval="")
+                writer.writeheader()
+                writer.writerows(rows)
+
+        atomic_write(self.path, write)
+        self.fields = fields
+
     def write(self, row: dict[str, float]) -> None:
         try:
             if self.fields is None:
                 self.fields = list(row)
                 with self.path.open("w", newline="") as fh:
                     csv.DictWriter(fh, self.fields).writeheader()
+            elif set(row) - set(self.fields):  # e.g. the first evaluated epoch when eval_every > 1
+                self._widen([*self.fields, *(k for k in row if k not in self.fields)])
             with self.path.open("a", newline="") as fh:
                 csv.DictWriter(fh, self.fields, extrasaction="ignore").writerow(row)
         except OSError as exc:
