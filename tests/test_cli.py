@@ -79,3 +79,12 @@ def test_demo_trains_three_models(tmp_path, capsys):
     assert {"paper_srcc", "single_score_srcc", "mean_pool_srcc", "selection"} <= set(summary)
     assert (out / "routines" / "truth" / "Ball_001.npz").is_file()
     assert main(["demo", "--out", str(out)]) == 2  # refuses to overwrite without --force
+
+
+def test_eval_every_keeps_metric_columns(routines, tmp_path):
+    run = tmp_path / "sparse"
+    assert main(["train", "--data-root", str(routines), "--out", str(run), *sum((["--set", s] for s in TINY), []),
+                 "--set", "train.epochs=3", "--set", "train.eval_every=2", "--set", "train.tensorboard=false"]) == 0
+    rows = list(csv.DictReader((run / "epochs.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert rows[0]["test_srcc"] == "" and rows[1]["test_srcc"] != "" and rows[2]["test_srcc"] != ""
