@@ -108,3 +108,45 @@ def test_dropout_keeps_the_expected_fraction_and_scale(dtype):
     y.sum().backward()
     torch.testing.assert_close(x.grad.float(), y.detach().float())  # gradient is the same mask and scale
     assert torch.equal(Dropout(0.7).eval()(x), x)
+
+
+def test_evaluation_reuses_the_query_prefix_until_a_parameter_changes():
+    """Without autograd, the first self-attention is computed once and reused; any in-place change
+    of a parameter it reads (optimizer step, load_state_dict) recomputes it."""
+    torch.manual_seed(0)
+    cached = build_model(load_config(None, BASE).model).eval()
+    plain = build_model(load_config(None, BASE + ["model.share_batch_work=false"]).model).eval()
+    plain.load_state_dict(cached.state_dict())
+    calls: list[int] = []
+    cached.decoder.layers[0].self_attn.q_proj.register_forward_hook(lambda *a: calls.append(1))
+    x, lengths = torch.randn(5, 9, 12), torch.full((5,), 9)
+
+    def same() -> None:
+        with torch.no_grad():
+            torch.testing.assert_close(cached(x, lengths).pred, plain(x, lengths).pred, rtol=1e-5, atol=1e-6)
+
+    same()
+    with torch.inference_mode():
+        cached(x[:1], lengths[:1])
+        cached(x[:1], lengths[:1])
+    same()
+    same()
+    assert len(calls) == 3  # once per autograd mode (no_grad, inference_mode), then reused
+
+    for model in (cached, plain):  # the same in-place update on both
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+        model.zero_grad()
+        model.train()
+        torch.manual_seed(5)  # the same dropout draws
+        model(x, lengths).pred.sum().backward()
+        optimizer.step()
+        model.eval()
+    same()
+    with torch.no_grad():
+        cached.decoder.layers[0].norm1.weight.mul_(2)
+        plain.decoder.layers[0].norm1.weight.mul_(2)
+    same()
+    state = {k: v + 0.01 for k, v in cached.state_dict().items()}
+    cached.load_state_dict(state)
+    plain.load_state_dict(state)
+    same()

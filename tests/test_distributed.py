@@ -92,15 +92,21 @@ def test_scaled_local_gradients_average_to_the_global_gradient(reduction):
     model = build_model(cfg.model)
     criterion = Criterion(LossConfig(att_reduction=reduction), 8)
     batch = make_batch([9, 4, 7, 3, 9])  # some shorter than the 6 queries: padded rows
-    whole = criterion(model(batch.clip_features, batch.lengths), batch.scores)["loss"]
+    whole = criterion(model(batch.clip_features, batch.lengths), batch.scores)
     world = 2
     total = 0.0
+    logged: dict[str, float] = {}
     for rank in range(world):
         shard = Shard(rank, world)
         local, real = shard.local(batch)
         terms = criterion(model(local.clip_features, local.lengths), local.scores)
-        total = total + shard.scale_loss(terms, batch, local, real, 6, reduction) / world
-    torch.testing.assert_close(total, whole, rtol=1e-5, atol=1e-6)
+        shares = shard.shares(batch, local, real, 6, reduction)
+        total = total + shard.scale_loss(terms, shares) / world
+        for key, value in shard.batch_sums(terms, shares, len(batch.names)).items():
+            logged[key] = logged.get(key, 0.0) + value
+    torch.testing.assert_close(total, whole["loss"], rtol=1e-5, atol=1e-6)
+    for key, value in whole.items():  # what a single process logs for this batch
+        assert logged[key] == pytest.approx(float(value.detach()) * len(batch.names), rel=1e-5), key
 
 
 def test_a_rank_without_samples_contributes_nothing():
@@ -109,4 +115,6 @@ def test_a_rank_without_samples_contributes_nothing():
     assert not real and local.names == ["v0"]  # still runs forward/backward for the all-reduce
     terms = {"loss": torch.tensor(2.0), "mse_weighted": torch.tensor(1.0),
              "attention_weighted": torch.tensor(1.0)}
-    assert float(Shard(1, 2).scale_loss(terms, batch, local, real, 6, "mean")) == 0.0
+    shares = Shard(1, 2).shares(batch, local, real, 6, "mean")
+    assert float(Shard(1, 2).scale_loss(terms, shares)) == 0.0
+    assert set(Shard(1, 2).batch_sums(terms, shares, 1).values()) == {0.0}

@@ -7,9 +7,10 @@ CPU). Semantics, chosen so that a run matches a single-process run:
 * ``train.batch_size`` is the *global* batch. Every process draws the same permutation and the same
   random crops (the data generator is seeded alike everywhere) and collates the whole global batch,
   then keeps its own contiguous slice of it (:meth:`Shard.local`).
-* The local loss is rescaled (:meth:`Shard.scale_loss`) so that DDP's gradient *average* equals the
-  gradient of the global batch's loss: MSE and row-averaged attention terms by the process's share of
-  samples (or valid query rows), summed attention terms by the process count. With dropout off the
+* The local loss is rescaled (:meth:`Shard.shares`, :meth:`Shard.scale_loss`) so that DDP's
+  gradient *average* equals the gradient of the global batch's loss: MSE and row-averaged
+  attention terms by the process's share of samples (or valid query rows), summed attention terms
+  by the process count. Logged epoch means are those of a single process too. With dropout off the
   weights then follow a single-process run within floating-point tolerance; with dropout on, every
   process draws its own dropout masks (seeded by rank).
 * Only rank 0 writes the run folder. Other ranks run the same code against a private scratch folder
@@ -72,34 +73,58 @@ class Shard:
             names=batch.names[start:stop],
         ), real
 
-    def scale_loss(
+    def shares(
         self,
-        terms: dict[str, torch.Tensor],
         global_batch: Batch,
         local_batch: Batch,
         real: bool,
         num_queries: int,
         att_reduction: str,
         padding_mask: bool = True,
-    ) -> torch.Tensor:
-        """The local loss whose DDP-averaged gradient is the gradient of the global batch's loss.
+    ) -> tuple[float, float]:
+        """(sample share, attention share): the factors that make DDP's gradient average the gradient
+        of the global batch's loss, for the MSE-like and the attention terms.
 
-        ``padding_mask`` (model.padding_mask): whether queries without a clip drop out of the
-        attention loss's row mean.
+        The MSE is a mean over samples: ``world * b / B``. The attention loss is a mean over valid
+        query rows (``padding_mask``: queries without a clip drop out): ``world * rows / global rows``,
+        or a sum: ``world``. A rank without real samples gets 0.
         """
         if not real:
-            return terms["loss"] * 0.0
+            return 0.0, 0.0
         w = self.world_size
         sample_share = w * len(local_batch.names) / len(global_batch.names)
         if att_reduction == "sum":
             att_share = float(w)
-        elif not padding_mask:  # mean over all B * Q rows
+        elif not padding_mask:  # mean over all b * Q rows
             att_share = sample_share
-        else:  # mean over valid query rows (one query per clip, up to the query count)
+        else:  # one query per clip, up to the query count
             rows_local = int(local_batch.lengths.clamp(max=num_queries).sum())
             rows_global = int(global_batch.lengths.clamp(max=num_queries).sum())
             att_share = w * rows_local / rows_global
+        return sample_share, att_share
+
+    def scale_loss(self, terms: dict[str, torch.Tensor], shares: tuple[float, float]) -> torch.Tensor:
+        """The local loss whose DDP-averaged gradient is the gradient of the global batch's loss."""
+        sample_share, att_share = shares
         return terms["mse_weighted"] * sample_share + terms["attention_weighted"] * att_share
+
+    def batch_sums(
+        self, terms: dict[str, torch.Tensor], shares: tuple[float, float], global_size: int
+    ) -> dict[str, float]:
+        """This rank's part of ``term value of the global batch x global batch size``, per term.
+
+        Summed over the ranks (:meth:`all_reduce_sums`) it is what a single process adds to its
+        epoch sums for that batch, so logged epoch means match a single-process run.
+        """
+        sample_share, att_share = shares
+        scale = global_size / self.world_size
+        sums = {}
+        for key, value in terms.items():
+            share = att_share if key.startswith("attention") else sample_share
+            sums[key] = float(value.detach()) * share * scale
+        if {"loss", "mse_weighted", "attention_weighted"} <= sums.keys():
+            sums["loss"] = sums["mse_weighted"] + sums["attention_weighted"]
+        return sums
 
     def all_reduce_sums(self, sums: dict[str, float], count: int) -> tuple[dict[str, float], int]:
         """Sum per-process (key -> value) sums and the sample count over the group."""

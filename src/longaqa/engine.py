@@ -67,8 +67,9 @@ def train_one_epoch(
             terms = criterion(out, local.scores.to(device))
         loss = terms["loss"]
         if shard is not None:  # DDP averages gradients: make that the global batch's gradient
-            loss = shard.scale_loss(terms, batch, local, real, core.num_queries,
-                                    criterion.cfg.att_reduction, getattr(core, "padding_mask", True))
+            shares = shard.shares(batch, local, real, core.num_queries, criterion.cfg.att_reduction,
+                                  getattr(core, "padding_mask", True))
+            loss = shard.scale_loss(terms, shares)
         if not torch.isfinite(loss):
             values = ", ".join(f"{k}={float(v.detach()):.4g}" for k, v in terms.items())
             raise NonFiniteLoss(f"non-finite training loss ({values})")
@@ -79,8 +80,12 @@ def train_one_epoch(
             scheduler.step()
         n = len(local.names) if real else 0
         count += n
-        for key, value in terms.items():
-            sums[key] += float(value.detach()) * n
+        if shard is None:
+            for key, value in terms.items():
+                sums[key] += float(value.detach()) * n
+        else:  # this rank's part of the global batch's values
+            for key, value in shard.batch_sums(terms, shares, len(batch.names)).items():
+                sums[key] += value
     if shard is not None:
         sums, count = shard.all_reduce_sums(sums, count)
     return {key: value / count for key, value in sums.items()}

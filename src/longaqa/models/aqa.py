@@ -78,6 +78,7 @@ class QueryAQA(nn.Module):
         self.register_buffer("query_pos_table", sine_encoding(num_queries, d_model), persistent=False)
         self.decoder = decoder
         self.head = head
+        self._query_prefix: tuple | None = None  # (key, prefix): see cached_query_prefix
 
     def query_content(self, batch_size: int) -> torch.Tensor:
         """The queries' content: ``(1, Q, D)`` when shared by the batch, ``(B, Q, D)`` when resampled."""
@@ -88,6 +89,27 @@ class QueryAQA(nn.Module):
                 batch_size, self.num_queries, self.d_model, device=self.query_eval.device
             ) * self.query_init_std
         return self.query_eval[None]
+
+    def cached_query_prefix(self, tgt: torch.Tensor, query_pos: torch.Tensor | None, batch: int):
+        """The first decoder layer's self-attention block, which in evaluation depends on no input.
+
+        Computed once and reused while the parameters it reads are unchanged: the cache key holds
+        each one's storage and version counter (bumped by every in-place update, e.g. an optimizer
+        step or ``load_state_dict``) and the autocast state. Used only without autograd.
+        """
+        layer = self.decoder.layers[0]
+        device = tgt.device
+        sources = [self.query_embed, self.query_pos_table, *layer.self_attn.parameters(),
+                   *layer.norm1.parameters()]
+        key = (
+            tuple((t.data_ptr(), t._version) for t in sources),
+            torch.is_autocast_enabled(device.type),
+            torch.get_autocast_dtype(device.type),
+            torch.is_inference_mode_enabled(),
+        )
+        if self._query_prefix is None or self._query_prefix[0] != key:
+            self._query_prefix = (key, layer.self_attention_block(tgt, query_pos, None, False, batch))
+        return self._query_prefix[1]
 
     def forward(
         self,
@@ -129,8 +151,12 @@ class QueryAQA(nn.Module):
             query_pos = extra if query_pos is None else query_pos + extra
         memory_pos = sine_encoding(T, self.d_model, device=device)[None] if self.memory_pe else None
 
+        prefix = None
+        if (self.share_batch_work and self.query_init == "learned" and not self.training
+                and not torch.is_grad_enabled() and query_valid is None and not need_weights):
+            prefix = self.cached_query_prefix(tgt, query_pos, B)
         decoded, per_layer = self.decoder(
-            tgt, memory, query_pos, memory_pos, query_valid, clip_valid, need_weights
+            tgt, memory, query_pos, memory_pos, query_valid, clip_valid, need_weights, prefix
         )  # (B, Q, D)
         head_out = self.head(decoded, query_valid)
         return AQAOutput(

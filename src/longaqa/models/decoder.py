@@ -124,6 +124,33 @@ class DecoderLayer(nn.Module):
         self.norm_first = norm_first
         self.self_attn_residual = self_attn_residual
 
+    def self_attention_block(
+        self,
+        tgt: torch.Tensor,
+        query_pos: torch.Tensor | None,
+        query_valid: torch.Tensor | None,
+        need_weights: bool,
+        batch: int,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Self-attention over the queries with its residual and norm: (tgt, self_out, self_map).
+
+        ``tgt`` (1 or B, Q, D); the results keep batch size 1 while nothing differs per sample.
+        """
+        if tgt.shape[0] != batch and (
+            query_valid is not None or (self.training and self.self_attn.dropout > 0)
+        ):  # the self-attention differs per sample: no sharing
+            tgt = tgt.expand(batch, -1, -1)
+        x = self.norm1(tgt) if self.norm_first else tgt
+        qk = x if query_pos is None else x + query_pos
+        self_out, self_map = self.self_attn(qk, qk, x, query_valid, need_weights)  # (1 or B, Q, D)
+        if self.training and self.dropout.p > 0 and tgt.shape[0] != batch:  # per-sample dropout draws
+            tgt = tgt.expand(batch, -1, -1)
+        branch = self.dropout(self_out.expand_as(tgt))
+        tgt = (tgt + branch) if self.self_attn_residual else branch
+        if not self.norm_first:
+            tgt = self.norm1(tgt)
+        return tgt, self_out, self_map
+
     def forward(
         self,
         tgt: torch.Tensor,
@@ -133,27 +160,16 @@ class DecoderLayer(nn.Module):
         query_valid: torch.Tensor | None,
         clip_valid: torch.Tensor | None,
         need_weights: bool = False,
+        prefix: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor | None]]:
+        """``prefix``: the result of :meth:`self_attention_block` for these inputs, when the caller has it."""
         def with_pos(x, pos):
             return x if pos is None else x + pos
 
         batch = memory.shape[0]
-        dropout_on = self.training and self.dropout.p > 0
-        if tgt.shape[0] != batch and (
-            query_valid is not None or (self.training and self.self_attn.dropout > 0)
-        ):  # the self-attention differs per sample: no sharing
-            tgt = tgt.expand(batch, -1, -1)
-
-        # self-attention over queries
-        x = self.norm1(tgt) if self.norm_first else tgt
-        qk = with_pos(x, query_pos)
-        self_out, self_map = self.self_attn(qk, qk, x, query_valid, need_weights)  # (1 or B, Q, D)
-        if dropout_on and tgt.shape[0] != batch:  # per-sample dropout draws from here on
-            tgt = tgt.expand(batch, -1, -1)
-        branch = self.dropout(self_out.expand_as(tgt))
-        tgt = (tgt + branch) if self.self_attn_residual else branch
-        if not self.norm_first:
-            tgt = self.norm1(tgt)
+        if prefix is None:
+            prefix = self.self_attention_block(tgt, query_pos, query_valid, need_weights, batch)
+        tgt, self_out, self_map = prefix
 
         # cross-attention: queries attend to the clip features
         x = self.norm2(tgt) if self.norm_first else tgt
@@ -185,10 +201,13 @@ class Decoder(nn.Module):
         self.layers = nn.ModuleList(DecoderLayer(**layer_kwargs) for _ in range(num_layers))
         self.final_norm = nn.LayerNorm(final_norm) if final_norm else None
 
-    def forward(self, tgt, memory, query_pos, memory_pos, query_valid, clip_valid, need_weights=False):
+    def forward(self, tgt, memory, query_pos, memory_pos, query_valid, clip_valid, need_weights=False,
+                prefix=None):
+        """``prefix``: the first layer's self-attention block, when the caller has it (see DecoderLayer)."""
         per_layer = []
-        for layer in self.layers:
-            tgt, info = layer(tgt, memory, query_pos, memory_pos, query_valid, clip_valid, need_weights)
+        for i, layer in enumerate(self.layers):
+            tgt, info = layer(tgt, memory, query_pos, memory_pos, query_valid, clip_valid, need_weights,
+                              prefix if i == 0 else None)
             per_layer.append(info)
         if self.final_norm is not None:
             tgt = self.final_norm(tgt)
