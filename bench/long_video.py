@@ -61,10 +61,13 @@ def main() -> None:
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: measure one length
     args = parser.parse_args()
     device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.one is not None:
         print(json.dumps(measure(args.one, device, args.precision, args.repeat)))
         return
@@ -73,7 +76,7 @@ def main() -> None:
     rows = []
     for clips in args.clips:
         cmd = [sys.executable, __file__, "--one", str(clips), "--device", args.device,
-               "--precision", args.precision, "--repeat", str(args.repeat)]
+               "--precision", args.precision, "--repeat", str(args.repeat), "--threads", str(args.threads)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         row = json.loads(out.strip().splitlines()[-1])
         rows.append(row)
