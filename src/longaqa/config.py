@@ -194,6 +194,8 @@ class TrainConfig:
     """Which weights are reported: ``last`` epoch, best on a seeded ``val`` split carved from train, or
     ``best-test`` (selects on the test set; for comparison with the paper only, labelled as such)."""
     eval_every: int = 1
+    """Evaluate (val/test metrics and the temporal-skipping index in epochs.csv) every N epochs and
+    after the last. Only ``selection`` val and best-test use these numbers to pick weights."""
     device: str = "auto"
     """``auto`` (cuda if available), ``cpu`` or ``cuda``."""
     precision: str = "fp32"

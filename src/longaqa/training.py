@@ -452,9 +452,9 @@ def fit(
                         if state.best_state is None or value > state.best_value:
                             state.best_value, state.best_epoch = value, epoch
                             state.best_state = copy.deepcopy(model.state_dict())
-                # temporal-skipping index of the self-attention on the test inputs (docs/interpretability.md)
-                cropped = cfg.data.eval_view != "full"
-                row.update(model_skipping_index(model, test, t.batch_size, device, cropped))
+                    # temporal-skipping index of the self-attention on the test inputs (docs/interpretability.md)
+                    cropped = cfg.data.eval_view != "full"
+                    row.update(model_skipping_index(model, test, t.batch_size, device, cropped))
                 log.write(row)
                 state.epoch = epoch
                 due = (t.checkpoint_every and epoch % t.checkpoint_every == 0) or (
