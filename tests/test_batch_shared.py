@@ -150,3 +150,31 @@ def test_evaluation_reuses_the_query_prefix_until_a_parameter_changes():
     cached.load_state_dict(state)
     plain.load_state_dict(state)
     same()
+
+
+def test_evaluation_cache_is_fresh_after_fused_adam_steps():
+    """Fused Adam updates parameters without bumping version counters: eval must not reuse a stale prefix."""
+    import copy
+
+    from longaqa.config import ModelConfig
+    from longaqa.models import build_model
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(input_dim=8, d_model=16, num_queries=5, num_heads=2, dim_feedforward=16,
+                      head_hidden=[8], dropout=0.0)
+    model = build_model(cfg)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1, fused=True)
+    x, n = torch.randn(2, 5, 8), torch.tensor([5, 5])
+    for _ in range(2):
+        model.eval()
+        with torch.no_grad():
+            model(x, n)  # fills the evaluation cache
+        model.train()
+        model(x, n).pred.sum().backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()
+    fresh = copy.deepcopy(model)
+    fresh._query_prefix = None
+    with torch.no_grad():
+        assert torch.equal(model(x, n).pred, fresh(x, n).pred)

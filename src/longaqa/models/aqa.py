@@ -90,12 +90,19 @@ class QueryAQA(nn.Module):
             ) * self.query_init_std
         return self.query_eval[None]
 
+    def train(self, mode: bool = True):
+        # Optimizers may update parameters in place without bumping their version counters (fused
+        # Adam does not), so the evaluation cache below is dropped whenever the mode changes.
+        self._query_prefix = None
+        return super().train(mode)
+
     def cached_query_prefix(self, tgt: torch.Tensor, query_pos: torch.Tensor | None, batch: int):
         """The first decoder layer's self-attention block, which in evaluation depends on no input.
 
         Computed once and reused while the parameters it reads are unchanged: the cache key holds
-        each one's storage and version counter (bumped by every in-place update, e.g. an optimizer
-        step or ``load_state_dict``) and the autocast state. Used only without autograd.
+        each one's storage and version counter (bumped by ``load_state_dict`` and most in-place
+        updates) and the autocast state, and ``train()``/``eval()`` drop it (fused Adam updates in
+        place without bumping versions). Used only without autograd.
         """
         layer = self.decoder.layers[0]
         device = tgt.device
