@@ -131,7 +131,7 @@ class Shard:
         keys = sorted(sums)
         packed = torch.tensor([sums[k] for k in keys] + [float(count)], dtype=torch.float64)
         if dist.get_backend() == "nccl":
-            packed = packed.cuda()
+            packed = packed.to(torch.device("cuda", torch.cuda.current_device()))  # NCCL reduces on the GPU
         dist.all_reduce(packed)
         values = packed.cpu().tolist()
         return dict(zip(keys, values[:-1])), int(values[-1])

@@ -9,6 +9,7 @@ run's own ``config.yaml`` and dataset folder (``run.json``); ``--set`` may chang
 from __future__ import annotations
 
 import json
+import os
 
 
 def register(sub) -> None:
@@ -45,5 +46,6 @@ def run(args) -> int:
             raise LongAQAError("train needs --out RUN_DIR (a new run folder) or --resume RUN_DIR")
         cfg = load_config(args.config, args.overrides)
         metrics = fit(cfg, args.out, args.data_root)
-    print(json.dumps(metrics))
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for the group
+        print(json.dumps(metrics))
     return 0
