@@ -30,7 +30,7 @@ test-video: setup-video
 	$(VIDEO_VENV)/bin/python -m pytest -q tests/test_video*.py
 
 demo: setup
-	$(VENV)/bin/longaqa demo --out demo_out
+	$(VENV)/bin/longaqa demo --out demo_out --force
 
 test: setup
 	$(PY) -m pytest -q
