@@ -89,3 +89,12 @@ def test_check_output_folder(tmp_path):
     assert (tmp_path / "new" / "run").is_dir() and not list((tmp_path / "new" / "run").iterdir())
     with pytest.raises(LongAQAError, match=r"MiB free, the run needs about \d+\.\d MiB"):
         check_output_folder(tmp_path, 1 << 62)
+
+
+def test_weights_files_get_usual_permissions(tmp_path):
+    """safetensors recreates the file it writes: permissions are set after writing, not before."""
+    from longaqa.checkpoint import save_weights
+
+    path = tmp_path / "weights.safetensors"
+    save_weights(torch.nn.Linear(2, 2), path)
+    assert path.stat().st_mode & 0o777 != 0o600

@@ -47,8 +47,9 @@ def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
         write(Path(tmp))
+        # mkstemp makes 0600 (and some writers recreate the file): give it the usual permissions
+        os.chmod(tmp, 0o666 & ~_umask())
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
