@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from longaqa.commands._explain_args import add_split_arguments
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -13,15 +15,7 @@ def register(sub) -> None:
     )
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--features", nargs="+", metavar="FILE.npy", help="clip features (T, D) of new videos")
-    p.add_argument("--data-root", help="dataset folder (default: the one the run was trained on)")
-    p.add_argument("--split", default="test", help="split to explain when no --features are given (train|test)")
-    p.add_argument("--view", choices=["full", "center_crop"], help="default: the run's data.eval_view")
-    p.add_argument(
-        "--mapping",
-        choices=["auto", "index", "attention"],
-        default="attention",
-        help="query-to-clip mapping (default attention; auto: index when one-to-one)",
-    )
+    add_split_arguments(p, "split to explain when no --features are given (train|test)")
     p.add_argument("--no-plots", action="store_true", help="write the data files only (no PNGs)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=run)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from longaqa.commands._explain_args import add_split_arguments
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -14,19 +16,11 @@ def register(sub) -> None:
         "temporal-skipping index (docs/interpretability.md).",
     )
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--data-root", help="dataset folder (default: the one the run was trained on)")
-    p.add_argument("--split", default="test", help="train or test (default test)")
-    p.add_argument("--view", choices=["full", "center_crop"], help="default: the run's data.eval_view")
+    add_split_arguments(p)
     p.add_argument("--truth", help="folder of <name>.npz per-clip truth (default: <dataset>/truth if present)")
     p.add_argument("--num-random", type=int, default=5, help="random orders per video (default 5)")
     p.add_argument("--max-videos", type=int, help="only the first N videos of the split")
     p.add_argument("--seed", type=int, default=0, help="seed of the random orders")
-    p.add_argument(
-        "--mapping",
-        choices=["auto", "index", "attention"],
-        default="attention",
-        help="query-to-clip mapping (default attention; auto: index when one-to-one)",
-    )
     p.set_defaults(func=run)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from longaqa.commands._explain_args import add_split_arguments
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -12,17 +14,9 @@ def register(sub) -> None:
         "predicted-vs-true scatter and one view per video (docs/interpretability.md).",
     )
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--data-root", help="dataset folder (default: the one the run was trained on)")
-    p.add_argument("--split", default="test", help="train or test (default test)")
-    p.add_argument("--view", choices=["full", "center_crop"], help="default: the run's data.eval_view")
+    add_split_arguments(p)
     p.add_argument("--max-videos", type=int, help="show only the first N videos (the scatter too)")
     p.add_argument("--measure", action="store_true", help="run the interpretability measures first")
-    p.add_argument(
-        "--mapping",
-        choices=["auto", "index", "attention"],
-        default="attention",
-        help="query-to-clip mapping (default attention; auto: index when one-to-one)",
-    )
     p.add_argument("--out", help="HTML file to write (default RUN_DIR/report.html)")
     p.set_defaults(func=run)
 
