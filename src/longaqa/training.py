@@ -140,20 +140,11 @@ class EpochLog:
         if not fields or not rows:
             self.path.unlink()
             return None
-
-        def write(tmp: Path) -> None:
-            with tmp.open("w", newline="") as fh:
-                writer = csv.DictWriter(fh, fields)
-                writer.writeheader()
-                writer.writerows(rows)
-
-        atomic_write(self.path, write)
+        self._rewrite(list(fields), rows)
         return list(fields)
 
-    def _widen(self, fields: list[str]) -> None:
-        """Rewrite the log under a header with more columns (earlier rows leave them empty)."""
-        with self.path.open(newline="") as fh:
-            rows = list(csv.DictReader(fh))
+    def _rewrite(self, fields: list[str], rows: list[dict[str, str]]) -> None:
+        """Atomically replace the log with ``rows`` under ``fields`` (missing values left empty)."""
 
         def write(tmp: Path) -> None:
             with tmp.open("w", newline="") as fh:
@@ -162,6 +153,12 @@ class EpochLog:
                 writer.writerows(rows)
 
         atomic_write(self.path, write)
+
+    def _widen(self, fields: list[str]) -> None:
+        """Rewrite the log under a header with more columns (earlier rows leave them empty)."""
+        with self.path.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        self._rewrite(fields, rows)
         self.fields = fields
 
     def write(self, row: dict[str, float]) -> None:
