@@ -79,7 +79,7 @@ def load_labels(cfg: DataConfig, root: Path, split: str) -> list[tuple[str, floa
 
 
 def load_split(
-    cfg: DataConfig, root: Path, split: str, input_dim: int | None, preloaded: Mapping[Path, np.ndarray] = {}
+    cfg: DataConfig, root: Path, split: str, input_dim: int | None, preloaded: Mapping[Path, np.ndarray] | None = None
 ) -> list[VideoSample]:
     """Read one split's labels and features into memory; every bad file is reported at once.
 
@@ -91,7 +91,7 @@ def load_split(
     for name, score in labels:
         path = root / cfg.features_dir / f"{name}.npy"
         try:
-            feats = preloaded[path] if path in preloaded else read_features(path, input_dim)
+            feats = preloaded[path] if preloaded and path in preloaded else read_features(path, input_dim)
         except LongAQAError as exc:
             problems.append(str(exc))
             continue
@@ -108,7 +108,7 @@ def load_train_test(
     cfg: DataConfig,
     data_root: str | Path | None,
     input_dim: int | None,
-    preloaded: Mapping[Path, np.ndarray] = {},
+    preloaded: Mapping[Path, np.ndarray] | None = None,
 ):
     """The train and test splits, checked for overlap (``preloaded``: see :func:`load_split`)."""
     root = dataset_root(cfg, data_root)
