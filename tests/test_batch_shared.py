@@ -110,6 +110,25 @@ def test_dropout_keeps_the_expected_fraction_and_scale(dtype):
     assert torch.equal(Dropout(0.7).eval()(x), x)
 
 
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.7])
+def test_dropout_mask_keeps_every_bit_field_at_the_same_rate_and_is_unbiased(p):
+    """The CPU mask packs four 16-bit codes in each 64-bit draw: all four must be kept at 1 - p (a
+    draw whose sign bit is always 0 keeps every fourth element at another rate), and the mean of
+    the mask is 1 (kept elements are scaled by 1 / the rate they are kept at)."""
+    from longaqa.models.decoder import Dropout
+
+    torch.manual_seed(0)
+    drop = Dropout(p)
+    assert abs(drop.keep_rate - (1 - p)) <= 2**-17
+    mask = drop.cpu_mask(torch.Size((400_000,)), torch.float32)
+    values = mask.unique().tolist()
+    assert values[0] == 0.0 and values[1:] == [pytest.approx(1 / drop.keep_rate)]
+    kept = (mask != 0).view(-1, 4).float().mean(0)  # one rate per 16-bit field of a draw
+    sd = ((1 - p) * p / 100_000) ** 0.5
+    assert (kept - (1 - p)).abs().max().item() < 5 * sd
+    assert abs(mask.mean().item() - 1.0) < 5 * sd / (1 - p)
+
+
 def test_evaluation_reuses_the_query_prefix_until_a_parameter_changes():
     """Without autograd, the first self-attention is computed once and reused; any in-place change
     of a parameter it reads (optimizer step, load_state_dict) recomputes it."""
