@@ -21,7 +21,8 @@ import statistics
 import torch
 from roofline import clocks, flop_counter, machine, roofline, summary
 
-from longaqa.config import load_config
+from longaqa.allocator import keep_freed_memory
+from longaqa.config import TrainConfig, load_config
 from longaqa.data.dataset import VideoSample
 from longaqa.engine import train_one_epoch
 from longaqa.losses import Criterion
@@ -70,12 +71,17 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--cpu-malloc", choices=("reuse", "system"), default=TrainConfig.cpu_malloc,
+                        help="as train.cpu_malloc; process-wide, so every path runs with it")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     print(f"machine: {machine(device)}")
+    if device.type == "cpu" and args.cpu_malloc == "reuse":
+        applied = keep_freed_memory()
+        print(f"train.cpu_malloc=reuse (freed memory kept for reuse): {'applied' if applied else 'not glibc'}")
 
     paths = {name: make_path(name, args.batch, args.clips, device, args.overrides) for name in PATHS}
     cfg = paths["plain"][0]

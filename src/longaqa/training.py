@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 from longaqa import __version__, distributed
+from longaqa.allocator import keep_freed_memory
 from longaqa.checkpoint import (
     ABSENT,
     atomic_write,
@@ -231,7 +232,7 @@ class TrainingState:
 
 
 RESUMABLE_KEYS = (
-    "train.epochs", "train.progress", "train.tensorboard", "train.device", "train.num_threads",
+    "train.epochs", "train.progress", "train.tensorboard", "train.device", "train.num_threads", "train.cpu_malloc",
     "train.checkpoint_every", "train.checkpoint_seconds",
 )
 """Config keys that ``--resume`` may change (``--set``); any other difference is refused."""
@@ -370,6 +371,8 @@ def fit(
     if t.num_threads:
         torch.set_num_threads(t.num_threads)
     device = resolve_device(t.device)
+    if device.type == "cpu" and t.cpu_malloc == "reuse":
+        keep_freed_memory()
     generator = seed_everything(t.seed)
 
     if data is None:
