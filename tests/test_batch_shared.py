@@ -219,3 +219,27 @@ def test_keep_freed_memory_stops_page_faults_for_repeated_large_blocks():
 
     faults_of_a_step()  # warm: the heap grows once
     assert faults_of_a_step() < 100  # a fresh 13 MiB block alone is about 3,300 pages
+
+
+@pytest.mark.parametrize("expand", [False, True])
+def test_dropout_add_to_is_the_residual_with_the_same_draws(expand):
+    """``add_to(base, x)`` is ``base + dropout(x)`` with the same random draws, value and gradients,
+    also for an ``x`` broadcast from batch size 1 (the batch-shared self-attention output)."""
+    from longaqa.models.decoder import Dropout
+
+    drop = Dropout(0.7).train()
+    gen = torch.Generator().manual_seed(3)
+    base = torch.randn(4, 5, 16, generator=gen, requires_grad=True)
+    x0 = torch.randn(1 if expand else 4, 5, 16, generator=gen, requires_grad=True)
+    x = x0.expand(4, 5, 16)
+    torch.manual_seed(0)
+    fused = drop.add_to(base, x)
+    torch.manual_seed(0)
+    plain = base + drop(x)
+    torch.testing.assert_close(fused, plain)
+    assert (fused == base).float().mean().item() > 0.5  # mostly dropped at p = 0.7
+    g = torch.randn(4, 5, 16, generator=gen)
+    grads_fused = torch.autograd.grad(fused, (base, x0), g)
+    grads_plain = torch.autograd.grad(plain, (base, x0), g)
+    for a, b in zip(grads_fused, grads_plain):
+        torch.testing.assert_close(a, b)

@@ -96,16 +96,20 @@ class Dropout(nn.Module):
         self.keep_rate = kept_codes / 65536
         self.scale = 1.0 / self.keep_rate if kept_codes else 0.0
 
-    def cpu_mask(self, shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:
-        """0 or ``1 / keep_rate`` (in ``dtype``; float32 scale for bf16) for every element of ``shape``."""
+    def cpu_keep(self, shape: torch.Size) -> torch.Tensor:
+        """float32 0 (dropped) or 1 (kept) for every element of ``shape``, from 16 random bits each."""
         n = shape.numel()
         draws = torch.empty((n + 3) // 4, dtype=torch.int64)
         # every bit uniform (random_() without bounds leaves the sign bit 0)
         draws.random_(-(2**63), 2**63 - 1)
-        codes = draws.view(torch.int16)[:n].view(shape).to(torch.float32)
-        # integer codes: code - (threshold - 1) is <= 0 when dropped, >= 1 when kept
-        mask = codes.sub_(self.threshold - 1).clamp_(0.0, 1.0)
-        return mask.mul_(self.scale) if dtype == torch.float32 else mask.to(dtype)
+        codes = draws.view(torch.int16)[:n].view(shape)
+        # threshold - 1 (dropped) or threshold (kept), then 0 or 1: in int16, half the bytes of float32
+        return codes.clamp_(self.threshold - 1, self.threshold).sub_(self.threshold - 1).to(torch.float32)
+
+    def cpu_mask(self, shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:
+        """0 or ``1 / keep_rate`` (in ``dtype``; 0 or 1 for other dtypes than float32) per element."""
+        keep = self.cpu_keep(shape)
+        return keep.mul_(self.scale) if dtype == torch.float32 else keep.to(dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
@@ -116,6 +120,13 @@ class Dropout(nn.Module):
         if x.dtype == torch.float32:  # one multiply forward and backward
             return x * mask
         return x * mask * self.scale  # scale in fp32, not rounded to bf16
+
+    def add_to(self, base: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``base + dropout(x)`` (a residual connection); on CPU in fp32 one fused pass (``addcmul``)."""
+        if (self.training and self.p > 0 and x.device.type == "cpu" and x.dtype == base.dtype == torch.float32
+                and x.shape == base.shape):
+            return torch.addcmul(base, x, self.cpu_keep(x.shape), value=self.scale)
+        return base + self(x)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -167,8 +178,10 @@ class DecoderLayer(nn.Module):
         self_out, self_map = self.self_attn(qk, qk, x, query_valid, need_weights)  # (1 or B, Q, D)
         if self.training and self.dropout.p > 0 and tgt.shape[0] != batch:  # per-sample dropout draws
             tgt = tgt.expand(batch, -1, -1)
-        branch = self.dropout(self_out.expand_as(tgt))
-        tgt = (tgt + branch) if self.self_attn_residual else branch
+        if self.self_attn_residual:
+            tgt = self.dropout.add_to(tgt, self_out.expand_as(tgt))
+        else:  # authors' code: the self-attention output replaces the queries
+            tgt = self.dropout(self_out.expand_as(tgt))
         if not self.norm_first:
             tgt = self.norm1(tgt)
         return tgt, self_out, self_map
@@ -198,13 +211,13 @@ class DecoderLayer(nn.Module):
         cross_out, cross_map = self.cross_attn(
             with_pos(x, query_pos), with_pos(memory, memory_pos), memory, clip_valid, need_weights
         )  # (B, Q, D)
-        tgt = tgt + self.dropout(cross_out)  # (B, Q, D) from here on
+        tgt = self.dropout.add_to(tgt, cross_out)  # (B, Q, D) from here on
         if not self.norm_first:
             tgt = self.norm2(tgt)
 
         # feed-forward
         x = self.norm3(tgt) if self.norm_first else tgt
-        tgt = tgt + self.dropout(self.linear2(self.dropout(F.relu(self.linear1(x)))))
+        tgt = self.dropout.add_to(tgt, self.linear2(self.dropout(F.relu(self.linear1(x)))))
         if not self.norm_first:
             tgt = self.norm3(tgt)
         return tgt, {
