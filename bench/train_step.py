@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 
 import torch
@@ -99,10 +100,13 @@ def main() -> None:
     shapes = [(args.batch * cfg.model.num_queries, cfg.model.d_model, cfg.model.d_model), (2048, 2048, 2048)]
     times: dict[str, list[float]] = {name: [] for name in PATHS}
     cpu_times: dict[str, list[float]] = {name: [] for name in PATHS}
+    faults: dict[str, list[float]] = {name: [] for name in PATHS}  # minor page faults per step (Linux)
     rates: dict[str, list[float]] = {"fp32": [], "bf16": [], "fp32_cpu": [], "bf16_cpu": []}
     for r in range(args.rounds):
         for name, (_, _, step) in paths.items():
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             wall, cpu = clocks(step, device, args.steps)
+            faults[name].append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / args.steps)
             times[name].append(wall)
             cpu_times[name].append(cpu)
         for key, value in roofline(device, shapes).items():
@@ -134,6 +138,7 @@ def main() -> None:
         "cpu_clock": cpu_clock,
         "seconds_per_step_best": best,
         "seconds_per_step_median": median,
+        "page_faults_per_step_median": {n: statistics.median(f) for n, f in faults.items()},
         "matmul_gflops": {"fp32": fp32_rate / 1e9, "bf16": bf16_rate / 1e9},
         # FLOPs the path executes / time, as a fraction of the fp32 matmul rate
         "fp32_roofline_fraction": {n: flops[n] / best[n] / fp32_rate for n in ("plain", "fp32")},
@@ -147,7 +152,7 @@ def main() -> None:
     }
     print()
     for n in PATHS:
-        print(f"{n:8s} {summary(times[n])} per step")
+        print(f"{n:8s} {summary(times[n])} per step; {statistics.median(faults[n]):.0f} page faults per step (median)")
     print(f"matmul limit (best over rounds and shapes {shapes}): fp32 {fp32_rate / 1e9:.0f} GFLOP/s, "
           f"bf16 {bf16_rate / 1e9:.0f} GFLOP/s")
     for n in ("plain", "fp32"):
