@@ -118,3 +118,88 @@ def test_a_rank_without_samples_contributes_nothing():
     shares = Shard(1, 2).shares(batch, local, real, 6, "mean")
     assert float(Shard(1, 2).scale_loss(terms, shares)) == 0.0
     assert set(Shard(1, 2).batch_sums(terms, shares, 1).values()) == {0.0}
+
+
+def _stop_worker(rank: int, world: int, store: str, mode: str, root: str, out: str, results: str) -> None:
+    """One process of a 2-process gloo group running ``fit``; process 1 alone sees a reason to stop:
+    ``nan`` a non-finite loss at its 5th step (epoch 2), ``signal`` a SIGTERM during epoch 1."""
+    import signal
+
+    import torch.distributed as dist
+
+    from longaqa import training
+    from longaqa.config import load_config
+    from longaqa.engine import NonFiniteLoss
+    from tests.conftest import TINY
+
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
+    if rank == 1 and mode == "nan":
+        class NaNAtStepFive(training.Criterion):
+            calls = 0
+
+            def forward(self, out, target):
+                terms = super().forward(out, target)
+                NaNAtStepFive.calls += 1
+                if NaNAtStepFive.calls == 5:
+                    terms["mse_weighted"] = terms["mse_weighted"] * float("nan")
+                return terms
+
+        training.Criterion = NaNAtStepFive
+    if rank == 1 and mode == "signal":
+        real = training.train_one_epoch
+
+        def signalled(*args, **kwargs):
+            if not getattr(signalled, "sent", False):
+                signalled.sent = True
+                os.kill(os.getpid(), signal.SIGTERM)  # the handler only notes it: the epoch goes on
+            return real(*args, **kwargs)
+
+        training.train_one_epoch = signalled
+    cfg = load_config(None, TINY + [f"data.root={root}", "model.dropout=0.0", "train.epochs=3",
+                                    "train.checkpoint_every=1", "train.tensorboard=false"])
+    try:
+        training.fit(cfg, out)
+        result = "finished"
+    except NonFiniteLoss as exc:
+        result = f"NonFiniteLoss: {exc}"
+    except training.TrainingInterrupted as exc:
+        result = f"TrainingInterrupted: {exc}"
+    finally:
+        dist.destroy_process_group()
+    Path(results, f"rank{rank}.txt").write_text(result)
+
+
+@pytest.mark.parametrize("mode", ["nan", "signal"])
+def test_a_stop_seen_by_one_process_stops_both(tmp_path, routines, mode):
+    """A non-finite loss or a SIGTERM in process 1 alone stops both processes at the same point
+    (without the vote, process 0 goes on into the next all-reduce and dies with gloo's "Connection
+    closed by peer", or waits), and rank 0 keeps the checkpoint of the last finished epoch."""
+    import torch.multiprocessing as mp
+
+    from longaqa.checkpoint import load_checkpoint
+
+    results = tmp_path / "results"
+    results.mkdir()
+    args = (2, str(tmp_path / "store"), mode, str(routines), str(tmp_path / "run"), str(results))
+    context = mp.start_processes(_stop_worker, args=args, nprocs=2, join=False, start_method="spawn")
+    try:
+        for _ in range(240):  # up to 120 s
+            if context.join(timeout=0.5):
+                break
+        else:
+            pytest.fail(f"{mode}: the processes did not stop together within 120 s")
+    finally:
+        for process in context.processes:
+            if process.is_alive():
+                process.kill()
+    rank0, rank1 = ((results / f"rank{r}.txt").read_text() for r in (0, 1))
+    if mode == "nan":
+        assert rank1.startswith("NonFiniteLoss") and "in process 1" in rank1, rank1
+        assert rank0.startswith("NonFiniteLoss") and "in another process" in rank0, rank0
+        assert "epoch 2" in rank0
+    else:
+        assert rank1.startswith("TrainingInterrupted: SIGTERM: stopped after epoch 1/3"), rank1
+        assert rank0.startswith("TrainingInterrupted: a stop signal to another process: stopped after epoch 1/3"), rank0
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.safetensors")["epoch"] == 1
+    assert not (tmp_path / "run" / "weights.safetensors").exists()

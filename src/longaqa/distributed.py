@@ -15,6 +15,9 @@ CPU). Semantics, chosen so that a run matches a single-process run:
   process draws its own dropout masks (seeded by rank).
 * Only rank 0 writes the run folder. Other ranks run the same code against a private scratch folder
   (a copy of the run folder when resuming) that is removed when the process exits.
+* Stopping is agreed (:meth:`Shard.any`): a non-finite loss in any process stops every process before
+  the backward pass of that step, and a SIGINT/SIGTERM that reaches any process stops every process
+  after the same epoch, with rank 0's checkpoint saved.
 
 Letters: B global batch, b local batch.
 """
@@ -135,6 +138,18 @@ class Shard:
         dist.all_reduce(packed)
         values = packed.cpu().tolist()
         return dict(zip(keys, values[:-1])), int(values[-1])
+
+    def any(self, flag: bool) -> bool:
+        """Whether ``flag`` is set in any process of the group; every process gets the same answer.
+
+        Used where one process alone may see a reason to stop (a non-finite loss, a signal), so that
+        all stop at the same point instead of the others waiting in the next all-reduce.
+        """
+        value = torch.tensor([1.0 if flag else 0.0])
+        if dist.get_backend() == "nccl":
+            value = value.to(torch.device("cuda", torch.cuda.current_device()))
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item())
 
     def wrap(self, model: nn.Module, device: torch.device) -> nn.Module:
         """The model in DDP (parameters broadcast from rank 0); dropout RNG seeded per rank."""

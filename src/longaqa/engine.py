@@ -70,9 +70,15 @@ def train_one_epoch(
             shares = shard.shares(batch, local, real, core.num_queries, criterion.cfg.att_reduction,
                                   getattr(core, "padding_mask", True))
             loss = shard.scale_loss(terms, shares)
-        if not torch.isfinite(loss):
+        finite = bool(torch.isfinite(loss))
+        # with several processes every one takes part in the vote, so that all stop together
+        if (not finite) if shard is None else shard.any(not finite):
             values = ", ".join(f"{k}={float(v.detach()):.4g}" for k, v in terms.items())
-            raise NonFiniteLoss(f"non-finite training loss ({values})")
+            if shard is None:
+                raise NonFiniteLoss(f"non-finite training loss ({values})")
+            if not finite:
+                raise NonFiniteLoss(f"non-finite training loss in process {shard.rank} ({values})")
+            raise NonFiniteLoss(f"non-finite training loss in another process (process {shard.rank} had {values})")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

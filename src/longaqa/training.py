@@ -457,6 +457,8 @@ def fit(
                     row.update(model_skipping_index(model, test, t.batch_size, device, cropped))
                 log.write(row)
                 state.epoch = epoch
+                if shard is not None and shard.any(stop.requested is not None) and stop.requested is None:
+                    stop.requested = "a stop signal to another process"  # every process stops after this epoch
                 due = (t.checkpoint_every and epoch % t.checkpoint_every == 0) or (
                     t.checkpoint_seconds and time.monotonic() - last_save >= t.checkpoint_seconds)
                 if due or epoch == t.epochs or stop.requested:
