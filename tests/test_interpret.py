@@ -352,6 +352,9 @@ def test_explain_split_and_interpretability(trained_run, routines, tmp_path, cap
     for key in ("deletion", "insertion"):
         assert np.isfinite(result[key]["auc"]) and np.isfinite(result[key]["auc_random"])
     assert len(result["skipping_index"]["per_layer"]) == 2
+    variation = result["variation"]
+    assert variation["n_videos"] == 4 and 0 <= variation["nearly_constant_scores"] <= 4
+    assert variation["weight_median"] >= 0 and variation["score_median"] >= 0
     by_mapping = result["truth_by_mapping"]
     assert sum(part["n_videos"] for part in by_mapping.values()) == 4
     assert set(by_mapping) == {"attention"} and result["mapping_mode"] == "attention"
@@ -392,3 +395,46 @@ def test_explain_split_writes_predicted_vs_true(trained_run, routines, tmp_path,
     folders = explain_run(trained_run, tmp_path, data_root=routines, split="test")
     assert len(folders) == 12
     assert (tmp_path / "predicted_vs_true.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------- variation of clip values
+
+
+def test_relative_variation_values():
+    from longaqa.interpret.variation import relative_variation
+
+    assert relative_variation(np.array([2.0, 2.0, 2.0])) == 0.0
+    assert relative_variation(np.array([1.0, 2.0, 3.0, np.nan])) == pytest.approx(np.std([1, 2, 3]) / 2.0)
+    assert relative_variation(np.array([-1.0, 1.0])) == pytest.approx(1.0)  # scale is mean |x|, not |mean|
+    assert np.isnan(relative_variation(np.array([0.0, 0.0])))
+    assert np.isnan(relative_variation(np.array([np.nan])))
+
+
+def test_nearly_constant_clip_scores_are_flagged(tiny, tmp_path):
+    """A video whose clip scores are all the same gets a note in explanation.json's variation, the
+    explain note, the summary and the HTML report; one whose scores vary does not."""
+    from longaqa.interpret.run import count_constant_scores
+    from longaqa.interpret.variation import NEARLY_CONSTANT, constant_scores_note, variation_summary
+
+    cfg, model = tiny
+    varying = explain_video(model, cfg, "varying", torch.randn(12, cfg.model.input_dim))
+    constant = explain_video(model, cfg, "constant", torch.randn(12, cfg.model.input_dim))
+    constant.clip_score = np.full_like(constant.clip_score, 7.0)
+    varying.clip_score = np.linspace(1.0, 2.0, varying.num_clips)
+
+    summary = variation_summary([varying, constant])
+    assert summary["nearly_constant_scores"] == 1 and summary["n_videos"] == 2
+    assert summary["threshold"] == NEARLY_CONSTANT
+    folders = [write_explanation(e, tmp_path / e.name) for e in (varying, constant)]
+    assert json.loads((folders[1] / "explanation.json").read_text())["variation"]["score"] == 0.0
+    assert count_constant_scores(folders) == (1, 2)
+    assert "in 1 of 2 video(s)" in constant_scores_note(1, 2)
+    assert constant_scores_note(0, 2) is None
+
+    from longaqa.interpret import write_report
+
+    page = write_report(None, [varying, constant], tmp_path / "r.html").read_text()
+    assert page.count('class="note"') == 1
+    sections = page.split('<section class="video"')
+    assert "nearly constant" not in sections[1] and "nearly constant" in sections[2]
+    assert "clip scores vary by 0.00%" in sections[2]

@@ -22,7 +22,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from longaqa.interpret.run import explain_run
+    from longaqa.interpret.run import count_constant_scores, explain_run
+    from longaqa.interpret.variation import constant_scores_note
 
     folders = explain_run(
         args.run_dir,
@@ -35,4 +36,7 @@ def run(args) -> int:
         plots=not args.no_plots,
     )
     print(f"explained {len(folders)} video(s) into {args.out}")
+    note = constant_scores_note(*count_constant_scores(folders))
+    if note:
+        print(note)
     return 0

@@ -25,6 +25,7 @@ from longaqa.config import Config
 from longaqa.data.dataset import crop_start
 from longaqa.errors import LongAQAError
 from longaqa.interpret.mapping import DEFAULT_MAPPING, queries_to_clips
+from longaqa.interpret.variation import video_variation
 from longaqa.losses import correlation_log_probs
 
 CLIPS_FILE = "clips.csv"
@@ -220,6 +221,8 @@ def write_explanation(expl: VideoExplanation, folder: str | Path) -> Path:
         "num_clips": expl.num_clips,
         "num_queries": len(expl.query_weight),
         "num_layers": len(expl.self_attention),
+        # relative variation of the seen clips' values (longaqa.interpret.variation); null if undefined
+        "variation": {k: (v if np.isfinite(v) else None) for k, v in video_variation(expl).items()},
     }
     (folder / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     return folder

@@ -15,6 +15,7 @@ import numpy as np
 
 from longaqa.errors import LongAQAError
 from longaqa.interpret.explanation import VideoExplanation
+from longaqa.interpret.variation import NEARLY_CONSTANT, video_variation
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """Content security policy: nothing is loaded from anywhere; images are inline data."""
@@ -29,6 +30,7 @@ img.thumb { height: 48px; vertical-align: middle; }
 section.video { border: 1px solid #ddd; border-radius: 6px; padding: .5em 1em; margin: 1em 0; }
 .cols { display: flex; gap: 2em; flex-wrap: wrap; }
 nav a { margin-right: .6em; }
+p.note { background: #fff4d6; border-left: 4px solid #e0a800; padding: .3em .6em; }
 """
 
 
@@ -103,13 +105,20 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
     header = ["clip", "start_s", "end_s", "weight", "score", "contribution"] + (["frame"] if thumbs is not None else [])
     k = min(top_k, len(order))
     true = "" if expl.true is None else f" &middot; true <b>{expl.true:.3f}</b>"
+    score_variation = video_variation(expl)["score"]
+    variation = "" if not np.isfinite(score_variation) else f" &middot; clip scores vary by {score_variation:.2%}"
+    note = ""
+    if score_variation < NEARLY_CONSTANT:
+        note = ('<p class="note">The clip scores of this video are nearly constant: they do not tell clips '
+                "apart. Read the weights and contributions.</p>")
     anchor = html.escape(expl.name, quote=True)
     return f"""
 <section class="video" id="video-{anchor}" data-video="{anchor}">
 <h2>{html.escape(expl.name)}</h2>
 <p>predicted <b>{expl.pred:.3f}</b>{true} &middot; {expl.num_clips} clips of {expl.clip_seconds:.2f} s
 &middot; clips {expl.window.start}-{expl.window.stop - 1} seen
-&middot; {html.escape(expl.mapping)} mapping</p>
+&middot; {html.escape(expl.mapping)} mapping{variation}</p>
+{note}
 {_img(curves_png(expl), f"{expl.name}: weight, score and contribution over time")}
 <div class="cols">
 <div><h3>top {k} clips by contribution</h3>{_table(header, [row(t) for t in order[:k]])}</div>
@@ -164,6 +173,14 @@ def write_report(
                     [f"{key} area (by contribution)", part["auc"]],
                     [f"{key} area (random order)", part["auc_random"]],
                 ]
+        if "variation" in interp:
+            v = interp["variation"]
+            rows += [
+                ["per-clip score variation (std / mean |score|, median over videos)", v["score_median"]],
+                ["per-clip weight variation (median over videos)", v["weight_median"]],
+                [f"videos with nearly constant clip scores (< {v['threshold']:.0%})",
+                 f"{v['nearly_constant_scores']} of {v['n_videos']}"],
+            ]
         if "skipping_index" in interp:
             rows.append(
                 [

@@ -20,6 +20,7 @@ from longaqa.interpret.explanation import VideoExplanation, explain_video, expla
 from longaqa.interpret.mapping import DEFAULT_MAPPING
 from longaqa.interpret.perturbation import perturbation_curves
 from longaqa.interpret.skipping import DEFAULT_BANDWIDTH, skipping_index
+from longaqa.interpret.variation import variation_summary
 
 INTERPRETABILITY_FILE = "interpretability.json"
 SCATTER_FILE = "predicted_vs_true.png"
@@ -124,6 +125,18 @@ def explain_run(
     return folders
 
 
+def count_constant_scores(folders: list[Path]) -> tuple[int, int]:
+    """(videos whose clip scores are nearly constant, videos) among explanation folders."""
+    from longaqa.interpret.explanation import SUMMARY_FILE
+    from longaqa.interpret.variation import NEARLY_CONSTANT
+
+    constant = 0
+    for folder in folders:
+        score = json.loads((Path(folder) / SUMMARY_FILE).read_text()).get("variation", {}).get("score")
+        constant += score is not None and score < NEARLY_CONSTANT
+    return constant, len(folders)
+
+
 def skipping_summary(explanations: list[VideoExplanation], bandwidth: int = DEFAULT_BANDWIDTH) -> dict:
     """Temporal-skipping index of the explained videos: on the self-attention maps (``mean``,
     ``per_layer``) and, for comparison, on the attention loss's L_S (``ls_mean``, ``ls_per_layer``)."""
@@ -194,6 +207,7 @@ def interpretability_run(
     result["insertion"] = curves["insertion"]
     result["num_random"] = num_random
     result["skipping_index"] = skipping_summary(explanations)
+    result["variation"] = variation_summary(explanations)
     name = interpretability_file(split, mapping)
     (run / name).write_text(json.dumps(result, indent=2) + "\n")
     return result
