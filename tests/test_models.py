@@ -144,3 +144,44 @@ def test_mean_pool_baseline_ignores_padding_and_has_no_attention():
     assert torch.allclose(a.pred, b.pred, atol=1e-6)
     assert b.self_attn_outputs == [] and b.self_attn_maps == []
     assert torch.allclose(b.weights.sum(-1), torch.ones(1)) and (b.weights[0, 5:] == 0).all()
+
+
+def test_cross_attention_window_keys():
+    """Query k sees the clips within W of its own clip: clip k in a video of at most Q clips (queries
+    past the end take the last clip), clip round(k (T - 1) / (Q - 1)) in a longer one."""
+    model = build_model(tiny(num_queries=4, cross_attention_window=1))
+    keys = model.local_keys(2, 7, torch.tensor([7, 3]), torch.arange(7)[None] < torch.tensor([[7], [3]]), "cpu")
+    assert keys.shape == (2, 4, 7)
+    # video 0: 7 clips > 4 queries, own clips 0, 2, 4, 6
+    expected0 = [[1, 1, 0, 0, 0, 0, 0], [0, 1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1, 0], [0, 0, 0, 0, 0, 1, 1]]
+    assert keys[0].int().tolist() == expected0
+    # video 1: 3 clips, own clips 0, 1, 2, 2 (query 3 has no clip of its own); padding never visible
+    expected1 = [[1, 1, 0, 0, 0, 0, 0], [1, 1, 1, 0, 0, 0, 0], [0, 1, 1, 0, 0, 0, 0], [0, 1, 1, 0, 0, 0, 0]]
+    assert keys[1].int().tolist() == expected1
+
+
+def test_cross_attention_window_limits_the_maps_and_keeps_padding_out():
+    torch.manual_seed(0)
+    local = build_model(tiny(cross_attention_window=1)).eval()
+    x = torch.randn(1, 4, 12)
+    out = local(x, torch.tensor([4]), need_weights=True)
+    for maps in out.cross_attn_maps:  # (1, 6, 4): query k attends within clips k-1..k+1 only
+        far = torch.ones(6, 4, dtype=torch.bool)
+        for k in range(6):
+            far[k, max(0, min(k, 3) - 1): min(k, 3) + 2] = False
+        assert torch.all(maps[0][far] == 0)
+    padded = local(torch.cat([x, torch.randn(1, 5, 12) * 100], dim=1), torch.tensor([4]))
+    assert torch.allclose(out.pred, padded.pred, atol=1e-5)
+    # a window whose clips are all hidden falls back to the visible clips: no NaN
+    hidden = torch.tensor([[False, False, False, True]])
+    assert torch.isfinite(local(x, torch.tensor([4]), clip_mask=hidden).pred).all()
+    # the paper's global attention differs
+    torch.manual_seed(0)
+    assert not torch.allclose(build_model(tiny()).eval()(x, torch.tensor([4])).pred, out.pred)
+
+
+def test_cross_attention_window_is_validated():
+    from longaqa.errors import LongAQAError
+
+    with pytest.raises(LongAQAError, match="cross_attention_window must be >= 0"):
+        tiny(cross_attention_window=-1)

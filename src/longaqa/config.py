@@ -64,6 +64,12 @@ class ModelConfig:
     padding_mask: bool = True
     """Mask zero-padded clips out of cross-attention keys and queries without a clip out of everything.
     False reproduces the authors' code (padding is attended to)."""
+    cross_attention_window: int = 0
+    """Beyond the paper. 0 (the paper): every query attends to every clip. W > 0: query k attends only
+    to the clips within W of its own clip (clip k, or clip k scaled to the video when it is longer than
+    the query count), so a query's output, and with it its clip score, cannot summarise the whole
+    video (see docs/interpretability.md: with global attention the clip scores can collapse to the
+    video's total)."""
     head: str = "weight_score"
     """``weight_score`` (paper), ``single_score`` (the decoder, then the mean over its outputs and an MLP)
     or ``mean_pool`` (no decoder: the mean of the clip features and an MLP, the conventional baseline)."""
@@ -81,6 +87,8 @@ class ModelConfig:
         _choice("model.head", self.head, ("weight_score", "single_score", "mean_pool"))
         for name in ("input_dim", "d_model", "num_queries", "num_heads", "dim_feedforward"):
             _positive(f"model.{name}", getattr(self, name))
+        if self.cross_attention_window < 0:
+            raise LongAQAError(f"model.cross_attention_window must be >= 0, got {self.cross_attention_window}")
         if self.num_layers < 1:
             raise LongAQAError(f"model.num_layers must be >= 1, got {self.num_layers}")
         if self.d_model % self.num_heads:

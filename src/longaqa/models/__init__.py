@@ -40,4 +40,5 @@ def build_model(cfg: ModelConfig) -> QueryAQA | MeanPoolAQA:
         query_pos_adds_content=cfg.query_pos_adds_content,
         padding_mask=cfg.padding_mask,
         share_batch_work=cfg.share_batch_work,
+        cross_attention_window=cfg.cross_attention_window,
     )

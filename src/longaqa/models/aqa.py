@@ -58,8 +58,10 @@ class QueryAQA(nn.Module):
         padding_mask: bool = True,
         query_resample_eval: bool = False,
         share_batch_work: bool = True,
+        cross_attention_window: int = 0,
     ):
         super().__init__()
+        self.cross_attention_window = cross_attention_window
         self.share_batch_work = share_batch_work
         self.query_resample_eval = query_resample_eval
         self.input_proj = nn.Linear(input_dim, d_model) if input_dim != d_model else nn.Identity()
@@ -118,6 +120,33 @@ class QueryAQA(nn.Module):
             self._query_prefix = (key, layer.self_attention_block(tgt, query_pos, None, False, batch))
         return self._query_prefix[1]
 
+    def local_keys(
+        self,
+        B: int,
+        T: int,
+        lengths: torch.Tensor | None,
+        clip_valid: torch.Tensor | None,
+        device: torch.device,
+    ) -> torch.Tensor:
+        """(B, Q, T) bool: the clips within ``cross_attention_window`` of each query's own clip.
+
+        Query k's clip is clip k when the video has at most Q clips, else ``round(k (T_b - 1) / (Q - 1))``
+        (the queries spread over the video); queries past the last clip take the last one. A query whose
+        whole window is hidden (``clip_mask``) falls back to every visible clip.
+        """
+        Q = self.num_queries
+        n = lengths.to(device) if lengths is not None else torch.full((B,), T, device=device)  # (B,)
+        k = torch.arange(Q, device=device, dtype=torch.float32)[None]  # (1, Q)
+        spread = torch.round(k * (n[:, None] - 1).float() / max(Q - 1, 1))  # (B, Q)
+        own = torch.where(n[:, None] > Q, spread, torch.minimum(k, (n[:, None] - 1).float()))  # (B, Q)
+        t = torch.arange(T, device=device, dtype=torch.float32)
+        local = (t[None, None, :] - own[:, :, None]).abs() <= self.cross_attention_window  # (B, Q, T)
+        if clip_valid is None:
+            return local
+        local = local & clip_valid[:, None, :]
+        empty = ~local.any(-1, keepdim=True)  # (B, Q, 1)
+        return torch.where(empty, clip_valid[:, None, :], local)
+
     def forward(
         self,
         clip_features: torch.Tensor,
@@ -149,6 +178,10 @@ class QueryAQA(nn.Module):
             clip_mask = clip_mask.to(device=device, dtype=torch.bool)
             clip_valid = clip_mask if clip_valid is None else clip_valid & clip_mask  # (B, T)
 
+        cross_valid = clip_valid  # keys each query may attend to: (B, T), or (B, Q, T) with a window
+        if self.cross_attention_window > 0:
+            cross_valid = self.local_keys(B, T, lengths, clip_valid, device)
+
         content = self.query_content(B)  # (1 or B, Q, D)
         # shared queries enter the decoder once, (1, Q, D); it broadcasts them where they start to differ
         tgt = content if self.share_batch_work else content.expand(B, Q, self.d_model)
@@ -163,7 +196,7 @@ class QueryAQA(nn.Module):
                 and not torch.is_grad_enabled() and query_valid is None and not need_weights):
             prefix = self.cached_query_prefix(tgt, query_pos, B)
         decoded, per_layer = self.decoder(
-            tgt, memory, query_pos, memory_pos, query_valid, clip_valid, need_weights, prefix
+            tgt, memory, query_pos, memory_pos, query_valid, cross_valid, need_weights, prefix
         )  # (B, Q, D)
         head_out = self.head(decoded, query_valid)
         return AQAOutput(

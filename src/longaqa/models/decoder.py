@@ -23,9 +23,9 @@ from torch import nn
 class MultiHeadAttention(nn.Module):
     """Multi-head attention on fused scaled-dot-product attention.
 
-    ``key_valid`` (B, K) marks keys that may be attended to. Maps are computed explicitly only when
-    ``need_weights`` is set; otherwise the fused kernel runs, except on CPU: there, for this model's
-    shapes (tens of queries, head width 256), torch's fused CPU kernel is slower than the explicit
+    ``key_valid`` (B, K), or (B, Q, K) per query, marks keys that may be attended to. Maps are computed
+    explicitly only when ``need_weights`` is set; otherwise the fused kernel runs, except on CPU: there,
+    for this model's shapes (tens of queries, head width 256), torch's fused CPU kernel is slower than the explicit
     three batched matmuls (forward + backward, one thread, B=48, Q=K=68: fp32 164 vs 155 ms, bf16 435
     vs 122 ms; ``bench/RESULTS.md``), so the explicit form runs there. A ``query`` of batch size 1
     with keys of batch size B is projected once and broadcast (the output has batch size B).
@@ -59,7 +59,12 @@ class MultiHeadAttention(nn.Module):
         v = self._split(self.v_proj(value))
         if q.shape[0] != B:  # a batch-shared query meets per-sample keys
             q = q.expand(B, -1, -1, -1)
-        mask = None if key_valid is None else key_valid[:, None, None, :]  # (B, 1, 1, K)
+        if key_valid is None:
+            mask = None
+        elif key_valid.dim() == 2:  # per sample (B, K)
+            mask = key_valid[:, None, None, :]  # (B, 1, 1, K)
+        else:  # per sample and query (B, Q, K)
+            mask = key_valid[:, None]  # (B, 1, Q, K)
         p = self.dropout if self.training else 0.0
         if need_weights or q.device.type == "cpu":
             logits = q @ k.transpose(-2, -1) / (q.shape[-1] ** 0.5)  # (B, H, Q, K)
