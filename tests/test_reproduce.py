@@ -199,3 +199,32 @@ def test_reproduce_names_a_missing_label_file_before_training(release, tmp_path,
     assert code == 2
     assert "test_split3.pkl: LOGO test split not found" in capsys.readouterr().err
     assert not (tmp_path / "o" / "runs").exists()
+
+
+def test_identity_ignores_keys_added_later_at_their_old_behaviour():
+    """A key added after cells were first hashed (at the value that behaves as before) and runtime
+    keys leave a cell's identity unchanged; any other value changes it."""
+    from longaqa.config import load_config
+    from longaqa.reproduce import identity
+
+    base = identity(load_config(None, []), None)
+    assert identity(load_config(None, ["model.cross_attention_window=0", "train.cpu_malloc=system"]), None) == base
+    assert identity(load_config(None, ["model.cross_attention_window=3"]), None) != base
+    # the identity a default config had before either key existed
+    assert base == identity_without(load_config(None, []), {"model": ["cross_attention_window"],
+                                                            "train": ["cpu_malloc"]})
+
+
+def identity_without(cfg, removed: dict[str, list[str]]) -> str:
+    import hashlib
+    import json
+
+    d = cfg.to_dict()
+    for section, keys in removed.items():
+        for key in keys:
+            del d[section][key]
+    from longaqa.reproduce import RUNTIME_KEYS
+
+    d["train"] = {k: v for k, v in d["train"].items() if k not in (*RUNTIME_KEYS["train"], "seed")}
+    d["_data_root"] = None
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:10]

@@ -44,6 +44,10 @@ RUNTIME_KEYS = {
 }
 """Keys that do not change results; left out of a cell's identity."""
 
+ADDED_KEYS = {"model": {"cross_attention_window": 0}}
+"""Keys added after cells were first hashed, with the value that behaves as before: left out of a cell's
+identity at that value, so finished cells keep their identity."""
+
 METRIC_LABELS = {"srcc": "SRCC", "rl2_x100": "R-l2 x100"}
 CSV_EXTRA_METRICS = ("rl2_x100", "mse", "mse_raw")
 """Per-cell metrics the CSV carries besides the table's own (``mse_raw``: MSE on the raw score scale)."""
@@ -204,6 +208,8 @@ def identity(cfg: Config, data_root: str | None) -> str:
     """Hash of a resolved config (without seed and runtime-only keys) and the data folder."""
     d = cfg.to_dict()
     d["train"] = {k: v for k, v in d["train"].items() if k not in (*RUNTIME_KEYS["train"], "seed")}
+    for section, defaults in ADDED_KEYS.items():
+        d[section] = {k: v for k, v in d[section].items() if k not in defaults or v != defaults[k]}
     d["_data_root"] = str(Path(data_root).resolve()) if data_root is not None else None
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:10]
 
