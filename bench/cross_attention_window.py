@@ -5,7 +5,8 @@
 Trains ``configs/demo.yaml`` on the demo's routines (``make demo`` writes them to demo_out/routines)
 with ``model.cross_attention_window`` = each of ``--windows`` (0 is the paper: global attention) and
 each seed, then runs ``longaqa interpretability`` on the test split. Prints, per run, the test SRCC,
-the per-clip agreement with the truth (Spearman's rho of contributions, weights and scores), the
+the per-clip agreement with the truth (Spearman's rho of contributions, weights, scores, and scores
+on the elements alone, without transitions), the
 median relative variation of clip scores and weights, and the deletion/insertion gaps; then the
 means per window. Finished runs in OUT are reused.
 """
@@ -20,7 +21,8 @@ import sys
 from pathlib import Path
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
-COLUMNS = ("srcc", "contribution", "weight", "score", "score_var", "weight_var", "deletion_gap", "insertion_gap")
+COLUMNS = ("srcc", "contribution", "weight", "score", "score_elements", "score_var", "weight_var", "deletion_gap",
+           "insertion_gap")
 
 
 def longaqa(*args: str) -> str:
@@ -44,6 +46,7 @@ def measure(data_root: str, run: Path, window: int, seed: int, num_random: int) 
         "contribution": truth["contribution_spearman"],
         "weight": truth["weight_spearman"],
         "score": truth["score_spearman"],
+        "score_elements": truth["score_elements_spearman"],
         "score_var": variation["score_median"],
         "weight_var": variation["weight_median"],
         "deletion_gap": interp["deletion"]["gap"],

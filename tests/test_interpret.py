@@ -209,6 +209,15 @@ def test_truth_agreement_perfect_and_errors(tiny, tmp_path):
     assert result["contribution_spearman"] == pytest.approx(1.0)
     assert result["weight_spearman"] == pytest.approx(1.0)
     assert result["score_spearman"] == pytest.approx(1.0)
+    assert result["score_elements_spearman"] == pytest.approx(1.0)
+    # transitions (the lowest true weight) are left out of score_elements: scores there may disagree
+    transitions = np.zeros(expl.num_clips, dtype=bool)
+    transitions[::3] = True
+    mixed = dict(truth, weight=np.where(transitions, 0.05, 0.5),
+                 quality=np.where(transitions, -expl.clip_score, expl.clip_score))
+    result = truth_agreement([(expl, mixed)])
+    assert result["score_elements_spearman"] == pytest.approx(1.0) and result["score_elements_n"] == 1
+    assert result["score_spearman"] < 0.9
     reversed_truth = {k: -v for k, v in truth.items()}
     assert truth_agreement([(expl, reversed_truth)])["contribution_spearman"] == pytest.approx(-1.0)
     with pytest.raises(LongAQAError, match="truth has 3 clips"):

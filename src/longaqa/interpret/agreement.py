@@ -3,8 +3,10 @@
 For every video with truth, Spearman's rho between predicted and true per-clip values over the clips
 the model saw: ``contribution`` (predicted clip contribution vs true weight x quality),
 ``weight`` (predicted clip weight vs true difficulty) and ``score`` (predicted clip score vs true
-execution quality). Each is averaged over videos as a plain mean and through Fisher's z; videos where
-a side is constant (rho undefined) are left out and counted.
+execution quality), and ``score_elements``: ``score`` over the clips whose true weight is above the
+video's lowest, i.e. without the transitions of the synthetic routines, whose score the mark barely
+depends on. Each is averaged over videos as a plain mean and through Fisher's z; videos where a side
+is constant (rho undefined) are left out and counted.
 """
 
 from __future__ import annotations
@@ -46,9 +48,9 @@ def truth_agreement(pairs: list[tuple[VideoExplanation, dict[str, np.ndarray]]])
     """Per-clip agreement over ``(explanation, truth)`` pairs; see the module docstring.
 
     Returns ``{"n_videos": n, "<key>_spearman": mean, "<key>_spearman_fisher_z": z-mean,
-    "<key>_n": videos used}`` for key in contribution, weight, score.
+    "<key>_n": videos used}`` for key in contribution, weight, score, score_elements.
     """
-    rhos: dict[str, list[float]] = {k: [] for k in PAIRS}
+    rhos: dict[str, list[float]] = {k: [] for k in (*PAIRS, "score_elements")}
     for expl, truth in pairs:
         if len(truth["weight"]) != expl.num_clips:
             raise LongAQAError(f"{expl.name}: truth has {len(truth['weight'])} clips, the features {expl.num_clips}")
@@ -60,6 +62,11 @@ def truth_agreement(pairs: list[tuple[VideoExplanation, dict[str, np.ndarray]]])
             rho = spearman(pred[ok], true[ok])
             if np.isfinite(rho):
                 rhos[key].append(rho)
+        weight, score = truth["weight"][seen], expl.clip_score[seen]
+        elements = np.isfinite(score) & (weight > weight.min())
+        rho = spearman(score[elements], truth["quality"][seen][elements])
+        if np.isfinite(rho):
+            rhos["score_elements"].append(rho)
     result: dict = {"n_videos": len(pairs)}
     for key, values in rhos.items():
         result[f"{key}_spearman"] = float(np.mean(values)) if values else float("nan")

@@ -166,6 +166,8 @@ def write_report(
                 [f"per-clip {k} vs truth (Spearman, mean over videos)", t[f"{k}_spearman"]]
                 for k in ("contribution", "weight", "score")
             ]
+            if "score_elements_spearman" in t:
+                rows.append(["per-clip score vs truth, elements only (no transitions)", t["score_elements_spearman"]])
         for key in ("deletion", "insertion"):
             if key in interp:
                 part = interp[key]
