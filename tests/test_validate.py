@@ -114,4 +114,7 @@ def test_cli_train_reports_dataset_problems_without_traceback(broken, tiny_overr
     assert "Traceback" not in err
     assert err.startswith("longaqa: error: 2 problem(s) in the dataset")
     assert "Ball_001.npy: feature file not found" in err and "Ball_030.npy: not a readable" in err
-    assert not (tmp_path / "run" / "config.yaml").exists()
+    assert not (tmp_path / "run").exists()  # the folder it created for the run is gone again
+    (tmp_path / "kept").mkdir()  # a folder the user made stays
+    assert main(["train", "--data-root", str(broken), *args, "--out", str(tmp_path / "kept")]) == 2
+    assert (tmp_path / "kept").is_dir()

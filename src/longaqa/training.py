@@ -366,6 +366,7 @@ def fit(
     shard = distributed.setup(cfg.train.device)  # several processes under torchrun; else None
     if shard is not None and not shard.is_main:  # only rank 0 writes the run folder
         out = distributed.private_output(out, copy_existing=resume)
+    created = not out.exists()
     check_output_folder(out, 16 * 2**20)  # writable at all, before reading any data
     t = cfg.train
     if t.num_threads:
@@ -376,8 +377,13 @@ def fit(
     generator = seed_everything(t.seed)
 
     if data is None:
-        loaded = check_dataset(cfg, data_root)  # every problem at once; the arrays it read are reused
-        data = load_train_test(cfg.data, data_root, cfg.model.input_dim, loaded)
+        try:
+            loaded = check_dataset(cfg, data_root)  # every problem at once; the arrays it read are reused
+            data = load_train_test(cfg.data, data_root, cfg.model.input_dim, loaded)
+        except LongAQAError:
+            if created and not any(out.iterdir()):  # leave no empty run folder behind
+                out.rmdir()
+            raise
     train, test = data
     val: list[VideoSample] = []
     if t.selection == "val":
