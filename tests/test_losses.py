@@ -78,3 +78,24 @@ def test_temperature_choices():
     assert LossConfig(att_temperature="d").temperature_for(1024) == 1024
     assert LossConfig(att_temperature="sqrt_d").temperature_for(1024) == 32
     assert LossConfig(att_temperature="1").temperature_for(1024) == 1
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_correlation_of_a_batch_shared_output_is_computed_once_with_the_same_values_and_gradients(masked):
+    """The first self-attention's output is one (1, Q, D) tensor broadcast over the batch: its
+    correlation distribution is computed once and broadcast, equal in value and gradient to computing
+    it for every sample."""
+    from longaqa.losses import correlation_log_probs
+
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(1, 5, 8, generator=gen, requires_grad=True)
+    valid = torch.tensor([[True] * 5, [True, True, True, False, False], [True] * 5]) if masked else None
+    g = torch.randn(3, 5, 5, generator=gen)
+    shared = correlation_log_probs(a.expand(3, -1, -1), 2.0, valid)
+    full = correlation_log_probs(a.expand(3, -1, -1).contiguous(), 2.0, valid)
+    assert shared.shape == (3, 5, 5)
+    torch.testing.assert_close(shared, full)
+    finite = torch.isfinite(full)
+    (grad_shared,) = torch.autograd.grad(shared.masked_fill(~finite, 0), a, g)
+    (grad_full,) = torch.autograd.grad(full.masked_fill(~finite, 0), a, g)
+    torch.testing.assert_close(grad_shared, grad_full)

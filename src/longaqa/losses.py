@@ -16,10 +16,19 @@ from longaqa.models.aqa import AQAOutput
 def correlation_log_probs(
     attn_output: torch.Tensor, temperature: float, query_valid: torch.Tensor | None
 ) -> torch.Tensor:
-    """``log softmax(A A^T / tau)`` row-wise (eq. 1-2): ``(B, Q, Q)``; invalid query columns get -inf."""
-    gram = attn_output.float() @ attn_output.float().transpose(1, 2) / temperature  # (B, Q, Q)
-    if query_valid is not None:
-        gram = gram.masked_fill(~query_valid[:, None, :], float("-inf"))
+    """``log softmax(A A^T / tau)`` row-wise (eq. 1-2): ``(B, Q, Q)``; invalid query columns get -inf.
+
+    An ``attn_output`` broadcast over the batch (batch stride 0: the batch-shared first self-attention)
+    is multiplied once, not once per sample.
+    """
+    B = attn_output.shape[0]
+    shared = B > 1 and attn_output.stride(0) == 0
+    a = (attn_output[:1] if shared else attn_output).float()
+    gram = a @ a.transpose(1, 2) / temperature  # (1 or B, Q, Q)
+    if query_valid is None:
+        log_probs = gram.log_softmax(-1)
+        return log_probs.expand(B, -1, -1) if shared else log_probs
+    gram = gram.expand(B, -1, -1).masked_fill(~query_valid[:, None, :], float("-inf"))
     return gram.log_softmax(-1)
 
 
