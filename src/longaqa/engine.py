@@ -59,7 +59,8 @@ def train_one_epoch(
     core = model if shard is None else model.module  # the QueryAQA inside DDP
     batches = iterate_batches(samples, batch_size, True, generator, core.num_queries, crop_mode)
     total = (len(samples) + batch_size - 1) // batch_size
-    for batch in tqdm(batches, total=total, desc=description, disable=not progress, leave=False):
+    # with progress on, tqdm still draws nothing when stderr is not a terminal (logs, pipes, CI)
+    for batch in tqdm(batches, total=total, desc=description, disable=None if progress else True, leave=False):
         local, real = (batch, True) if shard is None else shard.local(batch)
         x = local.clip_features.to(device, non_blocking=True)  # (B, T, D)
         with autocast(device, precision):
