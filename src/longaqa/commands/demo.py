@@ -1,5 +1,6 @@
-"""``longaqa demo``: generate judged routines, train the paper's model and the single-score baseline,
-evaluate both, print both SRCCs and where the outputs are."""
+"""``longaqa demo``: generate judged routines, train the paper's model, a variant beyond the paper and
+two baselines, evaluate them, print their SRCCs, how much the weight-score models' clip scores vary,
+and where the outputs are."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[3] / "configs" / "demo.yaml"
 
 MODELS = {
     "paper": ("paper model (weight-score head)", []),
+    "local_window": ("paper model, 5-clip cross-attention window", ["model.cross_attention_window=5"]),
     "single_score": ("decoder + single-score head", ["model.head=single_score"]),
     "mean_pool": ("mean-pooled baseline (no decoder)", ["model.head=mean_pool"]),
 }
-"""What the demo trains: the paper's model, the same decoder with a single-score head (mean over the
-decoded clips + MLP), and the conventional baseline (mean of the clip features + MLP)."""
+"""What the demo trains: the paper's model; the same with each query's cross-attention limited to the
+clips within 5 of its own (``model.cross_attention_window``, beyond the paper: docs/interpretability.md);
+the same decoder with a single-score head (mean over the decoded clips + MLP); and the conventional
+baseline (mean of the clip features + MLP)."""
+
+WEIGHT_SCORE_MODELS = ("paper", "local_window")
+"""Models whose per-clip scores the demo checks for collapse (``longaqa.interpret.variation``)."""
 
 
 def register(sub) -> None:
@@ -52,17 +59,31 @@ def run(args) -> int:
         run_cfg = load_config(args.config, [*args.overrides, *extra, f"data.root={data_dir.resolve()}"])
         print(f"training the {label}, {run_cfg.train.epochs} epochs ...")
         results[name] = fit(run_cfg, out / name)
+    variation = {name: clip_score_variation(out / name) for name in WEIGHT_SCORE_MODELS}
     elapsed = time.perf_counter() - start
     summary = {f"{name}_srcc": r["srcc"] for name, r in results.items()}
     summary.update({f"{name}_rl2_x100": r["rl2_x100"] for name, r in results.items()})
+    summary.update({f"{name}_clip_score_variation": v for name, v in variation.items()})
     summary.update(selection=results["paper"]["selection"], seconds=round(elapsed, 1))
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     for name, (label, _) in MODELS.items():
-        print(f"test SRCC  {label:<36} {results[name]['srcc']:.3f}")
+        print(f"test SRCC  {label:<44} {results[name]['srcc']:.3f}")
+    for name in WEIGHT_SCORE_MODELS:
+        print(f"clip scores vary by {variation[name]:7.2%} (median over test videos)  {MODELS[name][0]}")
     print(f"(selection: {summary['selection']}, seed {cfg.train.seed}; {elapsed:.0f} s)")
     runs = ", ".join(str(out / n) for n in MODELS)
     print(f"outputs: run folders {runs}; routines {data_dir}; {out / 'summary.json'}")
     return 0
+
+
+def clip_score_variation(run_dir: Path) -> float:
+    """Median over the test videos of std / mean |score| of a run's per-clip scores."""
+    from longaqa.interpret.run import explain_samples, load_run_for_inference, load_split_samples
+    from longaqa.interpret.variation import variation_summary
+
+    cfg, model, _ = load_run_for_inference(run_dir)
+    samples, _ = load_split_samples(cfg, run_dir, None, "test")
+    return variation_summary(explain_samples(model, cfg, samples))["score_median"]
 
 
 DEMO_ROUTINES = dict(num_train=200, num_test=50, min_clips=40, max_clips=52)
