@@ -199,6 +199,15 @@ def test_evaluation_cache_is_fresh_after_fused_adam_steps():
         assert torch.equal(model(x, n).pred, fresh(x, n).pred)
 
 
+@pytest.mark.parametrize("p,kept", [(1e-6, 1.0), (0.999999, 0.0)])
+def test_dropout_rates_beyond_the_code_resolution(p, kept):
+    """Rates within 2^-17 of 0 or 1 round to keeping every or no element, without overflowing int16."""
+    from longaqa.models.decoder import Dropout
+
+    y = Dropout(p).train()(torch.ones(1000))
+    assert ((y != 0).float().mean().item(), y.max().item()) == (kept, kept)
+
+
 def test_keep_freed_memory_stops_page_faults_for_repeated_large_blocks():
     """After ``keep_freed_memory`` a freed 13 MiB block (one activation of the paper's model) is reused:
     allocating and touching it again faults in no new pages. Without it glibc maps fresh memory."""

@@ -103,6 +103,10 @@ class Dropout(nn.Module):
 
     def cpu_keep(self, shape: torch.Size) -> torch.Tensor:
         """float32 0 (dropped) or 1 (kept) for every element of ``shape``, from 16 random bits each."""
+        if self.threshold <= -32768:  # p below 2^-17: every code keeps
+            return torch.ones(shape)
+        if self.threshold >= 32768:  # p within 2^-17 of 1: no code keeps
+            return torch.zeros(shape)
         n = shape.numel()
         draws = torch.empty((n + 3) // 4, dtype=torch.int64)
         # every bit uniform (random_() without bounds leaves the sign bit 0)
