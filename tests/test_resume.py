@@ -130,6 +130,19 @@ def test_existing_run_refused_and_resume_rules(routines, tiny_overrides, tmp_pat
     assert load_config(tmp_path / "run" / "config.yaml").train.epochs == 3
 
 
+def backdate_event_files(folder: Path) -> None:
+    """Give the event files in ``folder`` whole-second timestamps in the past, in the order they were
+    written, as files of an earlier process have. TensorBoard reads event files in name order, and
+    names of one process within one second differ only by a counter ("...9" sorts after "...10"),
+    so without this the purge of the stale event depends on how many writers the test session made."""
+    files = sorted(folder.glob("events.out.tfevents.*"), key=lambda f: f.stat().st_mtime_ns)
+    now = int(time.time())
+    for age, path in zip(range(len(files) * 10, 0, -10), files):
+        parts = path.name.split(".")  # events, out, tfevents, <seconds>, <host...>, <pid>, <counter>
+        parts[3] = f"{now - age:010d}"
+        path.rename(path.with_name(".".join(parts)))
+
+
 def test_resume_extension_equals_longer_run(routines, tiny_overrides, tmp_path):
     overrides = tiny_overrides + DETERMINISTIC + ["train.selection=best-test", "train.tensorboard=true"]
     fit(load_config(None, overrides + ["train.epochs=3"]), tmp_path / "long", routines)
@@ -141,6 +154,7 @@ def test_resume_extension_equals_longer_run(routines, tiny_overrides, tmp_path):
 
     with SummaryWriter(str(tmp_path / "short" / "tensorboard")) as writer:
         writer.add_scalar("train/loss", 99.0, 3)
+    backdate_event_files(tmp_path / "short" / "tensorboard")
     fit(load_config(None, overrides + ["train.epochs=3"]), tmp_path / "short", routines, resume=True)
     assert_same_run(tmp_path / "long", tmp_path / "short")
 
