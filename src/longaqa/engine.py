@@ -72,8 +72,8 @@ def train_one_epoch(
                                   getattr(core, "padding_mask", True))
             loss = shard.scale_loss(terms, shares)
         finite = bool(torch.isfinite(loss))
-        # with several processes every one takes part in the vote, so that all stop together
-        if (not finite) if shard is None else shard.any(not finite):
+        stop = not finite if shard is None else shard.any(not finite)  # every process votes: all stop together
+        if stop:
             values = ", ".join(f"{k}={float(v.detach()):.4g}" for k, v in terms.items())
             if shard is None:
                 raise NonFiniteLoss(f"non-finite training loss ({values})")
