@@ -67,11 +67,13 @@ class MultiHeadAttention(nn.Module):
             mask = key_valid[:, None]  # (B, 1, Q, K)
         p = self.dropout if self.training else 0.0
         if need_weights or q.device.type == "cpu":
-            logits = q @ k.transpose(-2, -1) / (q.shape[-1] ** 0.5)  # (B, H, Q, K)
+            # logits and softmax in fp32 also under bf16 autocast (as the fused kernels do): bf16 logits
+            # cost accuracy (bench/RESULTS.md, bf16 accuracy); the maps are small
+            logits = (q @ k.transpose(-2, -1)).float() / (q.shape[-1] ** 0.5)  # (B, H, Q, K)
             if mask is not None:
                 logits = logits.masked_fill(~mask, float("-inf"))
             probs = logits.softmax(-1)
-            out = (F.dropout(probs, p) if p else probs) @ v  # (B, H, Q, D/H)
+            out = (F.dropout(probs, p) if p else probs).to(v.dtype) @ v  # (B, H, Q, D/H)
             maps = probs.mean(1) if need_weights else None  # (B, Q, K)
         else:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
