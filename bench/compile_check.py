@@ -1,12 +1,13 @@
 """Would torch.compile make the fp32 training step faster here? Eager against inductor, same run.
 
-    python bench/compile_check.py [--what block model] [--rounds 5]
+    python bench/compile_check.py [--what block model] [--rounds 5] [--device cuda]
 
 ``block``: one post-norm residual block at the paper's shape, ``layer_norm(x + dropout(branch))`` with
 the dropout codes given, forward and backward: the element-wise work that eager PyTorch runs as
 separate passes and inductor could fuse. ``model``: a whole fp32 training step of the paper's RG
 configuration (``bench/train_step.py``'s ``fp32`` path) with the model wrapped in ``torch.compile``.
-Times are the best of ``--rounds``; compile time is reported apart. Needs a C++ compiler.
+Times are the best of ``--rounds``; compile time is reported apart. Needs a C++ compiler (CPU) or
+Triton (CUDA, ``--device cuda``: the whole-step check on the GPU; the block check stays on the CPU).
 """
 
 from __future__ import annotations
@@ -58,10 +59,20 @@ def check_block(rounds: int) -> None:
         print(f"block {name:8s} forward {forward * 1e3:7.2f} ms, forward + backward {both * 1e3:7.2f} ms")
 
 
-def check_model(rounds: int) -> None:
-    device = torch.device("cpu")
-    _, _, eager_step = make_path("fp32", 48, 80, device, [])
-    _, model, compiled_step = make_path("fp32", 48, 80, device, [])
+def check_model(rounds: int, device: torch.device) -> None:
+    _, _, eager_path = make_path("fp32", 48, 80, device, [])
+    _, model, compiled_path = make_path("fp32", 48, 80, device, [])
+
+    def eager_step() -> None:
+        eager_path()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    def compiled_step() -> None:
+        compiled_path()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
     model.forward = torch.compile(model.forward, dynamic=False)
     start = time.perf_counter()
     compiled_step()
@@ -74,13 +85,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--what", nargs="+", choices=("block", "model"), default=["block", "model"])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="device of the whole-step check")
     args = parser.parse_args()
-    keep_freed_memory()
-    print(f"machine: {machine(torch.device('cpu'))}")
+    device = torch.device(args.device)
+    if device.type == "cpu":
+        keep_freed_memory()
+    print(f"machine: {machine(device)}")
     if "block" in args.what:
         check_block(args.rounds)
     if "model" in args.what:
-        check_model(args.rounds)
+        check_model(args.rounds, device)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,10 @@ def train_one_epoch(
             shares = shard.shares(batch, local, real, core.num_queries, criterion.cfg.att_reduction,
                                   getattr(core, "padding_mask", True))
             loss = shard.scale_loss(terms, shares)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        # Checked after the backward is queued, so that a GPU runs it while this waits; the weights and
+        # the optimizer state are untouched until the step below, which a non-finite loss never reaches.
         finite = bool(torch.isfinite(loss))
         stop = not finite if shard is None else shard.any(not finite)  # every process votes: all stop together
         if stop:
@@ -80,22 +84,20 @@ def train_one_epoch(
             if not finite:
                 raise NonFiniteLoss(f"non-finite training loss in process {shard.rank} ({values})")
             raise NonFiniteLoss(f"non-finite training loss in another process (process {shard.rank} had {values})")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
         n = len(local.names) if real else 0
         count += n
-        if shard is None:
+        if shard is None:  # summed where the values are (no device-to-host wait per step), read once below
             for key, value in terms.items():
-                sums[key] += float(value.detach()) * n
+                sums[key] = sums[key] + value.detach().double() * n
         else:  # this rank's part of the global batch's values
             for key, value in shard.batch_sums(terms, shares, len(batch.names)).items():
                 sums[key] += value
     if shard is not None:
         sums, count = shard.all_reduce_sums(sums, count)
-    return {key: value / count for key, value in sums.items()}
+    return {key: float(value) / count for key, value in sums.items()}
 
 
 @torch.no_grad()
