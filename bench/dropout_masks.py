@@ -1,0 +1,66 @@
+"""Where CPU dropout masks get their random bits: torch's generator against numpy's PCG64 (the default).
+
+    python bench/dropout_masks.py [--rounds 8] [--steps 6]
+
+Times the random words of one (48, 68, 1024) mask both ways, then whole fp32 training steps of the
+paper's RG configuration (``bench/train_step.py``'s ``fp32`` path) with ``Dropout.cpu_keep`` drawing
+from each source, alternated in one process so that a busy machine slows both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from roofline import machine
+from train_step import make_path
+
+import longaqa.models.decoder as decoder
+from longaqa.allocator import keep_freed_memory
+
+
+def torch_bits(count: int):
+    """The previous source: torch's CPU generator (mt19937, one thread), every bit uniform."""
+    draws = torch.empty(count, dtype=torch.int64)
+    draws.random_(-(2**63), 2**63 - 1)  # random_() without bounds leaves the sign bit 0
+    return draws.numpy()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=8, help="timed draws of one mask per source")
+    parser.add_argument("--steps", type=int, default=6, help="timed training steps per source")
+    args = parser.parse_args()
+    keep_freed_memory()
+    print(f"machine: {machine(torch.device('cpu'))}")
+    sources = {"torch": torch_bits, "pcg64": decoder.random_bits}
+    words = 48 * 68 * 1024 // 4
+    draw = {name: [] for name in sources}
+    for _ in range(args.rounds):
+        for name, fn in sources.items():
+            start = time.perf_counter()
+            fn(words)
+            draw[name].append(time.perf_counter() - start)
+    for name, times in draw.items():
+        print(f"{name:6s} {words:,} words (one mask): best {min(times) * 1e3:.2f} ms, "
+              f"median {statistics.median(times) * 1e3:.2f} ms")
+
+    _, _, step = make_path("fp32", 48, 80, torch.device("cpu"), [])
+    step()
+    steps = {name: [] for name in sources}
+    for r in range(args.steps):
+        for name in sources if r % 2 == 0 else reversed(list(sources)):
+            decoder.random_bits = sources[name]
+            start = time.perf_counter()
+            step()
+            steps[name].append(time.perf_counter() - start)
+    decoder.random_bits = sources["pcg64"]
+    for name, times in steps.items():
+        print(f"{name:6s} fp32 training step: best {min(times):.3f} s, median {statistics.median(times):.3f} s "
+              f"({', '.join(f'{t:.3f}' for t in times)})")
+
+
+if __name__ == "__main__":
+    main()
