@@ -10,7 +10,8 @@ Prints one line per check with the largest differences it measured, and a table 
   demo     ``longaqa demo`` on the GPU: its four test SRCCs and wall time.
   resume   demo config on the demo routines, 6 epochs straight against 3 epochs, then ``--resume`` to 6
            (constant learning rate, so the stretched schedule is the same): dropout draws come from the
-           CUDA generator, so equal results need its state saved and restored.
+           CUDA generator, so equal results need its state saved and restored. Also the same 6 epochs
+           with the features in host memory (``train.features_on_device=false``).
   nccl     ``torchrun --nproc_per_node=1`` (NCCL process group, DDP wrapper) against a plain process,
            dropout off and centre crops. One GPU cannot hold two NCCL ranks, so this checks the NCCL
            path and the wrapper, not the splitting of a batch (the 2-process gloo test in CI does that).
@@ -95,8 +96,11 @@ def main() -> None:
     longaqa(["train", *base, *sets([*common, "train.epochs=3"]), "--out", str(work / "resumed")])
     longaqa(["train", "--resume", str(work / "resumed"), *sets(["train.epochs=6"])])
     longaqa(["train", *base, *sets([*common, "train.epochs=6"]), "--out", str(work / "straight_again")])
+    longaqa(["train", *base, *sets([*common, "train.epochs=6", "train.features_on_device=false"]),
+             "--out", str(work / "host_features")])
     result["resume"] = {"resumed_vs_straight": compare(work / "straight", work / "resumed"),
-                        "straight_vs_straight_again": compare(work / "straight", work / "straight_again")}
+                        "straight_vs_straight_again": compare(work / "straight", work / "straight_again"),
+                        "host_features_vs_straight": compare(work / "straight", work / "host_features")}
 
     exact = [*common, *EXACT]
     single = longaqa(["train", *base, *sets(exact), "--out", str(work / "single")])
@@ -108,7 +112,7 @@ def main() -> None:
     demo = result["demo"]
     print(f"demo on {result['device']}: {demo['seconds']} s; test SRCC "
           + ", ".join(f"{k[:-5]} {v:.3f}" for k, v in demo.items() if k.endswith("_srcc")))
-    for name in ("resumed_vs_straight", "straight_vs_straight_again"):
+    for name in ("resumed_vs_straight", "straight_vs_straight_again", "host_features_vs_straight"):
         d = result["resume"][name]
         print(f"resume   {name:28s} max |weight diff| {d['max_weight_diff']:.3g}, "
               f"max |pred diff| {d['max_pred_diff']:.3g}")

@@ -98,6 +98,56 @@ def flop_counter() -> FlopCounterMode:
     )
 
 
+class MatmulReplay:
+    """The matrix multiplies (mm, addmm, bmm) one call of ``fn`` makes, replayed alone.
+
+    Records every matmul's operator, shapes, strides (transposed operands stay transposed) and
+    scalar arguments, makes new random tensors of the same layouts (one set per call, as the step's
+    own operands are distinct tensors) and runs the calls in order: the time the step's matmuls take
+    at its shapes and layouts with nothing else around them, the floor of the step's time with these
+    kernels. Autograd is off in the replay; the operators are the same.
+    """
+
+    OPS = ("mm", "addmm", "bmm")
+
+    def __init__(self, fn: Callable[[], object], device: torch.device):
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        ops = {getattr(torch.ops.aten, name).default for name in self.OPS}
+        calls = []
+
+        class Record(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                kwargs = kwargs or {}
+                if func in ops:
+                    calls.append((func, [(a.shape, a.stride(), a.dtype) if isinstance(a, torch.Tensor) else a
+                                         for a in args], kwargs))
+                return func(*args, **kwargs)
+
+        with Record():
+            fn()
+        self.device = device
+        self.flop = 0
+        self.calls = []
+        for func, specs, kwargs in calls:
+            args = [self._tensor(*s) if isinstance(s, tuple) and isinstance(s[0], torch.Size) else s for s in specs]
+            self.calls.append((func, args, kwargs))
+            a, b = (args[1], args[2]) if func is torch.ops.aten.addmm.default else (args[0], args[1])
+            self.flop += 2 * a.shape[:-1].numel() * a.shape[-1] * b.shape[-1]
+
+    def _tensor(self, shape: torch.Size, stride: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+        t = torch.empty_strided(shape, stride, dtype=dtype, device=self.device)
+        return t.normal_()
+
+    def __len__(self) -> int:
+        return len(self.calls)
+
+    def __call__(self) -> None:
+        with torch.no_grad():
+            for func, args, kwargs in self.calls:
+                func(*args, **kwargs)
+
+
 def machine(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"

@@ -3,8 +3,10 @@
     python bench/train_step.py [--rounds 3] [--steps 2] [--device cpu] [--json out.json]
 
 Paths (the same model, the same data, the real ``engine.train_one_epoch`` on one batch):
-  plain    every optimisation off: each sample recomputes the shared query work, fp32, Adam for-loop
-  fp32     the default fp32 path: batch-shared work, the training optimizer (fused Adam)
+  plain    every optimisation off: each sample recomputes the shared query work, fp32, Adam for-loop,
+           features in host memory
+  fp32     the default fp32 path: batch-shared work, the training optimizer (fused Adam), on a GPU
+           the features kept there (train.features_on_device)
   fastest  fp32 path plus bf16 autocast
 Rounds interleave the paths, so a busy machine slows them alike; ratios come from one run. FLOPs are
 counted with torch's FLOP counter (attention kernels included); matmul rates are measured here too.
@@ -20,11 +22,11 @@ import resource
 import statistics
 
 import torch
-from roofline import clocks, flop_counter, machine, roofline, summary
+from roofline import MatmulReplay, clocks, flop_counter, machine, roofline, summary
 
 from longaqa.allocator import keep_freed_memory
 from longaqa.config import TrainConfig, load_config
-from longaqa.data.dataset import VideoSample
+from longaqa.data.dataset import VideoSample, samples_on_device
 from longaqa.engine import train_one_epoch
 from longaqa.losses import Criterion
 from longaqa.models import build_model
@@ -55,6 +57,8 @@ def make_path(name: str, batch: int, clips: int, device: torch.device, overrides
                     float(torch.rand(1, generator=gen)))
         for i in range(batch)
     ]
+    if device.type == "cuda" and spec["share"]:  # train.features_on_device, as training does; plain: host
+        samples = samples_on_device(samples, device)
 
     def step() -> None:
         train_one_epoch(model, criterion, optimizer, samples, batch, cfg.data.train_crop, gen, device,
@@ -97,6 +101,9 @@ def main() -> None:
         flops[name] = counter.get_total_flops()
         print(f"{name:8s} counted {flops[name] / 1e9:7.1f} GFLOP per step")
 
+    replay = MatmulReplay(paths["fp32"][2], device)  # the fp32 step's own matmuls, alone
+    print(f"fp32 step's matmuls, replayed alone: {len(replay)} calls, {replay.flop / 1e9:.1f} GFLOP")
+    matmuls_alone: list[float] = []
     shapes = [(args.batch * cfg.model.num_queries, cfg.model.d_model, cfg.model.d_model), (2048, 2048, 2048)]
     if device.type == "cuda":  # a GPU's matrix units fill only at larger sizes
         shapes.append((8192, 8192, 8192))
@@ -111,13 +118,14 @@ def main() -> None:
             faults[name].append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / args.steps)
             times[name].append(wall)
             cpu_times[name].append(cpu)
+        matmuls_alone.append(clocks(replay, device, args.steps)[0])
         for key, value in roofline(device, shapes).items():
             rates[key].append(value)
         print(f"round {r + 1}: " + ", ".join(f"{n} {t[-1]:.3f} s (cpu {cpu_times[n][-1]:.3f})"
                                              for n, t in times.items())
               + f"; matmul fp32 {rates['fp32'][-1] / 1e9:.0f}, bf16 {rates['bf16'][-1] / 1e9:.0f} GFLOP/s"
-              + f" (cpu clock {rates['fp32_cpu'][-1] / 1e9:.0f}, {rates['bf16_cpu'][-1] / 1e9:.0f})",
-              flush=True)
+              + f" (cpu clock {rates['fp32_cpu'][-1] / 1e9:.0f}, {rates['bf16_cpu'][-1] / 1e9:.0f})"
+              + f"; fp32 step's matmuls alone {matmuls_alone[-1]:.3f} s", flush=True)
 
     fp32_rate, bf16_rate = max(rates["fp32"]), max(rates["bf16"])
     best = {n: min(t) for n, t in times.items()}
@@ -147,6 +155,14 @@ def main() -> None:
         # the plain step's FLOPs / time: what the step is worth, however it is computed
         "fp32_roofline_fraction_effective": flops["plain"] / best["fp32"] / fp32_rate,
         "fastest_bf16_roofline_fraction": flops["fastest"] / best["fastest"] / bf16_rate,
+        # the fp32 step's matmuls replayed alone (same shapes and layouts): the floor of its time
+        "fp32_matmuls_alone": {
+            "seconds_best": min(matmuls_alone),
+            "seconds_median": statistics.median(matmuls_alone),
+            "gflop": replay.flop / 1e9,
+            "roofline_fraction": replay.flop / min(matmuls_alone) / fp32_rate,
+            "step_over_matmuls_alone": best["fp32"] / min(matmuls_alone),
+        },
         "speedup_fastest_over_plain": {"best": best["plain"] / best["fastest"],
                                        "median": median["plain"] / median["fastest"]},
         "speedup_fp32_over_plain": {"best": best["plain"] / best["fp32"],
@@ -162,6 +178,10 @@ def main() -> None:
               f"({flops[n] / 1e9:.0f} GFLOP in {best[n]:.3f} s)")
     print(f"fp32     effective (plain step's {flops['plain'] / 1e9:.0f} GFLOP / its time): "
           f"{result['fp32_roofline_fraction_effective']:.0%} of the fp32 matmul rate")
+    alone = result["fp32_matmuls_alone"]
+    print(f"fp32     its matmuls alone (replayed at the step's shapes and layouts): {summary(matmuls_alone)}, "
+          f"{alone['roofline_fraction']:.0%} of the fp32 matmul rate; the step takes "
+          f"{alone['step_over_matmuls_alone']:.2f}x its matmuls' time")
     print(f"fastest  runs at {result['fastest_bf16_roofline_fraction']:.0%} of the bf16 matmul rate")
     s = result["speedup_fastest_over_plain"]
     print(f"speed-up fastest / plain: {s['best']:.2f}x (best times), {s['median']:.2f}x (medians)")

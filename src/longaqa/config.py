@@ -214,6 +214,10 @@ class TrainConfig:
     """On a CPU: ``reuse`` keeps freed memory in the process (glibc malloc thresholds raised, see
     ``longaqa.allocator``), which spares each step tens of thousands of page faults and keeps the
     process at its peak memory until it exits; ``system`` leaves malloc as it is. Results do not change."""
+    features_on_device: bool = True
+    """On a GPU, move every split's clip features to it once, before the first epoch, when they take
+    at most half of its free memory (else they stay in host memory, with a note): batches are then
+    cropped and padded on the GPU instead of on the host and copied each step. Results do not change."""
     tensorboard: bool = True
     progress: bool = True
     checkpoint_every: int = 0

@@ -39,8 +39,8 @@ from longaqa.errors import LongAQAError
 from longaqa.metrics import fisher_z_mean
 
 RUNTIME_KEYS = {
-    "train": ("device", "num_threads", "cpu_malloc", "progress", "tensorboard", "checkpoint_every",
-              "checkpoint_seconds")
+    "train": ("device", "num_threads", "cpu_malloc", "features_on_device", "progress", "tensorboard",
+              "checkpoint_every", "checkpoint_seconds")
 }
 """Keys that do not change results; left out of a cell's identity."""
 

@@ -54,7 +54,7 @@ from longaqa.checkpoint import (
 )
 from longaqa.config import Config, load_config, save_config
 from longaqa.data import load_train_test
-from longaqa.data.dataset import VideoSample, carve_validation
+from longaqa.data.dataset import VideoSample, carve_validation, samples_on_device
 from longaqa.data.validate import check_dataset
 from longaqa.engine import NonFiniteLoss, evaluate, train_one_epoch
 from longaqa.errors import LongAQAError
@@ -390,6 +390,8 @@ def fit(
         train, val = carve_validation(train, cfg.data.val_fraction, t.seed)
 
     model = build_model(cfg.model).to(device)
+    if device.type == "cuda" and t.features_on_device:
+        train, val, test = features_to_gpu(device, train, val, test)
     check_output_folder(out, estimate_run_bytes(model))
     atomic_write(out / CONFIG_FILE, lambda tmp: save_config(cfg, tmp))
     if not resume or not (out / RUN_FILE).is_file():
@@ -512,6 +514,18 @@ def _last_checkpoint(out: Path) -> str:
     except LongAQAError:
         return f"the last checkpoint {path} is kept"
     return f"the last good checkpoint (epoch {epoch}) is kept in {path}"
+
+
+def features_to_gpu(device: torch.device, *splits: list[VideoSample]) -> tuple[list[VideoSample], ...]:
+    """``train.features_on_device``: every split's features on ``device`` when they take at most half of
+    its free memory; else the splits as they are, with a note."""
+    size = sum(s.features.numel() * s.features.element_size() for split in splits for s in split)
+    free, _ = torch.cuda.mem_get_info(device)
+    if size > free / 2:
+        print(f"note: the clip features ({size / 2**20:.0f} MiB) stay in host memory: more than half of the "
+              f"GPU's free {free / 2**20:.0f} MiB (train.features_on_device)", file=sys.stderr)
+        return splits
+    return tuple(samples_on_device(split, device) for split in splits)
 
 
 def write_metrics(out: Path, metrics: dict, pred: np.ndarray, samples: list[VideoSample], cfg: Config,

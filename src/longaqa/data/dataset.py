@@ -71,6 +71,15 @@ def iterate_batches(
         yield collate([samples[j] for j in idx], crop_to, crop_mode, generator)
 
 
+def samples_on_device(samples: list[VideoSample], device: torch.device) -> list[VideoSample]:
+    """The same videos with their features on ``device`` (a new list; ``samples`` is left as it is).
+
+    Batches of such samples are cropped and padded where the features are, so a GPU step copies
+    nothing from the host but a few scalars per video.
+    """
+    return [VideoSample(s.name, s.features.to(device), s.score) for s in samples]
+
+
 def carve_validation(samples: list[VideoSample], fraction: float, seed: int):
     """Split ``samples`` into (train, val) with a seeded permutation; val gets ``round(fraction*n)``."""
     rng = np.random.default_rng(seed)
