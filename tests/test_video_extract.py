@@ -17,6 +17,7 @@ pytest.importorskip("av", reason="PyAV is not installed (the 'video' extra; `mak
 pytest.importorskip("torchvision", reason="torchvision is not importable here (`make test-video` runs this)")
 
 from longaqa.cli import main  # noqa: E402
+from longaqa.commands.extract import SOME_FAILED  # noqa: E402
 from longaqa.errors import LongAQAError  # noqa: E402
 from longaqa.video.backbones import build_backbone  # noqa: E402
 from longaqa.video.decode import ResampledVideo, VideoDecodeError  # noqa: E402
@@ -165,14 +166,17 @@ def test_extract_cli(videos, tiny_weights, tmp_path, capsys):
     out = tmp_path / "cli"
     args = ["extract", str(videos), "--backbone", "swin3d_b", "--weights", str(tiny_weights), "--tiny",
             "--out", str(out), "--device", "cpu", "--no-progress"]
-    assert main(args) == 0
+    assert main(args) == SOME_FAILED  # one video could not be extracted
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["written"] == 3 and summary["failed"] == 1 and summary["clips"] == 3 + 1 + 2
     assert summary["frames"] == 32 * 6 and summary["frames_per_second"] > 0
     failed = (out / FAILED_FILE).read_text().splitlines()
     assert len(failed) == 1 and failed[0].startswith(str(videos / "d_broken.mp4") + "\t")
-    assert main(args) == 0  # resumes: nothing left to do but the broken file
+    assert main(args) == SOME_FAILED  # resumes: nothing left to do but the broken file, still failing
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["skipped_existing"] == 3
+    one_good = ["extract", str(videos / "a_routine.avi"), *args[2:]]  # nothing failed: exit 0
+    assert main(one_good) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["failed"] == 0
     assert main(["extract", str(videos), "--weights", str(tmp_path / "none.pth"), "--out", str(out)]) == 2
     assert "none.pth: backbone weights file not found" in capsys.readouterr().err
 
@@ -188,8 +192,10 @@ def test_torchrun_two_processes_write_the_same_files(videos, tiny_weights, tmp_p
         return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
 
     one, two = extract(tmp_path / "one", 1), extract(tmp_path / "two", 2)
-    assert one.returncode == 0, one.stderr[-3000:]
-    assert two.returncode == 0, two.stderr[-3000:]
+    # the broken video: every process exits 3, which torchrun reports (and exits 1)
+    for done in (one, two):
+        assert done.returncode == 1 and f"exitcode  : {SOME_FAILED}" in done.stderr, done.stderr[-3000:]
+        assert "1 video(s) could not be extracted" in done.stderr, done.stderr[-3000:]
     summary = json.loads(two.stdout.strip().splitlines()[-1])
     assert summary["processes"] == 2 and summary["written"] == 3 and summary["failed"] == 1
     names = sorted(p.name for p in (tmp_path / "one").iterdir())

@@ -29,6 +29,11 @@ def add_backbone_arguments(p) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
+SOME_FAILED = 3
+"""Exit code when the run finished but some videos could not be extracted (listed in ``failed.txt``);
+0 when every video was written or already there, 2 for a user error before any work."""
+
+
 def register(sub) -> None:
     p = sub.add_parser("extract", help="clip features (.npy per video) of a video file or folder")
     p.add_argument("source", metavar="VIDEO_OR_FOLDER")
@@ -54,11 +59,10 @@ def run(args) -> int:
         backbone = build_backbone(args.backbone, args.weights, tiny=args.tiny)
         backbone.module.to(ctx.device)
         report = extract_all(videos, args.out, backbone, options, ctx.rank, ctx.world_size)
-        reports = gather(ctx, report)
+        total = ExtractReport()  # every process gets every report, so all return the same code
+        for r in gather(ctx, report):
+            total.merge(r)
         if ctx.is_main:
-            total = ExtractReport()
-            for r in reports:
-                total.merge(r)
             write_failures(args.out, total.failed)
             summary = {
                 "videos": len(videos),
@@ -79,4 +83,4 @@ def run(args) -> int:
         failed = False
     finally:
         finish(ctx, failed)
-    return 0
+    return SOME_FAILED if total.failed else 0
