@@ -119,6 +119,12 @@ def test_explanation_adds_up(tiny, num_clips, view, mapping):
     assert expl.clip_contribution.sum() == pytest.approx(expl.pred, rel=1e-4)
     assert expl.clip_weight.sum() == pytest.approx(1.0, rel=1e-5)
     assert expl.query_contribution.sum() == pytest.approx(expl.pred, rel=1e-4)
+    # centred contributions sum to 0 and are 0 outside the window
+    centred = expl.clip_centred_contribution
+    assert centred.sum() == pytest.approx(0.0, abs=1e-4 * abs(expl.pred))
+    outside = np.ones(num_clips, bool)
+    outside[expl.window] = False
+    assert (centred[outside] == 0).all()
     q = min(num_clips, 12)
     one_to_one = num_clips <= 12 or view == "center_crop"
     assert expl.mapping == ("index" if one_to_one and mapping == "auto" else "attention")
@@ -163,6 +169,14 @@ def test_explanation_files_round_trip(tiny, tmp_path):
     assert back.name == "Ball_001" and back.window == expl.window and back.mapping == expl.mapping
     np.testing.assert_allclose(back.clip_contribution, expl.clip_contribution, rtol=1e-5)
     np.testing.assert_allclose(back.cross_attention[1], expl.cross_attention[1], rtol=1e-6)
+    np.testing.assert_allclose(back.clip_centred_contribution, expl.clip_centred_contribution, atol=1e-5)
+    written = np.array([float(r[-1]) for r in rows[1:]])  # the file's centred_contribution column
+    np.testing.assert_allclose(written, expl.clip_centred_contribution, atol=1e-5)
+    # a clips.csv written before the centred column was added still reads
+    with (folder / "clips.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows(row[:-1] for row in rows)
+    old = read_explanation(folder)
+    np.testing.assert_allclose(old.clip_centred_contribution, expl.clip_centred_contribution, atol=1e-5)
     (folder / "clips.csv").write_text("clip,start\n0,0\n")
     with pytest.raises(LongAQAError, match="clips.csv: expected columns"):
         read_explanation(folder)
@@ -360,6 +374,9 @@ def test_explain_split_and_interpretability(trained_run, routines, tmp_path, cap
         assert -1.0 <= result["truth"][key] <= 1.0
     for key in ("deletion", "insertion"):
         assert np.isfinite(result[key]["auc"]) and np.isfinite(result[key]["auc_random"])
+        # ranked by centred contribution: the same random orders, another ranking
+        assert result[f"{key}_centred"]["auc_random"] == result[key]["auc_random"]
+        assert np.isfinite(result[f"{key}_centred"]["auc"])
     assert len(result["skipping_index"]["per_layer"]) == 2
     variation = result["variation"]
     assert variation["n_videos"] == 4 and 0 <= variation["nearly_constant_scores"] <= 4
@@ -447,3 +464,22 @@ def test_nearly_constant_clip_scores_are_flagged(tiny, tmp_path):
     sections = page.split('<section class="video"')
     assert "nearly constant" not in sections[1] and "nearly constant" in sections[2]
     assert "clip scores vary by 0.00%" in sections[2]
+
+
+def test_centred_contribution_is_the_leave_one_out_change_of_a_weighted_average():
+    """For pred = sum_k w_k s_k with sum_k w_k = 1, dropping clip k and renormalising the other weights
+    changes the prediction by -w_k (s_k - pred) / (1 - w_k): the centred contribution's sign and order,
+    which the plain contribution w_k s_k does not give (a high-weight clip with a low score lowers an
+    average that drops it, and the contribution ranks it first)."""
+    from longaqa.interpret.explanation import VideoExplanation
+
+    w = np.array([0.5, 0.2, 0.2, 0.1])
+    s = np.array([4.0, 9.0, 8.0, 7.0])
+    pred = float(w @ s)
+    expl = VideoExplanation("v", pred, None, 1.28, 0, "index", w, s, w * s, w, s, w * s, np.arange(4))
+    for k in range(4):
+        keep = np.arange(4) != k
+        without = float(w[keep] @ s[keep] / w[keep].sum())
+        assert without - pred == pytest.approx(-expl.clip_centred_contribution[k] / (1 - w[k]))
+    assert np.argmax(expl.clip_contribution) == 0  # ranked first by contribution
+    assert expl.clip_centred_contribution[0] < 0  # yet dropping it raises the prediction

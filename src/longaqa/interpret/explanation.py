@@ -32,7 +32,9 @@ CLIPS_FILE = "clips.csv"
 QUERIES_FILE = "queries.csv"
 ATTENTION_FILE = "attention.npz"
 SUMMARY_FILE = "explanation.json"
-CLIP_COLUMNS = ["clip", "start_s", "end_s", "weight", "score", "contribution"]
+CLIP_COLUMNS = ["clip", "start_s", "end_s", "weight", "score", "contribution", "centred_contribution"]
+OPTIONAL_CLIP_COLUMNS = ("centred_contribution",)
+"""Added later (and computed from the others): files written before it lack it and still read."""
 QUERY_COLUMNS = ["query", "weight", "score", "contribution", "peak_clip"]
 VIEWS = ("full", "center_crop")
 
@@ -70,6 +72,17 @@ class VideoExplanation:
     @property
     def num_clips(self) -> int:
         return len(self.clip_weight)
+
+    @property
+    def clip_centred_contribution(self) -> np.ndarray:
+        """Per clip ``weight * (score - pred)``: how far the clip pulls the prediction above (> 0) or
+        below (< 0) the routine's level. The prediction is a weighted *average* of clip scores (the
+        weights sum to 1), so removing clip ``k`` and renormalising moves it by
+        ``-weight_k (score_k - pred) / (1 - weight_k)``: this, not ``contribution``, ranks the clips by
+        what hiding them does to the score (docs/interpretability.md, deletion and insertion). Sums to 0
+        over the clips when the clip weights sum to 1; 0 outside the window."""
+        centred = self.clip_weight * (self.clip_score - self.pred)
+        return np.where(np.isfinite(centred), centred, 0.0)
 
     @property
     def window(self) -> slice:
@@ -180,6 +193,7 @@ def write_explanation(expl: VideoExplanation, folder: str | Path) -> Path:
     with (folder / CLIPS_FILE).open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(CLIP_COLUMNS)
+        centred = expl.clip_centred_contribution
         for t in range(expl.num_clips):
             w.writerow(
                 [
@@ -189,6 +203,7 @@ def write_explanation(expl: VideoExplanation, folder: str | Path) -> Path:
                     _fmt(expl.clip_weight[t]),
                     _fmt(expl.clip_score[t]),
                     _fmt(expl.clip_contribution[t]),
+                    _fmt(centred[t]),
                 ]
             )
     with (folder / QUERIES_FILE).open("w", newline="") as fh:
@@ -228,16 +243,19 @@ def write_explanation(expl: VideoExplanation, folder: str | Path) -> Path:
     return folder
 
 
-def _read_csv(path: Path, columns: list[str]) -> dict[str, np.ndarray]:
+def _read_csv(path: Path, columns: list[str], optional: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """The numeric ``columns`` of ``path``; trailing ``optional`` columns may be missing (older files)."""
     if not path.is_file():
         raise LongAQAError(f"{path}: not found (not an explanation folder?)")
+    required = [c for c in columns if c not in optional]
     with path.open(newline="") as fh:
         reader = csv.DictReader(fh)
-        if reader.fieldnames != columns:
+        fields = reader.fieldnames or []
+        if fields != columns and fields != required:
             raise LongAQAError(f"{path}: expected columns {','.join(columns)}, got {reader.fieldnames}")
         rows = list(reader)
     try:
-        return {c: np.array([float(r[c]) for r in rows]) for c in columns}
+        return {c: np.array([float(r[c]) for r in rows]) for c in fields}
     except ValueError as exc:
         raise LongAQAError(f"{path}: non-numeric value ({exc})") from None
 
@@ -252,7 +270,7 @@ def read_explanation(folder: str | Path) -> VideoExplanation:
         summary = json.loads(summary_path.read_text())
     except json.JSONDecodeError as exc:
         raise LongAQAError(f"{summary_path}: not valid JSON ({exc})") from None
-    clips = _read_csv(folder / CLIPS_FILE, CLIP_COLUMNS)
+    clips = _read_csv(folder / CLIPS_FILE, CLIP_COLUMNS, OPTIONAL_CLIP_COLUMNS)
     queries = _read_csv(folder / QUERIES_FILE, QUERY_COLUMNS)
     try:
         with np.load(folder / ATTENTION_FILE, allow_pickle=False) as npz:

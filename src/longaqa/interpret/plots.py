@@ -119,7 +119,8 @@ def scatter_png(pred: list[float], true: list[float], path: str | Path | None = 
 
 
 def perturbation_png(result: dict, path: str | Path | None = None) -> bytes:
-    """Deletion and insertion curves (by contribution vs random orders) from ``perturbation_curves``."""
+    """Deletion and insertion curves (by contribution, by centred contribution where given, and random
+    orders) from ``perturbation_curves`` results."""
     fig = _figure(figsize=(9, 3.2))
     for j, key in enumerate(("deletion", "insertion")):
         part = result[key]
@@ -130,6 +131,15 @@ def perturbation_png(result: dict, path: str | Path | None = None) -> bytes:
             color=COMBINED_COLOR,
             label=f"by contribution (area {part['auc']:.2f})",
         )
+        if f"{key}_centred" in result:
+            centred = result[f"{key}_centred"]
+            ax.plot(
+                centred["fractions"],
+                centred["curve"],
+                color=COMBINED_COLOR,
+                ls=":",
+                label=f"by centred contribution (area {centred['auc']:.2f})",
+            )
         ax.plot(
             part["fractions"],
             part["curve_random"],

@@ -175,6 +175,8 @@ def write_report(
                     [f"{key} area (by contribution)", part["auc"]],
                     [f"{key} area (random order)", part["auc_random"]],
                 ]
+            if f"{key}_centred" in interp:
+                rows.append([f"{key} area (by centred contribution)", interp[f"{key}_centred"]["auc"]])
         if "variation" in interp:
             v = interp["variation"]
             rows += [

@@ -201,10 +201,13 @@ def interpretability_run(
         if (subset := [(e, t) for e, t in pairs if e.mapping == m])
     }
 
-    videos = [(s.features.numpy()[e.window], e.clip_contribution[e.window]) for s, e in zip(samples, explanations)]
-    curves = perturbation_curves(model, videos, cfg.data.score_divisor, num_random, seed)
-    result["deletion"] = curves["deletion"]
-    result["insertion"] = curves["insertion"]
+    features = [s.features.cpu().numpy()[e.window] for s, e in zip(samples, explanations)]
+    for suffix, attribution in (("", "clip_contribution"), ("_centred", "clip_centred_contribution")):
+        # the same random orders (same seed) for both rankings
+        videos = [(x, getattr(e, attribution)[e.window]) for x, e in zip(features, explanations)]
+        curves = perturbation_curves(model, videos, cfg.data.score_divisor, num_random, seed)
+        result[f"deletion{suffix}"] = curves["deletion"]
+        result[f"insertion{suffix}"] = curves["insertion"]
     result["num_random"] = num_random
     result["skipping_index"] = skipping_summary(explanations)
     result["variation"] = variation_summary(explanations)
