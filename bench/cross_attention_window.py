@@ -7,8 +7,9 @@ with ``model.cross_attention_window`` = each of ``--windows`` (0 is the paper: g
 each seed, then runs ``longaqa interpretability`` on the test split. Prints, per run, the test SRCC,
 the per-clip agreement with the truth (Spearman's rho of contributions, weights, scores, and scores
 on the elements alone, without transitions), the
-median relative variation of clip scores and weights, and the deletion/insertion gaps; then the
-means per window. Finished runs in OUT are reused.
+median relative variation of clip scores and weights, and the deletion/insertion gaps with clips
+ranked by contribution and by centred contribution (weight * (score - pred)); then the means per
+window. Finished runs in OUT are reused.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
 COLUMNS = ("srcc", "contribution", "weight", "score", "score_elements", "score_var", "weight_var", "deletion_gap",
-           "insertion_gap")
+           "insertion_gap", "deletion_gap_centred", "insertion_gap_centred")
 
 
 def longaqa(*args: str) -> str:
@@ -51,6 +52,8 @@ def measure(data_root: str, run: Path, window: int, seed: int, num_random: int) 
         "weight_var": variation["weight_median"],
         "deletion_gap": interp["deletion"]["gap"],
         "insertion_gap": interp["insertion"]["gap"],
+        "deletion_gap_centred": interp["deletion_centred"]["gap"],
+        "insertion_gap_centred": interp["insertion_centred"]["gap"],
     }
 
 
