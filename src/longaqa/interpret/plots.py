@@ -13,6 +13,7 @@ import numpy as np
 from longaqa.interpret.explanation import VideoExplanation
 
 WEIGHT_COLOR, SCORE_COLOR, COMBINED_COLOR = "#2ca02c", "#ff7f0e", "#1f77b4"  # the paper's Figure 1
+LOWER_COLOR = "#d62728"  # clips that lower the score (centred contribution below 0)
 
 
 def _figure(*args, **kwargs):
@@ -45,13 +46,15 @@ def _unit(values: np.ndarray) -> np.ndarray:
 
 def curves_png(expl: VideoExplanation, path: str | Path | None = None) -> bytes:
     """Weight, score and weighted-score (contribution) per clip over time, each scaled to [0, 1]
-    (Figures 1 and 4); clips outside the window the model saw are left blank."""
+    (Figures 1 and 4); clips outside the window the model saw are left blank. Below, in score units,
+    each clip's centred contribution ``weight * (score - pred)``: bars above 0 are clips that lift the
+    score above the routine's level, bars below 0 clips that lower it."""
     start, end = expl.clip_times()
     mid = (start + end) / 2
     seen = np.zeros(expl.num_clips, dtype=bool)
     seen[expl.window] = True
-    fig = _figure(figsize=(10, 3.2))
-    ax = fig.add_subplot()
+    fig = _figure(figsize=(10, 5.2))
+    ax, lift = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     for values, color, label, style in (  # weight dashed and last: visible where it follows the product
         (expl.clip_score, SCORE_COLOR, "score", "-"),
         (expl.clip_contribution, COMBINED_COLOR, "weight x score", "-"),
@@ -61,12 +64,20 @@ def curves_png(expl: VideoExplanation, path: str | Path | None = None) -> bytes:
         ax.plot(mid, _unit(v), color=color, label=label, lw=1.6, ls=style)
     true = "" if expl.true is None else f", true {expl.true:.2f}"
     ax.set_title(f"{expl.name}: predicted {expl.pred:.2f}{true} ({expl.mapping} mapping)")
-    ax.set_xlabel("time (s)")
     ax.set_ylabel("normalised value")
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlim(0, end[-1])
     ax.legend(loc="upper right", ncol=3, fontsize=8)
     ax.grid(alpha=0.3)
+    centred = expl.clip_centred_contribution
+    colors = np.where(centred >= 0, WEIGHT_COLOR, LOWER_COLOR)
+    lift.bar(mid[seen], centred[seen], width=expl.clip_seconds * 0.9, color=colors[seen])
+    lift.axhline(0.0, color="grey", lw=0.8)
+    lift.set_ylabel("lift (score units)", fontsize=9)
+    lift.set_xlabel("time (s)")
+    lift.set_title("weight x (score - predicted): above 0 lifts the score, below 0 lowers it", fontsize=9)
+    lift.grid(alpha=0.3)
+    fig.tight_layout()
     return _save(fig, path)
 
 

@@ -88,6 +88,8 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
     start, end = expl.clip_times()
     seen = np.arange(expl.num_clips)[expl.window]
     order = seen[np.argsort(-expl.clip_contribution[seen], kind="stable")]
+    centred = expl.clip_centred_contribution
+    lift_order = seen[np.argsort(-centred[seen], kind="stable")]
 
     def row(t: int) -> list:
         cells: list = [
@@ -97,12 +99,15 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
             float(expl.clip_weight[t]),
             float(expl.clip_score[t]),
             float(expl.clip_contribution[t]),
+            float(centred[t]),
         ]
         if thumbs is not None:
             cells.append(_Raw(_img(thumbs[t], f"clip {t}", "thumb")) if t < len(thumbs) else "")
         return cells
 
-    header = ["clip", "start_s", "end_s", "weight", "score", "contribution"] + (["frame"] if thumbs is not None else [])
+    header = ["clip", "start_s", "end_s", "weight", "score", "contribution", "centred_contribution"] + (
+        ["frame"] if thumbs is not None else []
+    )
     k = min(top_k, len(order))
     true = "" if expl.true is None else f" &middot; true <b>{expl.true:.3f}</b>"
     score_variation = video_variation(expl)["score"]
@@ -119,10 +124,14 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
 &middot; clips {expl.window.start}-{expl.window.stop - 1} seen
 &middot; {html.escape(expl.mapping)} mapping{variation}</p>
 {note}
-{_img(curves_png(expl), f"{expl.name}: weight, score and contribution over time")}
+{_img(curves_png(expl), f"{expl.name}: weight, score, contribution and lift over time")}
 <div class="cols">
 <div><h3>top {k} clips by contribution</h3>{_table(header, [row(t) for t in order[:k]])}</div>
 <div><h3>bottom {k} clips by contribution</h3>{_table(header, [row(t) for t in order[::-1][:k]])}</div>
+</div>
+<div class="cols">
+<div><h3>{k} clips that lift the score most</h3>{_table(header, [row(t) for t in lift_order[:k]])}</div>
+<div><h3>{k} clips that lower the score most</h3>{_table(header, [row(t) for t in lift_order[::-1][:k]])}</div>
 </div>
 {_img(attention_png(expl), f"{expl.name}: attention maps")}
 <details><summary>all clips</summary>{_table(header, [row(t) for t in range(expl.num_clips)])}</details>
