@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from longaqa.config import LossConfig
-from longaqa.losses import Criterion, attention_loss
+from longaqa.losses import Criterion, attention_loss, correlation_log_probs
 from longaqa.models.aqa import AQAOutput
 
 
@@ -85,7 +85,6 @@ def test_correlation_of_a_batch_shared_output_is_computed_once_with_the_same_val
     """The first self-attention's output is one (1, Q, D) tensor broadcast over the batch: its
     correlation distribution is computed once and broadcast, equal in value and gradient to computing
     it for every sample."""
-    from longaqa.losses import correlation_log_probs
 
     gen = torch.Generator().manual_seed(0)
     a = torch.randn(1, 5, 8, generator=gen, requires_grad=True)
@@ -99,3 +98,16 @@ def test_correlation_of_a_batch_shared_output_is_computed_once_with_the_same_val
     (grad_shared,) = torch.autograd.grad(shared.masked_fill(~finite, 0), a, g)
     (grad_full,) = torch.autograd.grad(full.masked_fill(~finite, 0), a, g)
     torch.testing.assert_close(grad_shared, grad_full)
+
+
+def test_correlation_is_fp32_under_bf16_autocast():
+    """With tau = 1 the logits are squared norms (about d_model): rounded to bf16 they would be off by
+    whole units (up to 0.78 in log-probability on this input before the fix), so the loss must not
+    follow autocast."""
+    torch.manual_seed(0)
+    a = torch.randn(2, 10, 128, requires_grad=True)
+    ref = correlation_log_probs(a, 1.0, None)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = correlation_log_probs(a, 1.0, None)
+    assert got.dtype == torch.float32
+    torch.testing.assert_close(got, ref)

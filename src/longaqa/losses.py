@@ -18,13 +18,18 @@ def correlation_log_probs(
 ) -> torch.Tensor:
     """``log softmax(A A^T / tau)`` row-wise (eq. 1-2): ``(B, Q, Q)``; invalid query columns get -inf.
 
+    Always in fp32: under bf16 autocast the product would be rounded to bf16 (8 significant bits), and
+    with tau = 1 the logits are squared norms of the order of d_model, so the rounding error (about
+    0.4%, i.e. whole logit units) would reshape the distributions the KL compares.
+
     An ``attn_output`` broadcast over the batch (batch stride 0: the batch-shared first self-attention)
     is multiplied once, not once per sample.
     """
     B = attn_output.shape[0]
     shared = B > 1 and attn_output.stride(0) == 0
     a = (attn_output[:1] if shared else attn_output).float()
-    gram = a @ a.transpose(1, 2) / temperature  # (1 or B, Q, Q)
+    with torch.autocast(a.device.type, enabled=False):  # in fp32 under bf16 autocast too: see below
+        gram = a @ a.transpose(1, 2) / temperature  # (1 or B, Q, Q)
     if query_valid is None:
         log_probs = gram.log_softmax(-1)
         return log_probs.expand(B, -1, -1) if shared else log_probs
