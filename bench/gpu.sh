@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One short, prepared GPU check for a lent machine (no internet there): the training-step, inference
 # and long-video benchmarks on CUDA, then the command line end to end on CUDA (bench/gpu_e2e.py: demo,
-# resume, torchrun with NCCL). Writes log.txt (everything printed) and one JSON per benchmark into OUT
-# (default $OUT or bench_gpu): six files. A failing step is reported and the others still run.
+# resume, torchrun with NCCL) and the bf16 accuracy check on 10 seeds (bench/precision.py). Writes log.txt
+# (everything printed) and one JSON per benchmark into OUT (default $OUT or bench_gpu): seven files. A
+# failing step is reported and the others still run. About 5 minutes on an H100.
 #
 #   bash bench/gpu.sh [OUT]
 #
@@ -39,6 +40,8 @@ step inference "$python" inference.py --device cuda --rounds 3 --json "$out/infe
 step long_video "$python" long_video.py --device cuda --json "$out/long_video.json"
 step long_video_bf16 "$python" long_video.py --device cuda --precision bf16 --json "$out/long_video_bf16.json"
 step e2e "$python" gpu_e2e.py --work "$out/../gpu_e2e_work" --json "$out/e2e.json"
+step precision "$python" precision.py --seeds 0 1 2 3 4 5 6 7 8 9 --epochs 15 --out "$out/../gpu_e2e_work/precision" \
+    --set train.device=cuda --json "$out/precision.json"
 rm -rf "$out/../gpu_e2e_work"
 echo "failed steps: ${failed[*]:-none}" | tee -a "$log"
 [[ ${#failed[@]} -eq 0 ]]
