@@ -54,6 +54,13 @@ def test_score_writes_features_score_and_report(scored):
     assert np.isfinite(summary["score"])
     assert summary["num_clips"] == 6 and summary["dropped_frames"] == [4, 4]  # 200 = 6*32 + 8
     assert summary["clip_start_s"][:2] == [0.16, 1.44]
+    # the clips that lift and lower the score most, with their times in the video
+    lifts, lowers = summary["lifts_most"], summary["lowers_most"]
+    assert 1 <= len(lifts) <= 3 and 1 <= len(lowers) <= 3
+    values = [c["centred_contribution"] for c in lifts]
+    assert values == sorted(values, reverse=True) and min(values) > 0
+    assert max(c["centred_contribution"] for c in lowers) < 0
+    assert all(summary["clip_start_s"][c["clip"]] == c["start_s"] for c in lifts + lowers)
     assert np.load(out / "my routine.npy").shape == (6, 64)
     explanation = json.loads((out / "explanation.json").read_text())
     assert explanation["pred"] == pytest.approx(summary["score"])

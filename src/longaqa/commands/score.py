@@ -101,7 +101,30 @@ def run(args) -> int:
         "extract_seconds": round(result.seconds, 3),
         "backbone_seconds": round(result.backbone_seconds, 3),
         "report": str(report),
+        **lift_summary(expl, times[:, 0], times[:, 1]),
     }
     (out / SCORE_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps({k: summary[k] for k in ("video", "score", "num_clips", "report")}))
     return 0
+
+
+LIFT_CLIPS = 3
+"""Clips listed in score.json's ``lifts_most`` and ``lowers_most``."""
+
+
+def lift_summary(expl, start_s, end_s) -> dict[str, list[dict]]:
+    """The clips that lift and lower the score most (centred contribution ``weight * (score - pred)``,
+    docs/interpretability.md), each with its times in the video and that value in score units."""
+    import numpy as np
+
+    centred = expl.clip_centred_contribution
+    seen = np.arange(expl.num_clips)[expl.window]
+    order = seen[np.argsort(-centred[seen], kind="stable")]
+
+    def item(t: int) -> dict:
+        return {"clip": int(t), "start_s": round(float(start_s[t]), 3), "end_s": round(float(end_s[t]), 3),
+                "centred_contribution": float(centred[t])}
+
+    k = min(LIFT_CLIPS, len(order))
+    return {"lifts_most": [item(t) for t in order[:k] if centred[t] > 0],
+            "lowers_most": [item(t) for t in order[::-1][:k] if centred[t] < 0]}
