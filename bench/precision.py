@@ -1,6 +1,7 @@
 """Accuracy effect of bf16 autocast: fp32 and bf16 training of the same model on synthetic routines.
 
     python bench/precision.py [--seeds 0 1 2 3] [--epochs 40] [--out /tmp/precision] [--json out.json]
+                              [--paper-size]
 
 Each seed generates its own routines (public RG layout, ``longaqa.data.synthetic``) and trains the
 paper's model, narrowed so that the runs take minutes on a CPU, once per precision from the same
@@ -33,18 +34,22 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--out", default="precision_runs", help="folder for the routines and run folders")
+    parser.add_argument("--paper-size", action="store_true",
+                        help="the paper's model as configured by default (1024-d features and d_model) "
+                             "instead of the 128-wide one; much slower")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     out = Path(args.out)
     results: dict[str, dict[int, dict]] = {"fp32": {}, "bf16": {}}
+    model, width = ([], 1024) if args.paper_size else (MODEL, 128)
     for seed in args.seeds:
         data_dir = out / f"routines_{seed}"
         if not (data_dir / "train.txt").exists():
-            write_routines(data_dir, RoutineSpec(feature_dim=128, seed=seed))
+            write_routines(data_dir, RoutineSpec(feature_dim=width, seed=seed))
         for precision in ("fp32", "bf16"):
             cfg = load_config(None, [
-                *MODEL, f"train.epochs={args.epochs}", f"train.lr={args.lr}", f"train.seed={seed}",
+                *model, f"train.epochs={args.epochs}", f"train.lr={args.lr}", f"train.seed={seed}",
                 f"train.precision={precision}", "train.progress=false", "train.tensorboard=false",
                 "train.device=cpu", "data.score_divisor=25", f"data.root={data_dir.resolve()}",
                 *args.overrides,
