@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from longaqa.interpret.perturbation import perturbation_curves
+from longaqa.interpret.perturbation import ranked_perturbation_curves
 from longaqa.interpret.run import explain_samples, load_run_for_inference, load_split_samples
 
 RANKINGS = {
@@ -38,12 +36,10 @@ def main() -> None:
         cfg, model, _ = load_run_for_inference(run)
         samples, _ = load_split_samples(cfg, run, args.data_root, args.split)
         explanations = explain_samples(model, cfg, samples)
-        for label, rank in RANKINGS.items():
-            videos = [
-                (s.features.numpy()[e.window], np.nan_to_num(rank(e)[e.window], nan=-np.inf))
-                for s, e in zip(samples, explanations)
-            ]
-            c = perturbation_curves(model, videos, cfg.data.score_divisor, args.num_random, 0)
+        features = [s.features.numpy()[e.window] for s, e in zip(samples, explanations)]
+        rankings = {label: [rank(e)[e.window] for e in explanations] for label, rank in RANKINGS.items()}
+        curves = ranked_perturbation_curves(model, features, rankings, cfg.data.score_divisor, args.num_random, 0)
+        for label, c in curves.items():
             print(f"{run}  {label:20s} deletion area {c['deletion']['auc']:.3f} (random "
                   f"{c['deletion']['auc_random']:.3f}) gap {c['deletion']['gap']:+.3f}; insertion gap "
                   f"{c['insertion']['gap']:+.3f}", flush=True)

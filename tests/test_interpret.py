@@ -28,7 +28,13 @@ from longaqa.interpret.explanation import (
     write_explanation,
 )
 from longaqa.interpret.mapping import queries_to_clips, resolve_mapping
-from longaqa.interpret.perturbation import DELETION_GRID, curve_area, order_curves, perturbation_curves
+from longaqa.interpret.perturbation import (
+    DELETION_GRID,
+    curve_area,
+    order_curves,
+    perturbation_curves,
+    ranked_perturbation_curves,
+)
 from longaqa.interpret.skipping import band_mass, model_skipping_index, skipping_index, uniform_band_mass
 from longaqa.losses import correlation_log_probs
 from longaqa.models import build_model
@@ -483,3 +489,18 @@ def test_centred_contribution_is_the_leave_one_out_change_of_a_weighted_average(
         assert without - pred == pytest.approx(-expl.clip_centred_contribution[k] / (1 - w[k]))
     assert np.argmax(expl.clip_contribution) == 0  # ranked first by contribution
     assert expl.clip_centred_contribution[0] < 0  # yet dropping it raises the prediction
+
+
+def test_several_rankings_share_one_set_of_random_orders(tiny):
+    """Each ranking's result equals perturbation_curves run for it alone (same seed): the random
+    orders are drawn and run once for all of them."""
+    cfg, model = tiny
+    features = [torch.randn(n, cfg.model.input_dim).numpy() for n in (7, 10)]
+    rankings = {"a": [np.arange(7.0), np.arange(10.0)[::-1]], "b": [np.arange(7.0)[::-1], np.ones(10)]}
+    together = ranked_perturbation_curves(model, features, rankings, 25.0, num_random=2, seed=3)
+    for name, attributions in rankings.items():
+        alone = perturbation_curves(model, list(zip(features, attributions)), 25.0, num_random=2, seed=3)
+        for key in ("deletion", "insertion"):
+            np.testing.assert_allclose(together[name][key]["curve"], alone[key]["curve"], rtol=1e-6)
+            np.testing.assert_allclose(together[name][key]["curve_random"], alone[key]["curve_random"], rtol=1e-6)
+    assert together["a"]["deletion"]["curve"] != together["b"]["deletion"]["curve"]

@@ -115,11 +115,8 @@ LIFT_CLIPS = 3
 def lift_summary(expl, start_s, end_s) -> dict[str, list[dict]]:
     """The clips that lift and lower the score most (centred contribution ``weight * (score - pred)``,
     docs/interpretability.md), each with its times in the video and that value in score units."""
-    import numpy as np
-
     centred = expl.clip_centred_contribution
-    seen = np.arange(expl.num_clips)[expl.window]
-    order = seen[np.argsort(-centred[seen], kind="stable")]
+    order = expl.seen_clips_by(centred)
 
     def item(t: int) -> dict:
         return {"clip": int(t), "start_s": round(float(start_s[t]), 3), "end_s": round(float(end_s[t]), 3),

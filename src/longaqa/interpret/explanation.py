@@ -84,6 +84,11 @@ class VideoExplanation:
         centred = self.clip_weight * (self.clip_score - self.pred)
         return np.where(np.isfinite(centred), centred, 0.0)
 
+    def seen_clips_by(self, values: np.ndarray) -> np.ndarray:
+        """The clips the model saw, ordered by ``values`` (one per clip), largest first; ties keep clip order."""
+        seen = np.arange(self.num_clips)[self.window]
+        return seen[np.argsort(-np.asarray(values)[seen], kind="stable")]
+
     @property
     def window(self) -> slice:
         """The clips the model saw, in video numbering."""

@@ -80,15 +80,25 @@ def perturbation_curves(
     ``fractions``, ``curve`` (by contribution), ``curve_random`` (mean of ``num_random`` seeded random
     orders per video), ``auc``, ``auc_random`` and ``gap``.
     """
+    features = [f for f, _ in videos]
+    return ranked_perturbation_curves(model, features, {"": [c for _, c in videos]}, divisor, num_random, seed)[""]
+
+
+def ranked_perturbation_curves(
+    model,
+    features: list[np.ndarray],
+    rankings: dict[str, list[np.ndarray]],
+    divisor: float,
+    num_random: int = 5,
+    seed: int = 0,
+) -> dict[str, dict]:
+    """:func:`perturbation_curves` for several clip rankings of the same videos: ``rankings`` maps a
+    name to one attribution (W,) per video (largest first). The random orders, the control every
+    ranking is compared with, are drawn and run once; returns one result per name."""
     rng = np.random.default_rng(seed)
-    d_exp, i_exp, d_rnd, i_rnd = [], [], [], []
-    for features, contribution in videos:
-        x = torch.as_tensor(np.asarray(features, dtype=np.float32))
-        contribution = np.nan_to_num(np.asarray(contribution, dtype=np.float64), nan=-np.inf)
-        order = np.argsort(-contribution, kind="stable")
-        d, i = order_curves(model, x, order, divisor)
-        d_exp.append(d)
-        i_exp.append(i)
+    xs = [torch.as_tensor(np.asarray(f, dtype=np.float32)) for f in features]
+    d_rnd, i_rnd = [], []
+    for x in xs:
         rd, ri = [], []
         for _ in range(num_random):
             d, i = order_curves(model, x, rng.permutation(x.shape[0]), divisor)
@@ -96,19 +106,28 @@ def perturbation_curves(
             ri.append(i)
         d_rnd.append(np.mean(rd, 0))
         i_rnd.append(np.mean(ri, 0))
-    result: dict = {"n_videos": len(videos), "num_random": num_random}
-    for key, grid, exp, rnd, sign in (
-        ("deletion", DELETION_GRID, d_exp, d_rnd, -1.0),
-        ("insertion", INSERTION_GRID, i_exp, i_rnd, 1.0),
-    ):
-        curve, curve_random = np.mean(exp, 0), np.mean(rnd, 0)
-        auc, auc_random = curve_area(grid, curve), curve_area(grid, curve_random)
-        result[key] = {
-            "fractions": [round(float(f), 4) for f in grid],
-            "curve": [float(v) for v in curve],
-            "curve_random": [float(v) for v in curve_random],
-            "auc": auc,
-            "auc_random": auc_random,
-            "gap": sign * (auc - auc_random),
-        }
-    return result
+    results = {}
+    for name, attributions in rankings.items():
+        d_exp, i_exp = [], []
+        for x, attribution in zip(xs, attributions):
+            attribution = np.nan_to_num(np.asarray(attribution, dtype=np.float64), nan=-np.inf)
+            d, i = order_curves(model, x, np.argsort(-attribution, kind="stable"), divisor)
+            d_exp.append(d)
+            i_exp.append(i)
+        result: dict = {"n_videos": len(xs), "num_random": num_random}
+        for key, grid, exp, rnd, sign in (
+            ("deletion", DELETION_GRID, d_exp, d_rnd, -1.0),
+            ("insertion", INSERTION_GRID, i_exp, i_rnd, 1.0),
+        ):
+            curve, curve_random = np.mean(exp, 0), np.mean(rnd, 0)
+            auc, auc_random = curve_area(grid, curve), curve_area(grid, curve_random)
+            result[key] = {
+                "fractions": [round(float(f), 4) for f in grid],
+                "curve": [float(v) for v in curve],
+                "curve_random": [float(v) for v in curve_random],
+                "auc": auc,
+                "auc_random": auc_random,
+                "gap": sign * (auc - auc_random),
+            }
+        results[name] = result
+    return results

@@ -86,10 +86,9 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
     from longaqa.interpret.plots import attention_png, curves_png
 
     start, end = expl.clip_times()
-    seen = np.arange(expl.num_clips)[expl.window]
-    order = seen[np.argsort(-expl.clip_contribution[seen], kind="stable")]
+    order = expl.seen_clips_by(expl.clip_contribution)
     centred = expl.clip_centred_contribution
-    lift_order = seen[np.argsort(-centred[seen], kind="stable")]
+    lift_order = expl.seen_clips_by(centred)
 
     def row(t: int) -> list:
         cells: list = [

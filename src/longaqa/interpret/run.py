@@ -18,7 +18,7 @@ from longaqa.errors import LongAQAError
 from longaqa.interpret.agreement import read_truth, truth_agreement
 from longaqa.interpret.explanation import VideoExplanation, explain_video, explanation_view, write_explanation
 from longaqa.interpret.mapping import DEFAULT_MAPPING
-from longaqa.interpret.perturbation import perturbation_curves
+from longaqa.interpret.perturbation import ranked_perturbation_curves
 from longaqa.interpret.skipping import DEFAULT_BANDWIDTH, skipping_index
 from longaqa.interpret.variation import variation_summary
 
@@ -202,12 +202,14 @@ def interpretability_run(
     }
 
     features = [s.features.cpu().numpy()[e.window] for s, e in zip(samples, explanations)]
-    for suffix, attribution in (("", "clip_contribution"), ("_centred", "clip_centred_contribution")):
-        # the same random orders (same seed) for both rankings
-        videos = [(x, getattr(e, attribution)[e.window]) for x, e in zip(features, explanations)]
-        curves = perturbation_curves(model, videos, cfg.data.score_divisor, num_random, seed)
-        result[f"deletion{suffix}"] = curves["deletion"]
-        result[f"insertion{suffix}"] = curves["insertion"]
+    rankings = {  # both compared with the same random orders, run once
+        "": [e.clip_contribution[e.window] for e in explanations],
+        "_centred": [e.clip_centred_contribution[e.window] for e in explanations],
+    }
+    curves = ranked_perturbation_curves(model, features, rankings, cfg.data.score_divisor, num_random, seed)
+    for suffix, part in curves.items():
+        result[f"deletion{suffix}"] = part["deletion"]
+        result[f"insertion{suffix}"] = part["insertion"]
     result["num_random"] = num_random
     result["skipping_index"] = skipping_summary(explanations)
     result["variation"] = variation_summary(explanations)
