@@ -17,7 +17,7 @@ import time
 
 import torch
 import torch.nn.functional as F
-from roofline import machine
+from roofline import machine, synced
 from train_step import make_path
 
 from longaqa.allocator import keep_freed_memory
@@ -62,17 +62,7 @@ def check_block(rounds: int) -> None:
 def check_model(rounds: int, device: torch.device) -> None:
     _, _, eager_path = make_path("fp32", 48, 80, device, [])
     _, model, compiled_path = make_path("fp32", 48, 80, device, [])
-
-    def eager_step() -> None:
-        eager_path()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
-    def compiled_step() -> None:
-        compiled_path()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
+    eager_step, compiled_step = synced(eager_path, device), synced(compiled_path, device)
     model.forward = torch.compile(model.forward, dynamic=False)
     start = time.perf_counter()
     compiled_step()

@@ -18,7 +18,7 @@ import collections
 import time
 
 import torch
-from roofline import flop_counter, machine
+from roofline import flop_counter, machine, synced
 from torch.profiler import ProfilerActivity, profile
 from train_step import PATHS, make_path
 
@@ -48,12 +48,7 @@ def main() -> None:
         keep_freed_memory()
     print(f"machine: {machine(device)}; path {args.path}; cpu_malloc {args.cpu_malloc}")
     _, _, path_step = make_path(args.path, args.batch, args.clips, device, [])
-
-    def step() -> None:
-        path_step()
-        if cuda:
-            torch.cuda.synchronize(device)
-
+    step = synced(path_step, device)
     step()
     step()
     with flop_counter() as counter:

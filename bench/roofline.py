@@ -19,6 +19,16 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def synced(fn: Callable[[], object], device: torch.device) -> Callable[[], None]:
+    """``fn`` followed by :func:`sync`, so that a host clock around it times the device's work too."""
+
+    def call() -> None:
+        fn()
+        sync(device)
+
+    return call
+
+
 def seconds(fn: Callable[[], object], device: torch.device, repeat: int = 1) -> float:
     """Wall time of ``repeat`` calls of ``fn``, divided by ``repeat``."""
     return clocks(fn, device, repeat)[0]
