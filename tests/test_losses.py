@@ -111,3 +111,17 @@ def test_correlation_is_fp32_under_bf16_autocast():
         got = correlation_log_probs(a, 1.0, None)
     assert got.dtype == torch.float32
     torch.testing.assert_close(got, ref)
+
+
+def test_gram_function_matches_autograd():
+    """The Gram function's single-matmul backward equals autograd's through ``a @ a^T``."""
+    from longaqa.losses import Gram
+
+    torch.manual_seed(0)
+    a = torch.randn(3, 5, 7, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(Gram.apply, (a,))
+    grad = torch.randn(3, 5, 5, dtype=torch.float64)
+    (ours,) = torch.autograd.grad(Gram.apply(a), a, grad)
+    (ref,) = torch.autograd.grad(a @ a.transpose(1, 2), a, grad)
+    assert torch.allclose(ours, ref)
+    assert torch.equal(Gram.apply(a), a @ a.transpose(1, 2))

@@ -13,6 +13,21 @@ from longaqa.config import LossConfig
 from longaqa.models.aqa import AQAOutput
 
 
+class Gram(torch.autograd.Function):
+    """``a @ a^T`` for ``a`` (B, Q, D), with the backward ``(G + G^T) @ a``: one batched matmul instead
+    of autograd's two, and no transposed copy or strided sum of the two halves of the gradient."""
+
+    @staticmethod
+    def forward(ctx, a: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(a)
+        return torch.bmm(a, a.transpose(1, 2))
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (a,) = ctx.saved_tensors
+        return torch.bmm(grad + grad.transpose(1, 2), a)
+
+
 def correlation_log_probs(
     attn_output: torch.Tensor, temperature: float, query_valid: torch.Tensor | None
 ) -> torch.Tensor:
@@ -29,7 +44,7 @@ def correlation_log_probs(
     shared = B > 1 and attn_output.stride(0) == 0
     a = (attn_output[:1] if shared else attn_output).float()
     with torch.autocast(a.device.type, enabled=False):  # in fp32 under bf16 autocast too: see below
-        gram = a @ a.transpose(1, 2) / temperature  # (1 or B, Q, Q)
+        gram = Gram.apply(a) / temperature  # (1 or B, Q, Q)
     if query_valid is None:
         log_probs = gram.log_softmax(-1)
         return log_probs.expand(B, -1, -1) if shared else log_probs

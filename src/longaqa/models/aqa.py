@@ -167,18 +167,23 @@ class QueryAQA(nn.Module):
             memory = memory.to(torch.get_autocast_dtype(device.type))
 
         clip_valid = query_valid = None
+        every_clip_valid = False  # no padding: the cross-attention needs no mask
         if self.padding_mask and lengths is not None:
             lengths = lengths.to(device)
             clip_valid = torch.arange(T, device=device)[None] < lengths[:, None]  # (B, T)
             # one query per clip: a query whose clip does not exist takes no part
             query_valid = torch.arange(Q, device=device)[None] < lengths[:, None]  # (B, Q)
-            if bool(query_valid.all()):
+            shortest = int(lengths.min())  # one read from the device for both masks
+            if shortest >= Q:
                 query_valid = None
+            every_clip_valid = shortest >= T
         if clip_mask is not None:
             clip_mask = clip_mask.to(device=device, dtype=torch.bool)
             clip_valid = clip_mask if clip_valid is None else clip_valid & clip_mask  # (B, T)
+            every_clip_valid = False
 
-        cross_valid = clip_valid  # keys each query may attend to: (B, T), or (B, Q, T) with a window
+        # keys each query may attend to: (B, T), (B, Q, T) with a window, or None (every clip)
+        cross_valid = None if every_clip_valid else clip_valid
         if self.cross_attention_window > 0:
             cross_valid = self.local_keys(B, T, lengths, clip_valid, device)
 

@@ -30,6 +30,10 @@ class MultiHeadAttention(nn.Module):
     three batched matmuls (forward + backward, one thread, B=48, Q=K=68: fp32 164 vs 155 ms, bf16 435
     vs 122 ms; ``bench/RESULTS.md``), so the explicit form runs there. A ``query`` of batch size 1
     with keys of batch size B is projected once and broadcast (the output has batch size B).
+
+    The explicit form works head by head on column slices of the projections (:meth:`explicit`), which
+    batched matmuls read in place: the usual ``(B, H, L, D/H)`` layout would copy q, k, v and the output
+    forward and their gradients backward (``python bench/attention_layout.py``).
     """
 
     def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0):
@@ -53,34 +57,53 @@ class MultiHeadAttention(nn.Module):
         key_valid: torch.Tensor | None = None,
         need_weights: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        Lq, D = query.shape[1:]
         B = max(query.shape[0], key.shape[0])
-        q = self._split(self.q_proj(query))  # (1 or B, H, Q, D/H)
-        k = self._split(self.k_proj(key))  # (B, H, K, D/H)
-        v = self._split(self.v_proj(value))
+        q, k, v = self.q_proj(query), self.k_proj(key), self.v_proj(value)  # (1 or B, Q, D), (B, K, D)
         if q.shape[0] != B:  # a batch-shared query meets per-sample keys
-            q = q.expand(B, -1, -1, -1)
-        if key_valid is None:
-            mask = None
-        elif key_valid.dim() == 2:  # per sample (B, K)
-            mask = key_valid[:, None, None, :]  # (B, 1, 1, K)
-        else:  # per sample and query (B, Q, K)
-            mask = key_valid[:, None]  # (B, 1, Q, K)
+            q = q.expand(B, -1, -1)
         p = self.dropout if self.training else 0.0
         if need_weights or q.device.type == "cpu":
-            # logits and softmax in fp32 also under bf16 autocast (as the fused kernels do): bf16 logits
-            # cost accuracy (bench/RESULTS.md, bf16 accuracy); the maps are small
-            logits = (q @ k.transpose(-2, -1)).float() / (q.shape[-1] ** 0.5)  # (B, H, Q, K)
-            if mask is not None:
-                logits = logits.masked_fill(~mask, float("-inf"))
-            probs = logits.softmax(-1)
-            out = (F.dropout(probs, p) if p else probs).to(v.dtype) @ v  # (B, H, Q, D/H)
-            maps = probs.mean(1) if need_weights else None  # (B, Q, K)
+            out, maps = self.explicit(q, k, v, key_valid, p, need_weights)
         else:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
-            maps = None
-        out = out.transpose(1, 2).reshape(B, Lq, D)  # (B, Q, D)
+            mask = None if key_valid is None else self._head_mask(key_valid)[:, None]  # (B, 1, 1 or Q, K)
+            out = F.scaled_dot_product_attention(self._split(q), self._split(k), self._split(v),
+                                                 attn_mask=mask, dropout_p=p)
+            out, maps = out.transpose(1, 2).flatten(2), None  # (B, Q, D)
         return self.out_proj(out), maps
+
+    @staticmethod
+    def _head_mask(key_valid: torch.Tensor) -> torch.Tensor:
+        """(B, 1, K) for keys per sample, (B, Q, K) for keys per sample and query."""
+        return key_valid[:, None, :] if key_valid.dim() == 2 else key_valid
+
+    def explicit(
+        self,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        key_valid: torch.Tensor | None,
+        p: float,
+        need_weights: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Attention from projected ``q`` (B, Q, D), ``k``, ``v`` (B, K, D): ((B, Q, D), maps or None).
+
+        One head at a time on column slices (views with row stride D, which batched matmuls take as
+        they are), so nothing is copied but the final concatenation; the gradients of the slices are
+        gathered by one concatenation each. Logits and softmax in fp32 also under bf16 autocast (as the
+        fused kernels do): bf16 logits cost accuracy (bench/RESULTS.md, bf16 accuracy); the maps are small.
+        """
+        width = q.shape[-1] // self.num_heads
+        mask = None if key_valid is None else ~self._head_mask(key_valid)  # True: hidden
+        outs, probs_all = [], []
+        for q_h, k_h, v_h in zip(q.split(width, -1), k.split(width, -1), v.split(width, -1)):
+            logits = torch.bmm(q_h, k_h.transpose(1, 2)).float() / (width ** 0.5)  # (B, Q, K)
+            if mask is not None:
+                logits = logits.masked_fill(mask, float("-inf"))
+            probs = logits.softmax(-1)
+            outs.append(torch.bmm((F.dropout(probs, p) if p else probs).to(v_h.dtype), v_h))  # (B, Q, D/H)
+            probs_all.append(probs)
+        maps = torch.stack(probs_all, 1).mean(1) if need_weights else None  # (B, Q, K), mean over heads
+        return torch.cat(outs, -1), maps
 
 
 def random_bits(count: int) -> np.ndarray:
@@ -118,20 +141,20 @@ class Dropout(nn.Module):
         self.scale = 1.0 / self.keep_rate if kept_codes else 0.0
 
     def cpu_keep(self, shape: torch.Size) -> torch.Tensor:
-        """float32 0 (dropped) or 1 (kept) for every element of ``shape``, from 16 random bits each."""
+        """bool: True (kept) or False (dropped) for every element of ``shape``, from 16 random bits each."""
         if self.threshold <= -32768:  # p below 2^-17: every code keeps
-            return torch.ones(shape)
+            return torch.ones(shape, dtype=torch.bool)
         if self.threshold >= 32768:  # p within 2^-17 of 1: no code keeps
-            return torch.zeros(shape)
+            return torch.zeros(shape, dtype=torch.bool)
         n = shape.numel()
         codes = torch.from_numpy(random_bits((n + 3) // 4)).view(torch.int16)[:n].view(shape)
-        # threshold - 1 (dropped) or threshold (kept), then 0 or 1: in int16, half the bytes of float32
-        return codes.clamp_(self.threshold - 1, self.threshold).sub_(self.threshold - 1).to(torch.float32)
+        return codes >= self.threshold
 
     def cpu_mask(self, shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:
         """0 or ``1 / keep_rate`` (in ``dtype``; 0 or 1 for other dtypes than float32) per element."""
         keep = self.cpu_keep(shape)
-        return keep.mul_(self.scale) if dtype == torch.float32 else keep.to(dtype)
+        # bool times a Python float is float32: the conversion and the scaling in one pass
+        return keep * self.scale if dtype == torch.float32 else keep.to(dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
@@ -144,14 +167,31 @@ class Dropout(nn.Module):
         return x * mask * self.scale  # scale in fp32, not rounded to bf16
 
     def add_to(self, base: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """``base + dropout(x)`` (a residual connection); on CPU in fp32 one fused pass (``addcmul``)."""
+        """``base + dropout(x)`` (a residual connection); on CPU in fp32 one pass forward and one backward
+        (:class:`MaskedResidual`)."""
         if (self.training and self.p > 0 and x.device.type == "cpu" and x.dtype == base.dtype == torch.float32
                 and x.shape == base.shape):
-            return torch.addcmul(base, x, self.cpu_keep(x.shape), value=self.scale)
+            return MaskedResidual.apply(base, x, self.cpu_mask(x.shape, torch.float32))
         return base + self(x)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class MaskedResidual(torch.autograd.Function):
+    """``base + x * mask`` in one pass (``addcmul``), with the gradient of ``x`` in one multiply by the
+    saved ``mask`` (autograd's own backward of ``addcmul`` scales and multiplies in two passes)."""
+
+    @staticmethod
+    def forward(ctx, base: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(mask)
+        return torch.addcmul(base, x, mask)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (mask,) = ctx.saved_tensors
+        grad_x = grad * mask if ctx.needs_input_grad[1] else None
+        return (grad if ctx.needs_input_grad[0] else None), grad_x, None
 
 
 class DecoderLayer(nn.Module):
