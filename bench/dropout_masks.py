@@ -1,10 +1,11 @@
-"""Where CPU dropout masks get their random bits: torch's generator against numpy's PCG64 (the default).
+"""Where CPU dropout masks get their random bits: torch's generator, numpy's PCG64 on one thread, and
+PCG64 on two threads (the default).
 
     python bench/dropout_masks.py [--rounds 8] [--steps 6]
 
-Times the random words of one (48, 68, 1024) mask both ways, then whole fp32 training steps of the
+Times the random words of one (48, 68, 1024) mask each way, then whole fp32 training steps of the
 paper's RG configuration (``bench/train_step.py``'s ``fp32`` path) with ``Dropout.cpu_keep`` drawing
-from each source, alternated in one process so that a busy machine slows both alike.
+from each source, in turn in one process so that a busy machine slows them alike.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import statistics
 import time
 
+import numpy as np
 import torch
 from roofline import machine
 from train_step import make_path
@@ -22,10 +24,16 @@ from longaqa.allocator import keep_freed_memory
 
 
 def torch_bits(count: int):
-    """The previous source: torch's CPU generator (mt19937, one thread), every bit uniform."""
+    """The first source: torch's CPU generator (mt19937, one thread), every bit uniform."""
     draws = torch.empty(count, dtype=torch.int64)
     draws.random_(-(2**63), 2**63 - 1)  # random_() without bounds leaves the sign bit 0
-    return draws.numpy()
+    return [draws.numpy()]
+
+
+def pcg64_one_thread(count: int):
+    """The second source: one PCG64 stream on the calling thread."""
+    seed = int(torch.randint(0, 2**62, (1,)))
+    return [np.random.PCG64([seed, 0]).random_raw(count).view(np.int64)]
 
 
 def main() -> None:
@@ -35,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     keep_freed_memory()
     print(f"machine: {machine(torch.device('cpu'))}")
-    sources = {"torch": torch_bits, "pcg64": decoder.random_bits}
+    sources = {"torch": torch_bits, "pcg64": pcg64_one_thread, "pcg64x2": decoder.random_bits}
     words = 48 * 68 * 1024 // 4
     draw = {name: [] for name in sources}
     for _ in range(args.rounds):
@@ -44,21 +52,21 @@ def main() -> None:
             fn(words)
             draw[name].append(time.perf_counter() - start)
     for name, times in draw.items():
-        print(f"{name:6s} {words:,} words (one mask): best {min(times) * 1e3:.2f} ms, "
+        print(f"{name:7s} {words:,} words (one mask): best {min(times) * 1e3:.2f} ms, "
               f"median {statistics.median(times) * 1e3:.2f} ms")
 
     _, _, step = make_path("fp32", 48, 80, torch.device("cpu"), [])
     step()
     steps = {name: [] for name in sources}
     for r in range(args.steps):
-        for name in sources if r % 2 == 0 else reversed(list(sources)):
+        for name in list(sources)[r % len(sources):] + list(sources)[:r % len(sources)]:
             decoder.random_bits = sources[name]
             start = time.perf_counter()
             step()
             steps[name].append(time.perf_counter() - start)
-    decoder.random_bits = sources["pcg64"]
+    decoder.random_bits = sources["pcg64x2"]
     for name, times in steps.items():
-        print(f"{name:6s} fp32 training step: best {min(times):.3f} s, median {statistics.median(times):.3f} s "
+        print(f"{name:7s} fp32 training step: best {min(times):.3f} s, median {statistics.median(times):.3f} s "
               f"({', '.join(f'{t:.3f}' for t in times)})")
 
 

@@ -15,6 +15,9 @@ Letters: B batch, Q queries, T clips (memory), D d_model, H heads.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -106,29 +109,53 @@ class MultiHeadAttention(nn.Module):
         return torch.cat(outs, -1), maps
 
 
-def random_bits(count: int) -> np.ndarray:
-    """``count`` uniform 64-bit words (every bit uniform) for CPU dropout masks.
+_RANDOM_POOL: ThreadPoolExecutor | None = None
+RANDOM_CHUNK_WORDS = 1 << 17  # counts above this are drawn in two chunks, on two threads
+
+
+def _forget_random_pool() -> None:  # a forked child has none of its parent's threads
+    global _RANDOM_POOL
+    _RANDOM_POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_random_pool)
+
+
+def random_bits(count: int) -> list[np.ndarray]:
+    """``count`` uniform 64-bit words (every bit uniform) for CPU dropout masks, as a list of chunks
+    (int64 arrays; their concatenation is the words).
 
     Drawn by numpy's PCG64, seeded by one draw from torch's default generator, so ``torch.manual_seed``
-    and a restored RNG state (``--resume``) reproduce them; PCG64 gives the words in about half the
-    time of torch's CPU generator (mt19937, one thread): 2.4 vs 5.0 ms for a (48, 68, 1024) mask's
-    836k words (``python bench/dropout_masks.py``).
+    and a restored RNG state (``--resume``) reproduce them. Above ``RANDOM_CHUNK_WORDS`` words the two
+    halves come from two streams (``SeedSequence([seed, 0])`` and ``[seed, 1]``) drawn at once on two
+    threads (numpy releases the GIL while it draws); the split depends on ``count`` only, not on the
+    machine. For a (48, 68, 1024) mask's 836k words: about 1.1 ms, against 1.9 ms on one thread and
+    5.0 ms with torch's CPU generator (mt19937; ``python bench/dropout_masks.py``).
     """
+    global _RANDOM_POOL
     seed = int(torch.randint(0, 2**62, (1,)))
-    return np.random.PCG64(seed).random_raw(count).view(np.int64)
+    if count <= RANDOM_CHUNK_WORDS:
+        return [np.random.PCG64([seed, 0]).random_raw(count).view(np.int64)]
+    if _RANDOM_POOL is None:
+        _RANDOM_POOL = ThreadPoolExecutor(2, thread_name_prefix="longaqa-dropout")
+    half = count // 2
+
+    def draw(part: int) -> np.ndarray:
+        return np.random.PCG64([seed, part]).random_raw(count - half if part else half).view(np.int64)
+
+    return list(_RANDOM_POOL.map(draw, (0, 1)))
 
 
 class Dropout(nn.Module):
     """Inverted dropout (zero with probability ``p``, scale the rest by ``1 / (1 - p)``), as
     ``nn.Dropout``; elsewhere than on CPU torch's fused kernel runs.
 
-    On CPU, drawing the random numbers is most of dropout's cost (random generators run on one
-    thread), so the mask uses 16 random bits per element, four per 64-bit word from numpy's PCG64
-    (:func:`random_bits`), instead of one 32-bit draw per element (``torch.rand``) or torch's
-    Bernoulli kernel: a (48, 68, 1024) mask took about 9 ms instead of 24 ms with torch's generator
-    (``bench/RESULTS.md``), and PCG64 halves the draws again. An element is kept when its 16 bits,
-    read as a signed integer, reach ``threshold``: the keep rate is ``1 - p`` rounded to a multiple
-    of 2^-16 (``keep_rate``; 0.300003 for p = 0.7) and the kept elements are scaled by
+    On CPU, drawing the random numbers is most of dropout's cost (torch's generator runs on one
+    thread), so the mask uses 16 random bits per element, four per 64-bit word from numpy's PCG64 on
+    two threads (:func:`random_bits`), instead of one 32-bit draw per element (``torch.rand``) or
+    torch's Bernoulli kernel (``bench/RESULTS.md``). An element is kept when its 16 bits, read as a
+    signed integer, reach ``threshold``: the keep rate is ``1 - p`` rounded to a multiple of 2^-16
+    (``keep_rate``; 0.300003 for p = 0.7) and the kept elements are scaled by
     ``1 / keep_rate``, so the expectation of the output is exactly the input.
     """
 
@@ -147,8 +174,13 @@ class Dropout(nn.Module):
         if self.threshold >= 32768:  # p within 2^-17 of 1: no code keeps
             return torch.zeros(shape, dtype=torch.bool)
         n = shape.numel()
-        codes = torch.from_numpy(random_bits((n + 3) // 4)).view(torch.int16)[:n].view(shape)
-        return codes >= self.threshold
+        keep = torch.empty(4 * ((n + 3) // 4), dtype=torch.bool)
+        start = 0
+        for words in random_bits((n + 3) // 4):  # four int16 codes per word
+            codes = torch.from_numpy(words).view(torch.int16)
+            torch.ge(codes, self.threshold, out=keep[start:start + len(codes)])
+            start += len(codes)
+        return keep[:n].view(shape)
 
     def cpu_mask(self, shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:
         """0 or ``1 / keep_rate`` (in ``dtype``; 0 or 1 for other dtypes than float32) per element."""
