@@ -104,7 +104,8 @@ class MultiHeadAttention(nn.Module):
                 logits = logits.masked_fill(mask, float("-inf"))
             probs = logits.softmax(-1)
             outs.append(torch.bmm((F.dropout(probs, p) if p else probs).to(v_h.dtype), v_h))  # (B, Q, D/H)
-            probs_all.append(probs)
+            if need_weights:
+                probs_all.append(probs)
         maps = torch.stack(probs_all, 1).mean(1) if need_weights else None  # (B, Q, K), mean over heads
         return torch.cat(outs, -1), maps
 
