@@ -270,3 +270,23 @@ def test_random_bits_come_in_chunks_reproduced_by_the_seed():
     assert not np.array_equal(first[0][:1000], first[1][:1000])
     small = random_bits(100)
     assert len(small) == 1 and len(small[0]) == 100
+
+
+@pytest.mark.parametrize("p", [1e-9, 0.3, 1.0])
+def test_dropout_masks_of_odd_sizes_and_extreme_rates(p):
+    """Masks of sizes that are not a multiple of four codes, and rates that keep every or no element:
+    the float32 mask is the bool mask times 1 / keep_rate, element for element, from the same draws."""
+    from longaqa.models.decoder import Dropout
+
+    drop = Dropout(p)
+    for shape in (torch.Size((3, 5)), torch.Size((7, 300, 251))):  # the second is drawn in two chunks
+        torch.manual_seed(2)
+        keep = drop.cpu_keep(shape)
+        torch.manual_seed(2)
+        mask = drop.cpu_mask(shape, torch.float32)
+        assert keep.shape == mask.shape == shape and keep.dtype == torch.bool
+        assert torch.equal(mask, keep.float() * drop.scale)
+        if p == 1e-9:
+            assert bool(keep.all())
+        if p == 1.0:
+            assert not bool(keep.any())

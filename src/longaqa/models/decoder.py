@@ -16,6 +16,7 @@ Letters: B batch, Q queries, T clips (memory), D d_model, H heads.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -122,29 +123,41 @@ def _forget_random_pool() -> None:  # a forked child has none of its parent's th
 os.register_at_fork(after_in_child=_forget_random_pool)
 
 
-def random_bits(count: int) -> list[np.ndarray]:
-    """``count`` uniform 64-bit words (every bit uniform) for CPU dropout masks, as a list of chunks
-    (int64 arrays; their concatenation is the words).
+def random_words(count: int, consume: Callable[[np.ndarray, int], None]) -> None:
+    """Draw ``count`` uniform 64-bit words (every bit uniform) for CPU dropout masks, in chunks, and
+    call ``consume(words, offset)`` on each chunk (``words`` int64, ``offset`` its first word's index)
+    on the thread that drew it.
 
     Drawn by numpy's PCG64, seeded by one draw from torch's default generator, so ``torch.manual_seed``
     and a restored RNG state (``--resume``) reproduce them. Above ``RANDOM_CHUNK_WORDS`` words the two
     halves come from two streams (``SeedSequence([seed, 0])`` and ``[seed, 1]``) drawn at once on two
-    threads (numpy releases the GIL while it draws); the split depends on ``count`` only, not on the
-    machine. For a (48, 68, 1024) mask's 836k words: about 1.1 ms, against 1.9 ms on one thread and
-    5.0 ms with torch's CPU generator (mt19937; ``python bench/dropout_masks.py``).
+    threads, which also run ``consume`` (numpy releases the GIL while it draws and in its element-wise
+    loops); the split depends on ``count`` only, not on the machine. For a (48, 68, 1024) mask's 836k
+    words: about 1.3 ms, against 1.9 ms on one thread and 4.1 ms with torch's CPU generator (mt19937;
+    ``python bench/dropout_masks.py``).
     """
     global _RANDOM_POOL
     seed = int(torch.randint(0, 2**62, (1,)))
     if count <= RANDOM_CHUNK_WORDS:
-        return [np.random.PCG64([seed, 0]).random_raw(count).view(np.int64)]
+        consume(np.random.PCG64([seed, 0]).random_raw(count).view(np.int64), 0)
+        return
     if _RANDOM_POOL is None:
         _RANDOM_POOL = ThreadPoolExecutor(2, thread_name_prefix="longaqa-dropout")
     half = count // 2
 
-    def draw(part: int) -> np.ndarray:
-        return np.random.PCG64([seed, part]).random_raw(count - half if part else half).view(np.int64)
+    def draw(part: int) -> None:
+        consume(np.random.PCG64([seed, part]).random_raw(count - half if part else half).view(np.int64),
+                half * part)
 
-    return list(_RANDOM_POOL.map(draw, (0, 1)))
+    for done in [_RANDOM_POOL.submit(draw, part) for part in (0, 1)]:
+        done.result()  # re-raises a worker's error here
+
+
+def random_bits(count: int) -> list[np.ndarray]:
+    """The words of :func:`random_words` as a list of chunks (their concatenation is the words)."""
+    chunks: dict[int, np.ndarray] = {}
+    random_words(count, lambda words, offset: chunks.__setitem__(offset, words))
+    return [chunks[k] for k in sorted(chunks)]
 
 
 class Dropout(nn.Module):
@@ -153,7 +166,7 @@ class Dropout(nn.Module):
 
     On CPU, drawing the random numbers is most of dropout's cost (torch's generator runs on one
     thread), so the mask uses 16 random bits per element, four per 64-bit word from numpy's PCG64 on
-    two threads (:func:`random_bits`), instead of one 32-bit draw per element (``torch.rand``) or
+    two threads (:func:`random_words`), instead of one 32-bit draw per element (``torch.rand``) or
     torch's Bernoulli kernel (``bench/RESULTS.md``). An element is kept when its 16 bits, read as a
     signed integer, reach ``threshold``: the keep rate is ``1 - p`` rounded to a multiple of 2^-16
     (``keep_rate``; 0.300003 for p = 0.7) and the kept elements are scaled by
@@ -168,26 +181,39 @@ class Dropout(nn.Module):
         self.keep_rate = kept_codes / 65536
         self.scale = 1.0 / self.keep_rate if kept_codes else 0.0
 
+    def _codes_to(self, out: torch.Tensor, scale: float | None) -> torch.Tensor:
+        """Fill ``out`` (flat, a multiple of 4 long) from 16 random bits per element: kept or not
+        (bool ``out``), or ``scale`` or 0 (float32 ``out``), on the threads that draw the bits."""
+        if self.threshold <= -32768 or self.threshold >= 32768:  # p below 2^-17 / within 2^-17 of 1
+            return out.fill_((scale if scale is not None else True) if self.threshold <= -32768 else 0)
+        flat = out.numpy()
+        factor = None if scale is None else np.float32(scale)
+
+        def consume(words: np.ndarray, offset: int) -> None:
+            codes = words.view(np.int16)  # four codes per word
+            target = flat[4 * offset:4 * offset + len(codes)]
+            if factor is None:
+                np.greater_equal(codes, self.threshold, out=target)
+            else:
+                np.multiply(np.greater_equal(codes, self.threshold), factor, out=target)
+
+        random_words(len(flat) // 4, consume)
+        return out
+
     def cpu_keep(self, shape: torch.Size) -> torch.Tensor:
         """bool: True (kept) or False (dropped) for every element of ``shape``, from 16 random bits each."""
-        if self.threshold <= -32768:  # p below 2^-17: every code keeps
-            return torch.ones(shape, dtype=torch.bool)
-        if self.threshold >= 32768:  # p within 2^-17 of 1: no code keeps
-            return torch.zeros(shape, dtype=torch.bool)
         n = shape.numel()
-        keep = torch.empty(4 * ((n + 3) // 4), dtype=torch.bool)
-        start = 0
-        for words in random_bits((n + 3) // 4):  # four int16 codes per word
-            codes = torch.from_numpy(words).view(torch.int16)
-            torch.ge(codes, self.threshold, out=keep[start:start + len(codes)])
-            start += len(codes)
-        return keep[:n].view(shape)
+        return self._codes_to(torch.empty(4 * ((n + 3) // 4), dtype=torch.bool), None)[:n].view(shape)
 
     def cpu_mask(self, shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:
-        """0 or ``1 / keep_rate`` (in ``dtype``; 0 or 1 for other dtypes than float32) per element."""
-        keep = self.cpu_keep(shape)
-        # bool times a Python float is float32: the conversion and the scaling in one pass
-        return keep * self.scale if dtype == torch.float32 else keep.to(dtype)
+        """0 or ``1 / keep_rate`` (in ``dtype``; 0 or 1 for other dtypes than float32) per element.
+
+        In float32 the mask is written by the threads that draw its bits, half each: comparing the
+        codes and scaling them there takes one pass per half instead of three passes in torch."""
+        if dtype != torch.float32:
+            return self.cpu_keep(shape).to(dtype)
+        n = shape.numel()
+        return self._codes_to(torch.empty(4 * ((n + 3) // 4)), self.scale)[:n].view(shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
