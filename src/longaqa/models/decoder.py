@@ -130,11 +130,11 @@ def random_words(count: int, consume: Callable[[np.ndarray, int], None]) -> None
 
     Drawn by numpy's PCG64, seeded by one draw from torch's default generator, so ``torch.manual_seed``
     and a restored RNG state (``--resume``) reproduce them. Above ``RANDOM_CHUNK_WORDS`` words the two
-    halves come from two streams (``SeedSequence([seed, 0])`` and ``[seed, 1]``) drawn at once on two
-    threads, which also run ``consume`` (numpy releases the GIL while it draws and in its element-wise
-    loops); the split depends on ``count`` only, not on the machine. For a (48, 68, 1024) mask's 836k
-    words: about 1.3 ms, against 1.9 ms on one thread and 4.1 ms with torch's CPU generator (mt19937;
-    ``python bench/dropout_masks.py``).
+    halves come from two streams (``SeedSequence([seed, 0])`` and ``[seed, 1]``), drawn and consumed
+    at once by this thread and one helper thread (numpy releases the GIL while it draws and in its
+    element-wise loops); the split depends on ``count`` only, not on the machine. For a (48, 68, 1024)
+    mask's 836k words: about 1.3 ms, against 1.9 ms on one thread and 4.1 ms with torch's CPU
+    generator (mt19937; ``python bench/dropout_masks.py``).
     """
     global _RANDOM_POOL
     seed = int(torch.randint(0, 2**62, (1,)))
@@ -142,15 +142,16 @@ def random_words(count: int, consume: Callable[[np.ndarray, int], None]) -> None
         consume(np.random.PCG64([seed, 0]).random_raw(count).view(np.int64), 0)
         return
     if _RANDOM_POOL is None:
-        _RANDOM_POOL = ThreadPoolExecutor(2, thread_name_prefix="longaqa-dropout")
+        _RANDOM_POOL = ThreadPoolExecutor(1, thread_name_prefix="longaqa-dropout")
     half = count // 2
 
     def draw(part: int) -> None:
         consume(np.random.PCG64([seed, part]).random_raw(count - half if part else half).view(np.int64),
                 half * part)
 
-    for done in [_RANDOM_POOL.submit(draw, part) for part in (0, 1)]:
-        done.result()  # re-raises a worker's error here
+    second = _RANDOM_POOL.submit(draw, 1)  # one helper thread; this thread draws the first half
+    draw(0)
+    second.result()  # re-raises the helper's error here
 
 
 def random_bits(count: int) -> list[np.ndarray]:
