@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from longaqa.cli import main
@@ -92,3 +93,33 @@ def test_eval_every_keeps_metric_columns(routines, tmp_path):
     rows = list(csv.DictReader((run / "epochs.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
     assert rows[0]["test_srcc"] == "" and rows[1]["test_srcc"] != "" and rows[2]["test_srcc"] != ""
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_precision_auto_follows_the_hardware_and_is_recorded(routines, tmp_path, capsys, monkeypatch, native):
+    """``train.precision=auto`` trains in bf16 where the device multiplies bf16 natively, else fp32;
+    the choice is printed and kept in run.json, and evaluate uses it again."""
+    import longaqa.engine as engine
+
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: native)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
+    used = []
+    real = engine.autocast
+    monkeypatch.setattr(engine, "autocast", lambda device, precision: used.append(precision) or real(device, precision))
+    run = tmp_path / "run"
+    assert main(["train", "--data-root", str(routines), "--out", str(run), *sum((["--set", s] for s in TINY), []),
+                 "--set", "train.epochs=1", "--set", "train.device=cpu", "--set", "train.precision=auto"]) == 0
+    expected = "bf16" if native else "fp32"
+    assert f"train.precision auto: {expected} on cpu" in capsys.readouterr().err
+    assert json.loads((run / "run.json").read_text())["precision"] == expected
+    assert used and set(used) == {expected}
+    used.clear()
+    assert main(["evaluate", str(run)]) == 0
+    assert used and set(used) == {expected}
+
+
+def test_precision_choices_are_checked():
+    from longaqa.errors import LongAQAError
+
+    with pytest.raises(LongAQAError, match="fp32, bf16, auto"):
+        load_config(None, ["train.precision=fp16"])

@@ -207,7 +207,10 @@ class TrainConfig:
     device: str = "auto"
     """``auto`` (cuda if available), ``cpu`` or ``cuda``."""
     precision: str = "fp32"
-    """``fp32`` or ``bf16`` autocast."""
+    """``fp32``, ``bf16`` autocast, or ``auto``: bf16 where the hardware multiplies bf16 natively (a
+    CUDA GPU with bf16 support; a CPU with AMX or AVX512-BF16), else fp32. bf16 measured no accuracy
+    cost (docs/speed.md); the default stays fp32, the paper's precision, so that results and
+    ``reproduce``'s cells do not depend on the machine (``auto`` does: its run.json records the choice)."""
     num_threads: int = 0
     """torch intra-op threads; 0 leaves torch's default."""
     cpu_malloc: str = "reuse"
@@ -234,7 +237,7 @@ class TrainConfig:
         _choice("train.scheduler_interval", self.scheduler_interval, ("epoch", "iter"))
         _choice("train.selection", self.selection, ("last", "val", "best-test"))
         _choice("train.device", self.device, ("auto", "cpu", "cuda"))
-        _choice("train.precision", self.precision, ("fp32", "bf16"))
+        _choice("train.precision", self.precision, ("fp32", "bf16", "auto"))
         _choice("train.cpu_malloc", self.cpu_malloc, ("reuse", "system"))
         for name in ("epochs", "batch_size", "eval_every", "step_size"):
             _positive(f"train.{name}", getattr(self, name))

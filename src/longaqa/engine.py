@@ -20,6 +20,23 @@ from longaqa.metrics import regression_metrics
 from longaqa.models import QueryAQA
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` multiplies bf16 matrices natively (where bf16 autocast pays)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cpu":
+        checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+        return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+    return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``train.precision`` as run on ``device``: ``auto`` becomes ``bf16`` or ``fp32`` (see :func:`native_bf16`)."""
+    if precision != "auto":
+        return precision
+    return "bf16" if native_bf16(device) else "fp32"
+
+
 def autocast(device: torch.device, precision: str):
     if precision == "bf16":
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)

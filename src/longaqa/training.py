@@ -56,7 +56,7 @@ from longaqa.config import Config, load_config, save_config
 from longaqa.data import load_train_test
 from longaqa.data.dataset import VideoSample, carve_validation, samples_on_device
 from longaqa.data.validate import check_dataset
-from longaqa.engine import NonFiniteLoss, evaluate, train_one_epoch
+from longaqa.engine import NonFiniteLoss, evaluate, resolve_precision, train_one_epoch
 from longaqa.errors import LongAQAError
 from longaqa.interpret.skipping import model_skipping_index
 from longaqa.losses import Criterion
@@ -372,6 +372,9 @@ def fit(
     if t.num_threads:
         torch.set_num_threads(t.num_threads)
     device = resolve_device(t.device)
+    precision = resolve_precision(t.precision, device)
+    if t.precision == "auto" and (shard is None or shard.is_main):
+        print(f"train.precision auto: {precision} on {device.type}", file=sys.stderr)
     if device.type == "cpu" and t.cpu_malloc == "reuse":
         keep_freed_memory()
     generator = seed_everything(t.seed)
@@ -398,6 +401,7 @@ def fit(
         run_info = {
             "data_root": str(Path(data_root).resolve()) if data_root is not None else None,
             "longaqa_version": __version__,
+            "precision": precision,
             "num_train": len(train),
             "num_val": len(val),
             "num_test": len(test),
@@ -425,7 +429,7 @@ def fit(
     train_model = model if shard is None else shard.wrap(model, device)  # DDP under torchrun
     log = EpochLog(out, t.tensorboard, resume_after=state.epoch if resume else None)
     eval_kwargs = dict(
-        batch_size=t.batch_size, view=cfg.data.eval_view, device=device, precision=t.precision,
+        batch_size=t.batch_size, view=cfg.data.eval_view, device=device, precision=precision,
         score_divisor=cfg.data.score_divisor,
     )
 
@@ -440,7 +444,7 @@ def fit(
                 start = time.perf_counter()
                 terms = train_one_epoch(
                     train_model, criterion, optimizer, train, t.batch_size, cfg.data.train_crop, generator,
-                    device, t.precision, scheduler if per_iter else None, t.progress,
+                    device, precision, scheduler if per_iter else None, t.progress,
                     description=f"epoch {epoch}/{t.epochs}", shard=shard,
                 )
                 if scheduler is not None and not per_iter:
@@ -589,8 +593,9 @@ def evaluate_run(run_dir: str | Path, data_root: str | Path | None = None) -> di
     device = resolve_device(cfg.train.device)
     model.to(device)
     metrics, pred = evaluate(
-        model, test, cfg.train.batch_size, cfg.data.eval_view, device, cfg.train.precision,
-        cfg.data.score_divisor, torch.Generator().manual_seed(cfg.train.seed + 1),
+        model, test, cfg.train.batch_size, cfg.data.eval_view, device,
+        resolve_precision(cfg.train.precision, device), cfg.data.score_divisor,
+        torch.Generator().manual_seed(cfg.train.seed + 1),
     )
     epoch = metadata.get("epoch")
     selection = metadata.get("selection", cfg.train.selection)
