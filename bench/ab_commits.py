@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def child(tree: Path, path: str, steps: int) -> None:
-    """Time ``steps`` steps of ``path`` with the code of ``tree``; prints the times, one per line."""
+    """Time ``steps`` steps of ``path`` with the code of ``tree``; prints wall and CPU seconds per step
+    (this process's CPU time / torch threads, which leaves out time other jobs held the cores), a line each."""
     sys.path[:0] = [str(tree / "src"), str(tree / "bench")]
     import torch
     from train_step import make_path
@@ -36,9 +37,10 @@ def child(tree: Path, path: str, steps: int) -> None:
     _, _, step = make_path(path, 48, 80, torch.device("cpu"), [])
     step()
     for _ in range(steps):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         step()
-        print(f"{time.perf_counter() - start:.4f}", flush=True)
+        wall, cpu = time.perf_counter() - start, (time.process_time() - cpu) / torch.get_num_threads()
+        print(f"step {wall:.4f} {cpu:.4f}", flush=True)
 
 
 def main() -> None:
@@ -63,24 +65,29 @@ def main() -> None:
                 subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(tree), name],
                                check=True)
             best: dict[str, list[float]] = {name: [] for name in names}
+            best_cpu: dict[str, list[float]] = {name: [] for name in names}
             for run in range(args.runs):
                 for name, tree in zip(names, trees):
                     out = subprocess.run([sys.executable, __file__, "--child", str(tree), "--path", args.path,
                                           "--steps", str(args.steps)], check=True, capture_output=True, text=True)
-                    lines = [line.strip() for line in out.stdout.splitlines()]
-                    times = [float(line) for line in lines if line.replace(".", "", 1).isdigit()]
+                    rows = [line.split()[1:] for line in out.stdout.splitlines() if line.startswith("step ")]
+                    times, cpus = [float(r[0]) for r in rows], [float(r[1]) for r in rows]
                     best[name].append(min(times))
-                    print(f"run {run + 1} {name}: {' '.join(f'{t:.3f}' for t in times)} s", flush=True)
+                    best_cpu[name].append(min(cpus))
+                    print(f"run {run + 1} {name}: {' '.join(f'{t:.3f}' for t in times)} s "
+                          f"(CPU clock {' '.join(f'{t:.3f}' for t in cpus)})", flush=True)
         finally:
             for tree in trees:
                 subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
                                capture_output=True)
     for name in names:
-        print(f"{name}: best {min(best[name]):.3f} s, median of the runs' best {statistics.median(best[name]):.3f} s "
+        print(f"{name}: best {min(best[name]):.3f} s, median of the runs' best {statistics.median(best[name]):.3f} s; "
+              f"CPU clock {min(best_cpu[name]):.3f} s, {statistics.median(best_cpu[name]):.3f} s "
               f"({args.path} step, {args.runs} runs of {args.steps} steps)")
     old, new = names
-    print(f"{new} / {old}: best {min(best[new]) / min(best[old]):.3f}, median of bests "
-          f"{statistics.median(best[new]) / statistics.median(best[old]):.3f}")
+    for label, table in (("wall", best), ("CPU clock", best_cpu)):
+        print(f"{new} / {old} ({label}): best {min(table[new]) / min(table[old]):.3f}, median of bests "
+              f"{statistics.median(table[new]) / statistics.median(table[old]):.3f}")
 
 
 if __name__ == "__main__":
