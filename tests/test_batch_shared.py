@@ -290,3 +290,21 @@ def test_dropout_masks_of_odd_sizes_and_extreme_rates(p):
             assert bool(keep.all())
         if p == 1.0:
             assert not bool(keep.any())
+
+
+def test_random_bits_are_the_same_on_one_thread():
+    """With one torch thread no helper thread draws, and the words are the same as with two."""
+    from longaqa.models.decoder import RANDOM_CHUNK_WORDS, random_bits
+
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        torch.manual_seed(9)
+        two = random_bits(RANDOM_CHUNK_WORDS + 5)
+        torch.set_num_threads(1)
+        torch.manual_seed(9)
+        one = random_bits(RANDOM_CHUNK_WORDS + 5)
+    finally:
+        torch.set_num_threads(threads)
+    assert len(one) == len(two) == 2
+    assert all(np.array_equal(a, b) for a, b in zip(one, two))
