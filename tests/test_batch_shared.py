@@ -121,7 +121,7 @@ def test_dropout_mask_keeps_every_bit_field_at_the_same_rate_and_is_unbiased(p):
     torch.manual_seed(0)
     drop = Dropout(p)
     assert abs(drop.keep_rate - (1 - p)) <= 2**-17
-    mask = drop.cpu_mask(torch.Size((1_200_000,)), torch.float32)  # two chunks of draws (random_bits)
+    mask = drop.cpu_mask(torch.Size((1_200_000,)), torch.float32)  # two chunks of draws (random_words)
     values = mask.unique().tolist()
     assert values[0] == 0.0 and values[1:] == [pytest.approx(1 / drop.keep_rate)]
     kept = (mask != 0).view(-1, 4).float().mean(0)  # one rate per 16-bit field of a draw
@@ -255,20 +255,29 @@ def test_dropout_add_to_is_the_residual_with_the_same_draws(expand):
         torch.testing.assert_close(a, b)
 
 
-def test_random_bits_come_in_chunks_reproduced_by_the_seed():
+def chunks_of(count: int) -> list[np.ndarray]:
+    """The chunks ``random_words`` draws for ``count`` words, in order."""
+    from longaqa.models.decoder import random_words
+
+    chunks: dict[int, np.ndarray] = {}
+    random_words(count, lambda words, offset: chunks.__setitem__(offset, words.copy()))
+    return [chunks[k] for k in sorted(chunks)]
+
+
+def test_random_words_come_in_chunks_reproduced_by_the_seed():
     """Large draws come in two chunks from two streams (drawn on two threads); both are reproduced by
     ``torch.manual_seed``, and the two streams are not the same words."""
-    from longaqa.models.decoder import RANDOM_CHUNK_WORDS, random_bits
+    from longaqa.models.decoder import RANDOM_CHUNK_WORDS
 
     count = RANDOM_CHUNK_WORDS + 11
     torch.manual_seed(5)
-    first = random_bits(count)
+    first = chunks_of(count)
     torch.manual_seed(5)
-    again = random_bits(count)
+    again = chunks_of(count)
     assert [len(c) for c in first] == [count // 2, count - count // 2]
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     assert not np.array_equal(first[0][:1000], first[1][:1000])
-    small = random_bits(100)
+    small = chunks_of(100)
     assert len(small) == 1 and len(small[0]) == 100
 
 
@@ -292,18 +301,18 @@ def test_dropout_masks_of_odd_sizes_and_extreme_rates(p):
             assert not bool(keep.any())
 
 
-def test_random_bits_are_the_same_on_one_thread():
+def test_random_words_are_the_same_on_one_thread():
     """With one torch thread no helper thread draws, and the words are the same as with two."""
-    from longaqa.models.decoder import RANDOM_CHUNK_WORDS, random_bits
+    from longaqa.models.decoder import RANDOM_CHUNK_WORDS
 
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
         torch.manual_seed(9)
-        two = random_bits(RANDOM_CHUNK_WORDS + 5)
+        two = chunks_of(RANDOM_CHUNK_WORDS + 5)
         torch.set_num_threads(1)
         torch.manual_seed(9)
-        one = random_bits(RANDOM_CHUNK_WORDS + 5)
+        one = chunks_of(RANDOM_CHUNK_WORDS + 5)
     finally:
         torch.set_num_threads(threads)
     assert len(one) == len(two) == 2

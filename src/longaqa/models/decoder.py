@@ -159,13 +159,6 @@ def random_words(count: int, consume: Callable[[np.ndarray, int], None]) -> None
     second.result()  # re-raises the helper's error here
 
 
-def random_bits(count: int) -> list[np.ndarray]:
-    """The words of :func:`random_words` as a list of chunks (their concatenation is the words)."""
-    chunks: dict[int, np.ndarray] = {}
-    random_words(count, lambda words, offset: chunks.__setitem__(offset, words))
-    return [chunks[k] for k in sorted(chunks)]
-
-
 class Dropout(nn.Module):
     """Inverted dropout (zero with probability ``p``, scale the rest by ``1 / (1 - p)``), as
     ``nn.Dropout``; elsewhere than on CPU torch's fused kernel runs.
@@ -190,8 +183,9 @@ class Dropout(nn.Module):
     def _codes_to(self, out: torch.Tensor, scale: float | None) -> torch.Tensor:
         """Fill ``out`` (flat, a multiple of 4 long) from 16 random bits per element: kept or not
         (bool ``out``), or ``scale`` or 0 (float32 ``out``), on the threads that draw the bits."""
-        if self.threshold <= -32768 or self.threshold >= 32768:  # p below 2^-17 / within 2^-17 of 1
-            return out.fill_((scale if scale is not None else True) if self.threshold <= -32768 else 0)
+        if self.threshold <= -32768 or self.threshold >= 32768:  # p below 2^-17: all kept; within 2^-17 of 1: none
+            kept = self.threshold <= -32768
+            return out.fill_(kept if scale is None else (scale if kept else 0.0))
         flat = out.numpy()
         factor = None if scale is None else np.float32(scale)
 
