@@ -2,8 +2,9 @@
 # One short, prepared GPU check for a lent machine (no internet there): the training-step, inference
 # and long-video benchmarks on CUDA, then the command line end to end on CUDA (bench/gpu_e2e.py: demo,
 # resume, torchrun with NCCL) and the bf16 accuracy check on 10 seeds (bench/precision.py). Writes log.txt
-# (everything printed) and one JSON per benchmark into OUT (default $OUT or bench_gpu): seven files. A
-# failing step is reported and the others still run. About 5 minutes on an H100.
+# (everything printed) and one JSON per benchmark into OUT (default $OUT or bench_gpu): eight files,
+# with the training step replayed from a CUDA graph (bench/cuda_graph_step.py). A failing step is
+# reported and the others still run. About 5 minutes on an H100.
 #
 #   bash bench/gpu.sh [OUT]
 #
@@ -36,6 +37,7 @@ step device "$python" -c "import torch; p = torch.cuda.get_device_properties(0);
 print(torch.cuda.get_device_name(0), 'torch', torch.__version__, 'cuda', torch.version.cuda, \
 p.multi_processor_count, 'SMs', p.total_memory // 2**20, 'MiB')"
 step train_step "$python" train_step.py --device cuda --rounds 3 --steps 3 --json "$out/train_step.json"
+step cuda_graph "$python" cuda_graph_step.py --steps 20 --rounds 3 --json "$out/cuda_graph.json"
 step inference "$python" inference.py --device cuda --rounds 3 --json "$out/inference.json"
 step long_video "$python" long_video.py --device cuda --json "$out/long_video.json"
 step long_video_bf16 "$python" long_video.py --device cuda --precision bf16 --json "$out/long_video_bf16.json"
