@@ -141,6 +141,8 @@ def main() -> None:
         "speedup_fastest_over_plain": cpu_best["plain"] / cpu_best["fastest"],
         "speedup_fp32_over_plain": cpu_best["plain"] / cpu_best["fp32"],
     }
+    fractions = [flops["fp32"] / t / rate for t, rate in zip(times["fp32"], rates["fp32"])]
+    per_round = {"median": statistics.median(fractions), "rounds": fractions}
     result = {
         "machine": machine(device),
         "batch": args.batch,
@@ -155,6 +157,9 @@ def main() -> None:
         # the plain step's FLOPs / time: what the step is worth, however it is computed
         "fp32_roofline_fraction_effective": flops["plain"] / best["fp32"] / fp32_rate,
         "fastest_bf16_roofline_fraction": flops["fastest"] / best["fastest"] / bf16_rate,
+        # each round's fp32 step against the matmul rate measured in that round; the median, as the best
+        # of such pairs favours a slow spell that hit the rate and missed the step
+        "fp32_roofline_fraction_per_round": per_round,
         # the fp32 step's matmuls replayed alone (same shapes and layouts): the floor of its time
         "fp32_matmuls_alone": {
             "seconds_best": min(matmuls_alone),
@@ -176,6 +181,8 @@ def main() -> None:
     for n in ("plain", "fp32"):
         print(f"{n:8s} runs at {result['fp32_roofline_fraction'][n]:.0%} of the fp32 matmul rate "
               f"({flops[n] / 1e9:.0f} GFLOP in {best[n]:.3f} s)")
+    print(f"fp32     per round, against that round's matmul rate: median {per_round['median']:.0%} "
+          f"over {len(fractions)} rounds")
     print(f"fp32     effective (plain step's {flops['plain'] / 1e9:.0f} GFLOP / its time): "
           f"{result['fp32_roofline_fraction_effective']:.0%} of the fp32 matmul rate")
     alone = result["fp32_matmuls_alone"]
