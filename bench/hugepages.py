@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import math
 import mmap
 import statistics
 import time
@@ -29,9 +30,7 @@ MADV_HUGEPAGE = 14
 
 def tensor(shape: tuple[int, ...], huge: bool, keep: list) -> torch.Tensor:
     """A float32 tensor of ``shape`` in fresh anonymous memory, 2 MiB aligned, in huge pages if ``huge``."""
-    count = 1
-    for n in shape:
-        count *= n
+    count = math.prod(shape)
     size = (count * 4 // HUGE + 2) * HUGE
     region = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     address = ctypes.addressof(ctypes.c_char.from_buffer(region))
