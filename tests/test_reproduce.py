@@ -86,6 +86,8 @@ def test_authors_preset_is_every_departure_and_each_is_its_own_change():
     fisv = load_config(CONFIGS / "authors_variant/fisv_tes.yaml")
     logo = load_config(CONFIGS / "authors_variant/logo.yaml")
     assert (fisv.model.query_init_spread, fisv.train.batch_size, fisv.data.layout) == (5.0, 32, "fisv")
+    assert load_config(CONFIGS / "fisv/tes.yaml").train.batch_size == 48  # the paper's; 32 is the authors'
+    assert load_config(CONFIGS / "authors_variant/fisv_pcs.yaml").train.batch_size == 32
     assert (logo.model.query_init_spread, logo.loss.prediction_noise_std) == (0.5, 0.0)
 
 
