@@ -59,19 +59,31 @@ def test_attention_loss_zero_when_maps_agree_and_detach():
     assert s.grad is None and c.grad is not None
 
 
-def _output(pred):
-    a = torch.randn(2, 3, 4)
+def _output(pred, a_s, a_c):
     return AQAOutput(pred=pred, weights=torch.full((2, 3), 1 / 3), scores=torch.zeros(2, 3), query_valid=None,
-                     clip_valid=None, self_attn_outputs=[a], cross_attn_outputs=[a.clone()])
+                     clip_valid=None, self_attn_outputs=[a_s], cross_attn_outputs=[a_c])
 
 
-def test_criterion_named_terms_and_weights():
-    crit = Criterion(LossConfig(lambda_reg=2.0, lambda_att=0.5), d_model=4).eval()
-    terms = crit(_output(torch.tensor([1.0, 2.0])), torch.tensor([0.0, 0.0]))
+@pytest.mark.parametrize(("lambda_reg", "lambda_att"), [(2.0, 0.5), (0.5, 3.0)])
+def test_criterion_named_terms_and_weights(lambda_reg, lambda_att):
+    """Total = lambda_reg * MSE + lambda_att * attention, with A_S != A_C so that the attention term is
+    not 0 and each lambda is checked against a hand computation."""
+    rng = np.random.default_rng(2)
+    a_s, a_c = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 3, 4))
+    # default loss: tau 1, KL(L_S || L_C), mean over rows and samples
+    att = np.stack([hand_kl(a_s[b], a_c[b], 1.0, "self_cross") for b in range(2)]).mean()
+    assert att > 0.05
+    mse = (1.0**2 + 2.0**2) / 2  # predictions (1, 2) against targets (0, 0)
+    crit = Criterion(LossConfig(lambda_reg=lambda_reg, lambda_att=lambda_att), d_model=4).eval()
+    out = _output(torch.tensor([1.0, 2.0]), torch.tensor(a_s, dtype=torch.float32),
+                  torch.tensor(a_c, dtype=torch.float32))
+    terms = crit(out, torch.tensor([0.0, 0.0]))
     assert set(terms) == {"loss", "mse", "attention", "mse_weighted", "attention_weighted"}
-    assert terms["mse"].item() == pytest.approx(2.5)
-    assert terms["mse_weighted"].item() == pytest.approx(5.0)
-    assert terms["loss"].item() == pytest.approx(5.0 + 0.5 * terms["attention"].item())
+    assert terms["mse"].item() == pytest.approx(mse)
+    assert terms["attention"].item() == pytest.approx(att, rel=1e-5)
+    assert terms["mse_weighted"].item() == pytest.approx(lambda_reg * mse)
+    assert terms["attention_weighted"].item() == pytest.approx(lambda_att * att, rel=1e-5)
+    assert terms["loss"].item() == pytest.approx(lambda_reg * mse + lambda_att * att, rel=1e-5)
 
 
 def test_temperature_choices():

@@ -39,8 +39,13 @@ def test_mse_and_bundle():
 def test_class_averages():
     rhos = [0.823, 0.852, 0.837, 0.857]
     assert mean_correlation(rhos) == pytest.approx(0.84225)
-    z = np.tanh(np.mean(np.arctanh(rhos)))
-    assert fisher_z_mean(rhos) == pytest.approx(z)
+    # atanh(r) = ln((1 + r) / (1 - r)) / 2: atanh(0.5) = ln(3) / 2, atanh(0.8) = ln(9) / 2 = ln(3);
+    # mean z = 3 ln(3) / 4; tanh(z) = (e^2z - 1) / (e^2z + 1) with e^2z = 3^1.5 = sqrt(27) = 5.196152:
+    # 4.196152 / 6.196152 = 0.677219 (the plain mean is 0.65)
+    assert fisher_z_mean([0.5, 0.8]) == pytest.approx(0.677219, abs=1e-6)
+    # the same for -0.5 and -0.8 (atanh is odd), and for 0.5 and -0.5 (z cancels to 0)
+    assert fisher_z_mean([-0.5, -0.8]) == pytest.approx(-0.677219, abs=1e-6)
+    assert fisher_z_mean([0.5, -0.5]) == pytest.approx(0.0, abs=1e-12)
     assert fisher_z_mean([0.5, 0.5]) == pytest.approx(0.5)
     # Fisher's z weights high correlations more: above the plain mean for spread values
     assert fisher_z_mean([0.2, 0.9]) > mean_correlation([0.2, 0.9])

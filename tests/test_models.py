@@ -74,7 +74,8 @@ def test_weights_sum_to_one_over_valid_clips():
 
 @pytest.mark.parametrize("kw", [{}, {"query_init": "resample"}, {"norm": "pre"}, {"head": "single_score"},
                                 {"head": "mean_pool"},
-                                {"input_dim": 16}, {"memory_pe": True, "query_pos_adds_content": True}])
+                                {"input_dim": 16}, {"memory_pe": True, "query_pos_adds_content": True},
+                                {"cross_attention_window": 2}])
 def test_every_parameter_gets_a_gradient(kw):
     torch.manual_seed(0)
     model = build_model(tiny(**kw)).train()
@@ -99,6 +100,26 @@ def test_learned_queries_are_parameters_and_eval_is_deterministic():
     x, n = torch.randn(2, 6, 12), torch.tensor([6, 6])
     model.train()  # dropout is 0: training forwards are identical with learned queries
     assert torch.equal(model(x, n).pred, model(x, n).pred)
+
+
+@pytest.mark.parametrize("norm", ["post", "pre"])
+def test_dropout_is_off_in_eval_mode(norm):
+    """Dropout 0.5 (on the layers and on the attention maps): two eval forwards are identical and equal
+    to the same weights without dropout; two training forwards differ."""
+    torch.manual_seed(0)
+    model = build_model(tiny(norm=norm, dropout=0.5, attention_dropout=0.5))
+    plain = build_model(tiny(norm=norm)).eval()
+    plain.load_state_dict(model.state_dict())
+    x, n = torch.randn(2, 6, 12), torch.tensor([6, 4])
+    model.eval()
+    first = model(x, n, need_weights=True)
+    second = model(x, n, need_weights=True)
+    assert torch.equal(first.pred, second.pred)
+    assert torch.equal(first.cross_attn_maps[0], second.cross_attn_maps[0])
+    assert torch.allclose(first.pred, plain(x, n).pred, atol=1e-6)
+    model.train()
+    assert not torch.allclose(model(x, n).pred, model(x, n).pred)
+    assert not torch.allclose(model(x, n).pred, first.pred)
 
 
 def test_resample_queries_change_in_training_not_in_eval():
