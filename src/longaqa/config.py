@@ -22,6 +22,9 @@ import yaml
 from longaqa.errors import LongAQAError
 
 
+HEADS = ("weight_score", "single_score", "mean_pool", "additive")
+
+
 @dataclass
 class ModelConfig:
     input_dim: int = 1024
@@ -71,8 +74,17 @@ class ModelConfig:
     video (see docs/interpretability.md: with global attention the clip scores can collapse to the
     video's total)."""
     head: str = "weight_score"
-    """``weight_score`` (paper), ``single_score`` (the decoder, then the mean over its outputs and an MLP)
-    or ``mean_pool`` (no decoder: the mean of the clip features and an MLP, the conventional baseline)."""
+    """``weight_score`` (paper), ``single_score`` (the decoder, then the mean over its outputs and an MLP),
+    ``mean_pool`` (no decoder: the mean of the clip features and an MLP, the conventional baseline) or
+    ``additive`` (beyond the paper, docs/additive.md): every clip gets one non-negative part per additive
+    sub-score of the benchmark's score sheet (RG: difficulty value and execution deduction), computed
+    from the clips within ``local_window`` of it only, summed over the clips; holistic terms (RG penalty,
+    Fis-V PCS) come from the decoder as video-level terms. Trains on every sub-score of the label files."""
+    local_window: int = 4
+    """Additive head: a clip's parts see the clips within this many of it on each side (and nothing else),
+    so changing one clip's features moves only the parts of the clips within this distance."""
+    local_hidden: int = 256
+    """Additive head: width of the local network that turns a window of clips into parts."""
     head_hidden: list[int] = field(default_factory=lambda: [512, 256])
     """Hidden widths of the head MLPs (3 layers: d_model -> 512 -> 256 -> 1)."""
     share_batch_work: bool = True
@@ -84,7 +96,10 @@ class ModelConfig:
         _choice("model.norm", self.norm, ("post", "pre"))
         _choice("model.query_init", self.query_init, ("learned", "resample"))
         _choice("model.query_init_spread_is", self.query_init_spread_is, ("std", "variance"))
-        _choice("model.head", self.head, ("weight_score", "single_score", "mean_pool"))
+        _choice("model.head", self.head, HEADS)
+        if self.local_window < 0:
+            raise LongAQAError(f"model.local_window must be >= 0, got {self.local_window}")
+        _positive("model.local_hidden", self.local_hidden)
         for name in ("input_dim", "d_model", "num_queries", "num_heads", "dim_feedforward"):
             _positive(f"model.{name}", getattr(self, name))
         if self.cross_attention_window < 0:
@@ -127,11 +142,19 @@ class LossConfig:
     """Detach the distribution that plays the target in the KL (the authors do not)."""
     prediction_noise_std: float = 0.0
     """Authors' code adds N(0, 0.05) to predictions before the MSE on RG and Fis-V (not in the paper)."""
+    lambda_subscores: float = 1.0
+    """Additive head: weight of each sub-score's MSE (RG difficulty, execution, penalty; Fis-V TES, PCS,
+    deductions), beside ``lambda_reg`` on the total. All on the divided scale (``data.score_divisor``)."""
+    subscore_weights: dict[str, float] = field(default_factory=dict)
+    """Per sub-score weights that replace ``lambda_subscores`` for the names given, e.g.
+    ``{penalty: 0.5}``; a name the score sheet lacks is an error."""
 
     def __post_init__(self) -> None:
         _choice("loss.att_kl", self.att_kl, ("self_cross", "cross_self"))
         _choice("loss.att_reduction", self.att_reduction, ("mean", "sum"))
         self.att_temperature = str(self.att_temperature)
+        if not self.lambda_subscores >= 0 or any(not v >= 0 for v in self.subscore_weights.values()):
+            raise LongAQAError("loss.lambda_subscores and loss.subscore_weights must be >= 0")
         self.temperature_for(1024)  # validates
 
     def temperature_for(self, d_model: int) -> float:
@@ -162,7 +185,16 @@ class DataConfig:
     class_name: str = ""
     """RG: the class (name prefix) to train on: Ball, Clubs, Hoop or Ribbon. Empty: every class."""
     target: str = "total"
-    """Which label column is the score: RG ``total`` | ``difficulty`` | ``execution``; Fis-V ``TES`` | ``PCS``."""
+    """Which label column is the score: RG ``total`` | ``difficulty`` | ``execution``; Fis-V ``TES`` | ``PCS``
+    | ``total`` (TES + PCS - deductions, the segment score)."""
+    subscores: str = "auto"
+    """Which score sheet the additive head decomposes the target into (docs/additive.md): ``auto``, the
+    benchmark's own (RG: D + E - penalty; Fis-V: TES + PCS - deductions; LOGO and the generic layout:
+    one part per clip), trained on every sub-score
+    column; ``none``: one additive part per clip summing to the target, trained on the target alone;
+    ``rg``/``fisv``: that benchmark's sheet, for the generic layout (its CSV then needs the columns
+    ``difficulty,execution,penalty`` or ``TES,PCS,deductions``).
+    Only the additive head reads sub-scores; other heads train on the target as the paper."""
     score_divisor: float = 1.0
     """Scores are divided by this before training (RG 25, Fis-V 43 as the authors, LOGO 100)."""
     train_crop: str = "random"
@@ -180,6 +212,7 @@ class DataConfig:
         _choice("data.layout", self.layout, ("rg", "fisv", "logo", "generic"))
         _choice("data.train_crop", self.train_crop, ("random", "center"))
         _choice("data.eval_view", self.eval_view, ("full", "center_crop", "random_crop"))
+        _choice("data.subscores", self.subscores, ("auto", "none", "rg", "fisv"))
         _positive("data.score_divisor", self.score_divisor)
         if not 0.0 < self.val_fraction < 1.0:
             raise LongAQAError(f"data.val_fraction must be in (0, 1), got {self.val_fraction}")
@@ -306,6 +339,16 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
             if isinstance(value, (dict, list)) or value is None:
                 raise ValueError
             return str(value)
+        if origin is dict:
+            if isinstance(value, str):
+                try:
+                    value = yaml.safe_load(value)
+                except yaml.YAMLError:
+                    raise ValueError from None
+            if not isinstance(value, dict):
+                raise ValueError
+            key_type, item = get_args(annotation)
+            return {_coerce(key, k, key_type): _coerce(key, v, item) for k, v in value.items()}
         if origin is list:
             (item,) = get_args(annotation)
             if isinstance(value, str):

@@ -74,6 +74,7 @@ class Shard:
             lengths=batch.lengths[start:stop],
             scores=batch.scores[start:stop],
             names=batch.names[start:stop],
+            subscores=None if batch.subscores is None else {k: v[start:stop] for k, v in batch.subscores.items()},
         ), real
 
     def shares(
@@ -109,7 +110,10 @@ class Shard:
     def scale_loss(self, terms: dict[str, torch.Tensor], shares: tuple[float, float]) -> torch.Tensor:
         """The local loss whose DDP-averaged gradient is the gradient of the global batch's loss."""
         sample_share, att_share = shares
-        return terms["mse_weighted"] * sample_share + terms["attention_weighted"] * att_share
+        loss = terms["mse_weighted"] * sample_share + terms["attention_weighted"] * att_share
+        if "subscores_weighted" in terms:  # per-sample means, like the MSE
+            loss = loss + terms["subscores_weighted"] * sample_share
+        return loss
 
     def batch_sums(
         self, terms: dict[str, torch.Tensor], shares: tuple[float, float], global_size: int
@@ -126,7 +130,7 @@ class Shard:
             share = att_share if key.startswith("attention") else sample_share
             sums[key] = float(value.detach()) * share * scale
         if {"loss", "mse_weighted", "attention_weighted"} <= sums.keys():
-            sums["loss"] = sums["mse_weighted"] + sums["attention_weighted"]
+            sums["loss"] = sums["mse_weighted"] + sums["attention_weighted"] + sums.get("subscores_weighted", 0.0)
         return sums
 
     def all_reduce_sums(self, sums: dict[str, float], count: int) -> tuple[dict[str, float], int]:

@@ -74,7 +74,8 @@ def train_one_epoch(
     sums: dict[str, float] = defaultdict(float)
     count = 0
     core = model if shard is None else model.module  # the QueryAQA inside DDP
-    batches = iterate_batches(samples, batch_size, True, generator, core.num_queries, crop_mode)
+    crop_to = None if getattr(core, "sees_whole_video", False) else core.num_queries
+    batches = iterate_batches(samples, batch_size, True, generator, crop_to, crop_mode)
     total = (len(samples) + batch_size - 1) // batch_size
     # with progress on, tqdm still draws nothing when stderr is not a terminal (logs, pipes, CI)
     for batch in tqdm(batches, total=total, desc=description, disable=None if progress else True, leave=False):
@@ -82,7 +83,7 @@ def train_one_epoch(
         x = local.clip_features.to(device, non_blocking=True)  # (B, T, D)
         with autocast(device, precision):
             out = model(x, local.lengths.to(device))
-            terms = criterion(out, local.scores.to(device))
+            terms = criterion(out, local.scores.to(device), local.subscores)
         loss = terms["loss"]
         if shard is not None:  # DDP averages gradients: make that the global batch's gradient
             shares = shard.shares(batch, local, real, core.num_queries, criterion.cfg.att_reduction,
@@ -118,6 +119,31 @@ def train_one_epoch(
 
 
 @torch.no_grad()
+def predict_with_subscores(
+    model: QueryAQA,
+    samples: list[VideoSample],
+    batch_size: int,
+    view: str,
+    device: torch.device,
+    precision: str = "fp32",
+    generator: torch.Generator | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Predicted scores for ``samples`` (in the divided scale) and, for a model that predicts them
+    (the additive head), its sub-scores by name (else ``{}``). ``view``: full, center_crop, random_crop."""
+    model.eval()
+    crop_to = None if view == "full" else model.num_queries
+    crop_mode = "random" if view == "random_crop" else "center"
+    preds, subs = [], defaultdict(list)
+    for batch in iterate_batches(samples, batch_size, False, generator, crop_to, crop_mode):
+        with autocast(device, precision):
+            out = model(batch.clip_features.to(device), batch.lengths.to(device))
+        preds.append(out.pred.float().cpu())
+        for name, value in (out.subscores or {}).items():
+            subs[name].append(value.float().cpu())
+    as_numpy = lambda parts: torch.cat(parts).numpy().astype(np.float64)  # noqa: E731
+    return as_numpy(preds), {name: as_numpy(parts) for name, parts in subs.items()}
+
+
 def predict(
     model: QueryAQA,
     samples: list[VideoSample],
@@ -128,15 +154,7 @@ def predict(
     generator: torch.Generator | None = None,
 ) -> np.ndarray:
     """Predicted scores for ``samples`` (in the divided scale). ``view``: full, center_crop, random_crop."""
-    model.eval()
-    crop_to = None if view == "full" else model.num_queries
-    crop_mode = "random" if view == "random_crop" else "center"
-    preds = []
-    for batch in iterate_batches(samples, batch_size, False, generator, crop_to, crop_mode):
-        with autocast(device, precision):
-            out = model(batch.clip_features.to(device), batch.lengths.to(device))
-        preds.append(out.pred.float().cpu())
-    return torch.cat(preds).numpy().astype(np.float64)
+    return predict_with_subscores(model, samples, batch_size, view, device, precision, generator)[0]
 
 
 def evaluate(
@@ -149,9 +167,19 @@ def evaluate(
     score_divisor: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> tuple[dict[str, float], np.ndarray]:
-    """Metrics (srcc, rl2, mse, mse_raw, n) and the predictions on the raw score scale."""
-    pred = predict(model, samples, batch_size, view, device, precision, generator)
+    """Metrics (srcc, rl2, mse, mse_raw, n) and the predictions on the raw score scale.
+
+    For a model that predicts sub-scores, with samples that have their labels, ``subscores`` maps each
+    name to the same metrics of that sub-score (e.g. RG ``difficulty``/``execution``/``penalty``).
+    """
+    pred, subs = predict_with_subscores(model, samples, batch_size, view, device, precision, generator)
     true = np.array([s.score for s in samples], dtype=np.float64)
     metrics = regression_metrics(pred, true)
     metrics["mse_raw"] = metrics["mse"] * score_divisor**2
+    if subs and all(s.subscores for s in samples):
+        metrics["subscores"] = {}
+        for name, values in subs.items():
+            part = regression_metrics(values, np.array([s.subscores[name] for s in samples], dtype=np.float64))
+            part["mse_raw"] = part["mse"] * score_divisor**2
+            metrics["subscores"][name] = part
     return metrics, pred * score_divisor

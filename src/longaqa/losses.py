@@ -94,7 +94,10 @@ class Criterion(nn.Module):
     """``lambda_reg * MSE + lambda_att * attention loss`` (eq. 6), returning every term by name.
 
     Returned keys: ``loss`` (the weighted total to backpropagate), ``mse`` and ``attention``
-    (unweighted), ``mse_weighted`` and ``attention_weighted``.
+    (unweighted), ``mse_weighted`` and ``attention_weighted``. When the model predicts sub-scores (the
+    additive head) and the batch has their labels, also ``mse_<name>`` per sub-score (unweighted) and
+    ``subscores_weighted``: the sum of each times its weight (``loss.subscore_weights``, else
+    ``loss.lambda_subscores``), added to ``loss``.
     """
 
     def __init__(self, cfg: LossConfig, d_model: int):
@@ -102,7 +105,12 @@ class Criterion(nn.Module):
         self.cfg = cfg
         self.temperature = cfg.temperature_for(d_model)
 
-    def forward(self, out: AQAOutput, target: torch.Tensor) -> dict[str, torch.Tensor]:
+    def subscore_weight(self, name: str) -> float:
+        return self.cfg.subscore_weights.get(name, self.cfg.lambda_subscores)
+
+    def forward(
+        self, out: AQAOutput, target: torch.Tensor, subscores: dict[str, torch.Tensor] | None = None
+    ) -> dict[str, torch.Tensor]:
         pred = out.pred.float()
         if self.training and self.cfg.prediction_noise_std > 0:
             pred = pred + torch.randn_like(pred) * self.cfg.prediction_noise_std
@@ -126,4 +134,12 @@ class Criterion(nn.Module):
             "attention_weighted": self.cfg.lambda_att * att,
         }
         terms["loss"] = terms["mse_weighted"] + terms["attention_weighted"]
+        if out.subscores and subscores:
+            weighted = mse.new_zeros(())
+            for name, predicted in out.subscores.items():
+                term = F.mse_loss(predicted.float(), subscores[name].to(predicted.device).float())
+                terms[f"mse_{name}"] = term
+                weighted = weighted + self.subscore_weight(name) * term
+            terms["subscores_weighted"] = weighted
+            terms["loss"] = terms["loss"] + weighted
         return terms

@@ -60,7 +60,8 @@ from longaqa.engine import NonFiniteLoss, evaluate, resolve_precision, train_one
 from longaqa.errors import LongAQAError
 from longaqa.interpret.skipping import model_skipping_index
 from longaqa.losses import Criterion
-from longaqa.models import QueryAQA, build_model
+from longaqa.models import QueryAQA, model_from_config
+from longaqa.sheets import training_sheet
 
 CONFIG_FILE = "config.yaml"
 WEIGHTS_FILE = "weights.safetensors"
@@ -303,7 +304,7 @@ def resume_checks(run: Path, cfg: Config) -> dict | None:
         )
     if checkpoint is not None:
         state = checkpoint["model"]
-        mismatch = state_dict_mismatch(state, build_model(cfg.model).state_dict())
+        mismatch = state_dict_mismatch(state, model_from_config(cfg).state_dict())
         if mismatch:
             raise LongAQAError(
                 f"{run / CHECKPOINT_FILE}: weights do not match the model configuration ({mismatch})"
@@ -382,7 +383,7 @@ def fit(
     if data is None:
         try:
             loaded = check_dataset(cfg, data_root)  # every problem at once; the arrays it read are reused
-            data = load_train_test(cfg.data, data_root, cfg.model.input_dim, loaded)
+            data = load_train_test(cfg.data, data_root, cfg.model.input_dim, loaded, training_sheet(cfg))
         except LongAQAError:
             if created and not any(out.iterdir()):  # leave no empty run folder behind
                 out.rmdir()
@@ -392,7 +393,9 @@ def fit(
     if t.selection == "val":
         train, val = carve_validation(train, cfg.data.val_fraction, t.seed)
 
-    model = build_model(cfg.model).to(device)
+    model = model_from_config(cfg).to(device)
+    if checkpoint is None and hasattr(model, "head") and hasattr(model.head, "calibrate"):
+        model.head.calibrate(train)  # the additive head's parts start near their typical values
     if device.type == "cuda" and t.features_on_device:
         train, val, test = features_to_gpu(device, train, val, test)
     check_output_folder(out, estimate_run_bytes(model))
@@ -545,6 +548,12 @@ def write_metrics(out: Path, metrics: dict, pred: np.ndarray, samples: list[Vide
         "selection": selection,
         "epoch": epoch,
     }
+    if "subscores" in metrics:  # the additive head: each sub-score's test metrics
+        result["subscores"] = {
+            name: {"srcc": m["srcc"], "rl2": m["rl2"], "rl2_x100": m["rl2"] * 100, "mse": m["mse"],
+                   "mse_raw": m["mse_raw"]}
+            for name, m in metrics["subscores"].items()
+        }
     if selection == "best-test":
         result["note"] = "best-test: weights selected on the test set (optimistic; for comparison only)"
     atomic_write(out / METRICS_FILE, lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
@@ -566,7 +575,7 @@ def load_run(run_dir: str | Path) -> tuple[Config, QueryAQA, dict[str, str]]:
     if not (run / CONFIG_FILE).is_file():
         raise LongAQAError(f"{run}: not a run folder (no {CONFIG_FILE})")
     cfg = load_config(run / CONFIG_FILE)
-    model = build_model(cfg.model)
+    model = model_from_config(cfg)
     metadata = load_weights(model, run / WEIGHTS_FILE, dataclasses.asdict(cfg.model))
     return cfg, model.eval(), metadata
 
@@ -589,7 +598,7 @@ def evaluate_run(run_dir: str | Path, data_root: str | Path | None = None) -> di
     run = Path(run_dir)
     cfg, model, metadata = load_run(run)
     root = run_data_root(run, data_root)
-    _, test = load_train_test(cfg.data, root, cfg.model.input_dim)
+    _, test = load_train_test(cfg.data, root, cfg.model.input_dim, sheet=training_sheet(cfg))
     device = resolve_device(cfg.train.device)
     model.to(device)
     metrics, pred = evaluate(

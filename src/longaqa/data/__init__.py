@@ -15,7 +15,9 @@ import torch
 from longaqa.config import DataConfig
 from longaqa.data.dataset import VideoSample
 from longaqa.data.features import read_features
+from longaqa.data.subscores import ROUNDING, load_subscores, sheet_total
 from longaqa.errors import LongAQAError
+from longaqa.sheets import ScoreSheet
 
 LabelReader = Callable[[DataConfig, Path, str], list[tuple[str, float]]]
 
@@ -79,14 +81,31 @@ def load_labels(cfg: DataConfig, root: Path, split: str) -> list[tuple[str, floa
 
 
 def load_split(
-    cfg: DataConfig, root: Path, split: str, input_dim: int | None, preloaded: Mapping[Path, np.ndarray] | None = None
+    cfg: DataConfig,
+    root: Path,
+    split: str,
+    input_dim: int | None,
+    preloaded: Mapping[Path, np.ndarray] | None = None,
+    sheet: ScoreSheet | None = None,
 ) -> list[VideoSample]:
     """Read one split's labels and features into memory; every bad file is reported at once.
 
     ``preloaded`` (path -> array, from :func:`longaqa.data.validate.check_dataset`) is used instead
-    of reading a feature file again.
+    of reading a feature file again. With a ``sheet`` that has sub-scores (the additive head), each
+    sample also gets them (divided like the score), checked to add up to the total.
     """
     labels = load_labels(cfg, root, split)
+    subscores = load_subscores(cfg, root, split, sheet) if sheet is not None else {}
+    if subscores:
+        missing = [name for name, _ in labels if name not in subscores]
+        if missing:
+            raise LongAQAError(f"{root}: split {split!r}: no sub-scores for {', '.join(missing[:10])}")
+        wrong = [name for name, score in labels if abs(sheet_total(sheet, subscores[name]) - score) > ROUNDING]
+        if wrong:
+            raise LongAQAError(
+                f"{root}: split {split!r}: sub-scores do not add up to the score ({sheet.name} sheet) for "
+                + ", ".join(wrong[:10])
+            )
     samples, problems = [], []
     for name, score in labels:
         path = root / cfg.features_dir / f"{name}.npy"
@@ -95,7 +114,8 @@ def load_split(
         except LongAQAError as exc:
             problems.append(str(exc))
             continue
-        samples.append(VideoSample(name, torch.from_numpy(feats), score / cfg.score_divisor))
+        subs = {k: v / cfg.score_divisor for k, v in subscores[name].items()} if subscores else None
+        samples.append(VideoSample(name, torch.from_numpy(feats), score / cfg.score_divisor, subs))
     if problems:
         more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise LongAQAError(
@@ -109,11 +129,12 @@ def load_train_test(
     data_root: str | Path | None,
     input_dim: int | None,
     preloaded: Mapping[Path, np.ndarray] | None = None,
+    sheet: ScoreSheet | None = None,
 ):
-    """The train and test splits, checked for overlap (``preloaded``: see :func:`load_split`)."""
+    """The train and test splits, checked for overlap (``preloaded``, ``sheet``: see :func:`load_split`)."""
     root = dataset_root(cfg, data_root)
-    train = load_split(cfg, root, "train", input_dim, preloaded)
-    test = load_split(cfg, root, "test", input_dim, preloaded)
+    train = load_split(cfg, root, "train", input_dim, preloaded, sheet)
+    test = load_split(cfg, root, "test", input_dim, preloaded, sheet)
     overlap = sorted({s.name for s in train} & {s.name for s in test})
     if overlap:
         raise LongAQAError(f"{root}: videos in both train and test: {', '.join(overlap[:10])}")

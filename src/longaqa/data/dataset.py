@@ -13,11 +13,13 @@ import torch
 
 @dataclass
 class VideoSample:
-    """One video: its name, clip features ``(T, D)`` and its score (already divided by the divisor)."""
+    """One video: its name, clip features ``(T, D)`` and its score (already divided by the divisor);
+    ``subscores``: the judges' sub-scores (divided alike) when the additive head trains on them."""
 
     name: str
     features: torch.Tensor
     score: float
+    subscores: dict[str, float] | None = None
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Batch:
     lengths: torch.Tensor  # (B,) valid clips
     scores: torch.Tensor  # (B,)
     names: list[str]
+    subscores: dict[str, torch.Tensor] | None = None  # name -> (B,), when every sample has them
 
 
 def crop_start(length: int, size: int, mode: str, generator: torch.Generator | None) -> int:
@@ -54,7 +57,11 @@ def collate(
     lengths = torch.tensor([v.shape[0] for v in views], dtype=torch.long)
     padded = torch.nn.utils.rnn.pad_sequence(views, batch_first=True)  # (B, T, D)
     scores = torch.tensor([s.score for s in samples], dtype=torch.float32)
-    return Batch(padded, lengths, scores, [s.name for s in samples])
+    subscores = None
+    if all(s.subscores for s in samples):
+        subscores = {k: torch.tensor([s.subscores[k] for s in samples], dtype=torch.float32)
+                     for k in samples[0].subscores}
+    return Batch(padded, lengths, scores, [s.name for s in samples], subscores)
 
 
 def iterate_batches(
@@ -77,7 +84,7 @@ def samples_on_device(samples: list[VideoSample], device: torch.device) -> list[
     Batches of such samples are cropped and padded where the features are, so a GPU step copies
     nothing from the host but a few scalars per video.
     """
-    return [VideoSample(s.name, s.features.to(device), s.score) for s in samples]
+    return [VideoSample(s.name, s.features.to(device), s.score, s.subscores) for s in samples]
 
 
 def carve_validation(samples: list[VideoSample], fraction: float, seed: int):

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from longaqa.errors import LongAQAError
 
-TARGETS = ("TES", "PCS")
+TARGETS = ("TES", "PCS", "total")
+"""``total`` is the segment score TES + PCS - deductions."""
 
 
 def fisv_label_path(root: Path, split: str) -> Path:
@@ -54,6 +55,9 @@ def parse_fisv_labels(path: str | Path) -> list[tuple[str, float, float, float]]
 
 def load_fisv_split(root: Path, split: str, target: str) -> list[tuple[str, float]]:
     if target not in TARGETS:
-        raise LongAQAError(f"data.target for Fis-V must be TES or PCS; got {target!r}")
+        raise LongAQAError(f"data.target for Fis-V must be TES, PCS or total; got {target!r}")
+    rows = parse_fisv_labels(fisv_label_path(root, split))
+    if target == "total":
+        return [(name, tes + pcs - ded) for name, tes, pcs, ded in rows]
     column = TARGETS.index(target) + 1
-    return [(row[0], row[column]) for row in parse_fisv_labels(fisv_label_path(root, split))]
+    return [(row[0], row[column]) for row in rows]

@@ -13,7 +13,7 @@ Each label file starts with the header
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from longaqa.errors import LongAQAError
@@ -30,6 +30,8 @@ class RGLabel:
     total: float
     penalty: float
     seconds: float
+    line: int = field(default=0, compare=False)
+    """Line of the label file the row was read from (for error messages)."""
 
     @property
     def class_name(self) -> str:
@@ -61,7 +63,7 @@ def parse_rg_labels(path: str | Path) -> list[RGLabel]:
         except ValueError:
             problems.append(f"line {number}: non-numeric score in {line.strip()!r}")
             continue
-        labels.append(RGLabel(fields[0], *values))
+        labels.append(RGLabel(fields[0], *values, line=number))
     if problems:
         raise LongAQAError(f"{path}: malformed label rows: " + "; ".join(problems))
     return labels

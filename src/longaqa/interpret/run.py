@@ -58,7 +58,9 @@ def load_split_samples(
     if split not in SPLITS:
         raise LongAQAError(f"--split must be one of {', '.join(SPLITS)}; got {split!r}")
     root = dataset_root(cfg.data, run_data_root(run_dir, data_root))
-    return load_split(cfg.data, root, split, cfg.model.input_dim), root
+    from longaqa.sheets import training_sheet
+
+    return load_split(cfg.data, root, split, cfg.model.input_dim, sheet=training_sheet(cfg)), root
 
 
 def explain_samples(

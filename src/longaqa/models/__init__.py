@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from longaqa.config import ModelConfig
+from longaqa.config import Config, ModelConfig
 from longaqa.models.aqa import AQAOutput, QueryAQA
 from longaqa.models.baseline import MeanPoolAQA
 from longaqa.models.decoder import Decoder
-from longaqa.models.heads import SingleScoreHead, WeightScoreHead
+from longaqa.models.heads import AdditiveHead, SingleScoreHead, WeightScoreHead
 
-__all__ = ["AQAOutput", "MeanPoolAQA", "QueryAQA", "build_model"]
+__all__ = ["AQAOutput", "MeanPoolAQA", "QueryAQA", "build_model", "model_from_config"]
 
 
-def build_model(cfg: ModelConfig) -> QueryAQA | MeanPoolAQA:
+def build_model(cfg: ModelConfig, sheet=None, score_divisor: float = 1.0) -> QueryAQA | MeanPoolAQA:
+    """The model ``cfg`` describes. The additive head also needs the score ``sheet``
+    (``longaqa.sheets.score_sheet(cfg.data)``, one part per clip when None) and ``data.score_divisor``;
+    :func:`model_from_config` passes both."""
     if cfg.head == "mean_pool":
         return MeanPoolAQA(cfg.input_dim, cfg.d_model, cfg.num_queries, list(cfg.head_hidden), cfg.dropout)
     decoder = Decoder(
@@ -25,13 +28,19 @@ def build_model(cfg: ModelConfig) -> QueryAQA | MeanPoolAQA:
         norm_first=cfg.norm == "pre",
         self_attn_residual=cfg.self_attn_residual,
     )
-    head_cls = WeightScoreHead if cfg.head == "weight_score" else SingleScoreHead
+    if cfg.head == "additive":
+        from longaqa.sheets import SINGLE_SHEET
+
+        head = AdditiveHead(cfg.d_model, list(cfg.head_hidden), sheet or SINGLE_SHEET, score_divisor,
+                            cfg.local_window, cfg.local_hidden, cfg.dropout)
+    else:
+        head = (WeightScoreHead if cfg.head == "weight_score" else SingleScoreHead)(cfg.d_model, list(cfg.head_hidden))
     return QueryAQA(
         input_dim=cfg.input_dim,
         d_model=cfg.d_model,
         num_queries=cfg.num_queries,
         decoder=decoder,
-        head=head_cls(cfg.d_model, list(cfg.head_hidden)),
+        head=head,
         query_init=cfg.query_init,
         query_init_std=cfg.query_init_std,
         query_resample_eval=cfg.query_resample_eval,
@@ -42,3 +51,12 @@ def build_model(cfg: ModelConfig) -> QueryAQA | MeanPoolAQA:
         share_batch_work=cfg.share_batch_work,
         cross_attention_window=cfg.cross_attention_window,
     )
+
+
+def model_from_config(cfg: Config) -> QueryAQA | MeanPoolAQA:
+    """:func:`build_model` with what the additive head reads from the data section."""
+    if cfg.model.head != "additive":
+        return build_model(cfg.model)
+    from longaqa.sheets import score_sheet
+
+    return build_model(cfg.model, score_sheet(cfg.data), cfg.data.score_divisor)

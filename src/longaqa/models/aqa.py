@@ -19,25 +19,32 @@ class AQAOutput:
     """Everything that explains a prediction, as data.
 
     pred (B,): predicted score. weights, scores (B, Q): per-query weight (sums to 1 over valid
-    queries) and score; ``weights * scores`` are the per-query contributions. query_valid (B, Q) and
+    queries) and score; ``weights * scores`` are the per-query contributions (None for the additive
+    head, which has no per-query weights). With the additive head: clip_parts (B, T, P) the per-clip
+    parts of its score sheet (0 on padded and hidden clips), clip_contributions (B, T) their signed
+    sum, video_terms (B, V) and subscores (name -> (B,)). query_valid (B, Q) and
     clip_valid (B, T): masks (None when padding is not masked). self_attn_outputs and
     cross_attn_outputs: per layer (B, Q, D), used by the attention loss. self_attn_maps (B, Q, Q) and
     cross_attn_maps (B, Q, T): per layer, head-averaged probabilities, only with ``need_weights``.
     """
 
     pred: torch.Tensor
-    weights: torch.Tensor
-    scores: torch.Tensor
+    weights: torch.Tensor | None
+    scores: torch.Tensor | None
     query_valid: torch.Tensor | None
     clip_valid: torch.Tensor | None
     self_attn_outputs: list[torch.Tensor]
     cross_attn_outputs: list[torch.Tensor]
     self_attn_maps: list[torch.Tensor] | None = None
     cross_attn_maps: list[torch.Tensor] | None = None
+    clip_parts: torch.Tensor | None = None
+    clip_contributions: torch.Tensor | None = None
+    video_terms: torch.Tensor | None = None
+    subscores: dict[str, torch.Tensor] | None = None
 
     @property
-    def contributions(self) -> torch.Tensor:
-        return self.weights * self.scores
+    def contributions(self) -> torch.Tensor | None:
+        return None if self.weights is None else self.weights * self.scores
 
 
 class QueryAQA(nn.Module):
@@ -80,6 +87,8 @@ class QueryAQA(nn.Module):
         self.register_buffer("query_pos_table", sine_encoding(num_queries, d_model), persistent=False)
         self.decoder = decoder
         self.head = head
+        self.sees_whole_video = hasattr(head, "sheet")
+        """Trained on whole videos, not crops: the additive head's parts sum to the whole video's marks."""
         self._query_prefix: tuple | None = None  # (key, prefix): see cached_query_prefix
 
     def query_content(self, batch_size: int) -> torch.Tensor:
@@ -203,11 +212,15 @@ class QueryAQA(nn.Module):
         decoded, per_layer = self.decoder(
             tgt, memory, query_pos, memory_pos, query_valid, cross_valid, need_weights, prefix
         )  # (B, Q, D)
-        head_out = self.head(decoded, query_valid)
+        head_out = self.head(decoded, query_valid, memory=memory, clip_valid=clip_valid)
         return AQAOutput(
             pred=head_out["pred"],
-            weights=head_out["weights"],
-            scores=head_out["scores"],
+            weights=head_out.get("weights"),
+            scores=head_out.get("scores"),
+            clip_parts=head_out.get("clip_parts"),
+            clip_contributions=head_out.get("clip_contributions"),
+            video_terms=head_out.get("video_terms"),
+            subscores=head_out.get("subscores"),
             query_valid=query_valid,
             clip_valid=clip_valid,
             self_attn_outputs=[p["self_attn_output"] for p in per_layer],

@@ -1,11 +1,14 @@
-"""Regression heads: the paper's weight-score head and a single-score baseline.
+"""Regression heads: the paper's weight-score head, a single-score baseline and the additive head.
 
 Letters: B batch, Q queries, D d_model.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -35,7 +38,8 @@ class WeightScoreHead(nn.Module):
         self.weight_mlp = mlp(d_model, hidden)
         self.score_mlp = mlp(d_model, hidden)
 
-    def forward(self, queries: torch.Tensor, query_mask: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    def forward(self, queries: torch.Tensor, query_mask: torch.Tensor | None, memory=None,
+                clip_valid=None) -> dict[str, torch.Tensor]:
         logits = self.weight_mlp(queries).squeeze(-1)  # (B, Q)
         if query_mask is not None:
             logits = logits.masked_fill(~query_mask, float("-inf"))
@@ -55,7 +59,8 @@ class SingleScoreHead(nn.Module):
         super().__init__()
         self.score_mlp = mlp(d_model, hidden)
 
-    def forward(self, queries: torch.Tensor, query_mask: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    def forward(self, queries: torch.Tensor, query_mask: torch.Tensor | None, memory=None,
+                clip_valid=None) -> dict[str, torch.Tensor]:
         B, Q, _ = queries.shape
         if query_mask is None:
             query_mask = torch.ones(B, Q, dtype=torch.bool, device=queries.device)
@@ -64,3 +69,118 @@ class SingleScoreHead(nn.Module):
         pred = self.score_mlp(pooled).squeeze(-1)  # (B,)
         weights = valid / valid.sum(1, keepdim=True)
         return {"pred": pred, "weights": weights, "scores": pred[:, None].expand(B, Q)}
+
+
+LOG2 = math.log(2.0)
+
+
+def masked_mean(x: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+    """Mean of ``x`` (B, N, D) over the valid positions of ``valid`` (B, N) (all when None): (B, D)."""
+    if valid is None:
+        return x.mean(1)
+    w = valid.to(x.dtype)[..., None]  # (B, N, 1)
+    return (x * w).sum(1) / w.sum(1).clamp_min(1)
+
+
+class LocalParts(nn.Module):
+    """Per-clip non-negative parts computed from the clips within ``window`` of each clip only.
+
+    Each clip is embedded alone (``embed``), the ``2 window + 1`` embeddings around it (zeros beyond
+    the video and for hidden clips) are concatenated and mixed (``mix``), and ``out`` gives one value
+    per part through a softplus. Nothing else enters, so a change to clip ``j`` can move the parts of
+    clips ``j - window .. j + window`` and of no other clip, exactly (tested). ``part_scale`` (set by
+    :meth:`AdditiveHead.calibrate`) makes a part start near its typical per-clip value.
+    """
+
+    def __init__(self, d_model: int, hidden: int, window: int, num_parts: int, dropout: float):
+        super().__init__()
+        self.window = window
+        self.embed = nn.Linear(d_model, hidden)
+        self.mix = nn.Linear(hidden * (2 * window + 1), hidden)
+        self.out = nn.Linear(hidden, num_parts)
+        self.dropout = nn.Dropout(dropout)
+        self.register_buffer("part_scale", torch.ones(num_parts))
+
+    def forward(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        B, T, _ = clips.shape
+        w = self.window
+        mask = valid.to(clips.dtype)[..., None]  # (B, T, 1)
+        h = self.dropout(torch.relu(self.embed(clips)) * mask)  # (B, T, H), 0 on hidden clips
+        windows = F.pad(h, (0, 0, w, w)).unfold(1, 2 * w + 1, 1)  # (B, T, H, 2w+1)
+        g = torch.relu(self.mix(windows.reshape(B, T, -1)))  # (B, T, H)
+        parts = F.softplus(self.out(g).float()) / LOG2 * self.part_scale  # (B, T, P)
+        return parts * mask
+
+
+class AdditiveHead(nn.Module):
+    """Beyond the paper: the judges' sheet, clip by clip (``longaqa.sheets``, docs/additive.md).
+
+    Per clip, non-negative parts (RG: difficulty value, execution deduction) from :class:`LocalParts`
+    over the clip features (``memory``), summed over the valid clips; per video, non-negative terms
+    (RG: penalty; Fis-V: PCS) from the mean of the decoded queries, which see the whole video. The
+    prediction and every sub-score are the sheet's signed sums of them plus its constant (RG: E's 10).
+    """
+
+    def __init__(self, d_model: int, hidden: list[int], sheet, score_divisor: float, window: int,
+                 local_hidden: int, dropout: float):
+        super().__init__()
+        self.sheet = sheet
+        self.score_divisor = score_divisor
+        self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout)
+        self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
+        self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
+        self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)
+        self.register_buffer("video_signs", torch.tensor(sheet.video_signs), persistent=False)
+
+    @property
+    def constant(self) -> float:
+        return self.sheet.constant / self.score_divisor
+
+    def forward(self, queries, query_mask, memory=None, clip_valid=None) -> dict:
+        B, T, _ = memory.shape
+        valid = clip_valid if clip_valid is not None else memory.new_ones(B, T, dtype=torch.bool)
+        parts = self.local(memory, valid)  # (B, T, P)
+        sums = parts.sum(1)  # (B, P)
+        if self.video_mlp is not None:
+            pooled = masked_mean(queries, query_mask)  # (B, D)
+            video = F.softplus(self.video_mlp(pooled).float()) / LOG2 * self.video_scale  # (B, V)
+        else:
+            video = parts.new_zeros(B, 0)
+        values = {**dict(zip(self.sheet.clip_parts, sums.unbind(-1))),
+                  **dict(zip(self.sheet.video_terms, video.unbind(-1)))}
+
+        def combine(constant: float, sources) -> torch.Tensor:
+            out = parts.new_full((B,), constant / self.score_divisor)
+            for name, sign in sources:
+                out = out + sign * values[name]
+            return out
+
+        return {
+            "pred": combine(*self.sheet.total),
+            "clip_parts": parts,
+            "clip_contributions": parts @ self.clip_signs,  # (B, T)
+            "video_terms": video,
+            "subscores": {name: combine(*spec) for name, spec in self.sheet.subscores.items()},
+        }
+
+    @torch.no_grad()
+    def calibrate(self, samples) -> dict[str, float]:
+        """Start every part and term near its typical value on ``samples`` (training videos, divided
+        scores). A part or term that is the only source of a sub-score (or of the total) gets that
+        sub-score's mean minus its constant, per clip for a part; returns the scales set, by name."""
+        n = len(samples)
+        mean_clips = sum(s.features.shape[0] for s in samples) / n
+        means = [(self.sheet.total, sum(s.score for s in samples) / n)]
+        if all(s.subscores for s in samples):
+            means += [(spec, sum(s.subscores[k] for s in samples) / n) for k, spec in self.sheet.subscores.items()]
+        floor = 1e-3 * max(abs(means[0][1]), 1e-6)  # a part no sub-score defines alone starts small
+        scales = {}
+        for name in (*self.sheet.clip_parts, *self.sheet.video_terms):
+            value = next((sign * (mean - constant / self.score_divisor)
+                          for (constant, sources), mean in means
+                          for source, sign in sources if len(sources) == 1 and source == name), 0.0)
+            per_clip = name in self.sheet.clip_parts
+            scales[name] = max(value, floor) / (mean_clips if per_clip else 1.0)
+        self.local.part_scale.copy_(torch.tensor([scales[p] for p in self.sheet.clip_parts]))
+        self.video_scale.copy_(torch.tensor([scales[v] for v in self.sheet.video_terms]))
+        return scales

@@ -1,0 +1,124 @@
+"""Score sheets: how a benchmark's judges add the marks up (REFERENCE.md section 5).
+
+The additive head (``model.head: additive``) predicts, for every clip, one non-negative *part* per
+additive sub-score, and, for the whole video, non-negative *video terms* for what judges mark on the
+whole performance. A sheet says which parts and terms there are and how the label files' sub-scores
+and the total are made from them::
+
+    RG (FIG):   difficulty = sum_clips difficulty          execution = 10 - sum_clips deduction
+                penalty    = video term penalty            total     = difficulty + execution - penalty
+    Fis-V (ISU): TES       = sum_clips tes                 deductions = sum_clips deduction (falls)
+                PCS        = video term pcs                total      = TES + PCS - deductions
+    single:     total      = sum_clips contribution        (LOGO, generic, ``data.subscores: none``)
+
+A clip's *contribution* is its signed share of the total (RG ``difficulty - deduction``); the clips'
+contributions plus the video-level terms (RG ``10 - penalty``, Fis-V ``PCS``) give the prediction.
+Sheets are defined on the raw score scale; the model works on the divided one (``data.score_divisor``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from longaqa.config import DataConfig
+from longaqa.errors import LongAQAError
+
+
+@dataclass(frozen=True)
+class ScoreSheet:
+    """Parts per clip, terms per video and the sub-scores made of them (see the module docstring).
+
+    ``subscores`` maps a label column to ``(constant, ((source, sign), ...))``, where a source is a
+    clip part (summed over the clips) or a video term; ``total`` is made the same way.
+    """
+
+    name: str
+    clip_parts: tuple[str, ...]
+    video_terms: tuple[str, ...]
+    subscores: dict[str, tuple[float, tuple[tuple[str, float], ...]]]
+    total: tuple[float, tuple[tuple[str, float], ...]]
+
+    @property
+    def clip_signs(self) -> tuple[float, ...]:
+        """Sign of each clip part in the total: a clip's contribution is ``sum_p sign_p part_p``."""
+        return tuple(self._sign(p) for p in self.clip_parts)
+
+    @property
+    def video_signs(self) -> tuple[float, ...]:
+        return tuple(self._sign(v) for v in self.video_terms)
+
+    @property
+    def constant(self) -> float:
+        """The total's constant on the raw scale (RG: the execution panel's 10)."""
+        return self.total[0]
+
+    def _sign(self, source: str) -> float:
+        return dict(self.total[1]).get(source, 0.0)
+
+    def subscore_names(self) -> tuple[str, ...]:
+        return tuple(self.subscores)
+
+
+RG_SHEET = ScoreSheet(
+    name="rg",
+    clip_parts=("difficulty", "deduction"),
+    video_terms=("penalty",),
+    subscores={
+        "difficulty": (0.0, (("difficulty", 1.0),)),
+        "execution": (10.0, (("deduction", -1.0),)),
+        "penalty": (0.0, (("penalty", 1.0),)),
+    },
+    total=(10.0, (("difficulty", 1.0), ("deduction", -1.0), ("penalty", -1.0))),
+)
+FISV_SHEET = ScoreSheet(
+    name="fisv",
+    clip_parts=("tes", "deduction"),
+    video_terms=("pcs",),
+    subscores={
+        "TES": (0.0, (("tes", 1.0),)),
+        "PCS": (0.0, (("pcs", 1.0),)),
+        "deductions": (0.0, (("deduction", 1.0),)),
+    },
+    total=(0.0, (("tes", 1.0), ("pcs", 1.0), ("deduction", -1.0))),
+)
+SINGLE_SHEET = ScoreSheet(
+    name="single",
+    clip_parts=("contribution",),
+    video_terms=(),
+    subscores={},
+    total=(0.0, (("contribution", 1.0),)),
+)
+SHEETS = {s.name: s for s in (RG_SHEET, FISV_SHEET, SINGLE_SHEET)}
+
+
+def score_sheet(cfg: DataConfig) -> ScoreSheet:
+    """The sheet the additive head uses for ``cfg`` (``data.subscores``; docs/additive.md).
+
+    ``auto``: RG and Fis-V their own sheet (the target must then be ``total``), LOGO and the generic
+    layout one part per clip; ``none``: one part per clip summing to the target; ``rg``/``fisv``: that
+    sheet, for the generic layout whose CSV has the sub-score columns.
+    """
+    choice = cfg.subscores
+    if choice == "none":
+        return SINGLE_SHEET
+    if choice == "auto":
+        choice = {"rg": "rg", "fisv": "fisv"}.get(cfg.layout, "single")
+    if choice == "single":
+        return SINGLE_SHEET
+    if cfg.layout not in (choice, "generic"):
+        raise LongAQAError(
+            f"data.subscores={cfg.subscores!r}: the {cfg.layout} layout has no {choice} sub-score columns; "
+            f"use auto or none"
+        )
+    if cfg.target != "total":
+        raise LongAQAError(
+            f"data.subscores={cfg.subscores!r} decomposes the total (sheet {choice}), but data.target is "
+            f"{cfg.target!r}: set data.target=total, or data.subscores=none for per-clip parts of {cfg.target}"
+        )
+    return SHEETS[choice]
+
+
+def training_sheet(cfg) -> ScoreSheet | None:
+    """The sheet whose sub-scores a run of ``cfg`` (a :class:`longaqa.config.Config`) loads and trains
+    on: the additive head's, else None (the other heads train on the target alone)."""
+    return score_sheet(cfg.data) if cfg.model.head == "additive" else None
