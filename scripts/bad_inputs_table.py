@@ -327,6 +327,19 @@ def logo_pickle(ws):
     return ws.train(data, "--set", "data.layout=logo")
 
 
+def demo_out_file(ws):
+    blocker = ws.fresh("file")
+    blocker.write_text("a file, not a folder")
+    return ["demo", "--out", str(blocker)]
+
+
+def demo_force_foreign(ws):
+    folder = ws.fresh("mywork")
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not the demo's")
+    return ["demo", "--out", str(folder), "--force"]
+
+
 CASES = [
     Case("feature file missing for a labelled video", missing_feature, "feature file not found"),
     Case("feature file truncated (download cut short)", truncated_feature, "truncated .npy file"),
@@ -366,6 +379,9 @@ CASES = [
          "do not match the model configuration"),
     Case("evaluate a corrupt weights file", evaluate_corrupt, "truncated or corrupt"),
     Case("LOGO pickle that would run code", logo_pickle, "refused to load pickled posix.system"),
+    Case("demo --out an existing file", demo_out_file, "exists and is not a folder"),
+    Case("demo --force on a folder the demo did not write", demo_force_foreign,
+         "not a folder written by longaqa demo"),
 ]
 
 

@@ -43,13 +43,26 @@ def run(args) -> int:
     from longaqa.training import fit
 
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise LongAQAError(f"--out {out}: exists and is not a folder; choose another --out")
+    data_dir = out / "routines"
+    cfg = load_config(args.config, args.overrides)
+    for _, extra in MODELS.values():  # every model's config is valid before anything is removed or written
+        load_config(args.config, [*args.overrides, *extra, f"data.root={data_dir.resolve()}"])
     if out.exists() and any(out.iterdir()):
         if not args.force:
             raise LongAQAError(f"{out}: already exists; pass --force to replace it or choose another --out")
-        shutil.rmtree(out)
-    cfg = load_config(args.config, args.overrides)
+        for entry in demo_entries(out):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MARKER).write_text("written by longaqa demo; longaqa demo --force may replace this folder\n")
+    except OSError as exc:
+        raise LongAQAError(f"--out {out}: cannot write the demo folder ({exc.strerror})") from None
     start = time.perf_counter()
-    data_dir = out / "routines"
     spec = RoutineSpec(feature_dim=cfg.model.input_dim, seed=cfg.train.seed, **DEMO_ROUTINES)
     write_routines(data_dir, spec)
     print(f"generated {spec.num_train} + {spec.num_test} routines in {data_dir}")
@@ -74,6 +87,32 @@ def run(args) -> int:
     runs = ", ".join(str(out / n) for n in MODELS)
     print(f"outputs: run folders {runs}; routines {data_dir}; {out / 'summary.json'}")
     return 0
+
+
+MARKER = ".longaqa-demo"
+"""File the demo writes into its output folder: ``--force`` replaces only a folder that holds it."""
+
+DEMO_NAMES = {MARKER, "routines", "summary.json", *MODELS}
+"""Everything the demo writes into its output folder."""
+
+
+def demo_entries(out: Path) -> list[Path]:
+    """The entries of an existing demo folder, for ``--force`` to remove; a folder that a demo did not
+    write (no marker, or anything the demo does not write) is refused, naming what it holds."""
+    from longaqa.errors import LongAQAError
+
+    entries = sorted(out.iterdir())
+    names = {e.name for e in entries}
+    foreign = sorted(names - DEMO_NAMES)
+    if foreign or not names & {MARKER, "summary.json"}:  # summary.json: a demo folder from before the marker
+        shown = ", ".join(repr(n[:60]) for n in foreign[:3])
+        shown += f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        held = f"it holds {shown}, which the demo does not write" if foreign else f"it has no {MARKER} marker"
+        raise LongAQAError(
+            f"{out}: not a folder written by longaqa demo ({held}); --force replaces only a demo's own "
+            "output folder: choose another --out"
+        )
+    return entries
 
 
 def clip_score_variation(run_dir: Path) -> float:
