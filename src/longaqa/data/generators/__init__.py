@@ -1,0 +1,75 @@
+"""Generators of judged routines with per-clip truth, one module per scoring model (docs/generators.md).
+
+Each generator draws one fixed "sport" per seed (element types, embeddings, feature map), then
+routines from it, and writes them in a public release layout (``rg`` or ``fisv``,
+:mod:`longaqa.data.generators.release`) plus ``truth/<name>.npz``: float32 per-clip arrays of length T.
+Truth fields, where they apply: ``difficulty`` (difficulty value credited to the clip),
+``deduction`` (execution or fall deduction located on the clip), ``tes`` (skating: base + GOE),
+``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
+``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``.
+
+``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from longaqa.data.generators import multiplicative, rg_additive
+from longaqa.errors import LongAQAError
+
+
+@dataclass(frozen=True)
+class GeneratorInfo:
+    writer: Callable[..., Path]
+    """``writer(root, *, seed, num_train, num_test, feature_dim, min_clips, max_clips, class_name) -> root``."""
+    layout: Literal["rg", "fisv"]
+    """The public layout written (``data.layout`` to train on it)."""
+    held_out: bool
+    """True when the generator is kept out of model design (its source is not to be read by designers)."""
+    description: str
+    default_clips: tuple[int, int]
+    """Clips per video when ``min_clips``/``max_clips`` are not given."""
+
+
+GENERATORS: dict[str, GeneratorInfo] = {
+    "multiplicative": GeneratorInfo(
+        multiplicative.write_multiplicative, "rg", False,
+        "total = scale x sum of clip difficulty x quality (longaqa.data.synthetic)", multiplicative.DEFAULT_CLIPS),
+    "rg_additive": GeneratorInfo(
+        rg_additive.write_rg_additive, "rg", False,
+        "FIG-like D + E - penalty; recognised element values, located execution faults, linear features",
+        rg_additive.DEFAULT_CLIPS),
+}
+
+
+def write_generated(
+    kind: str,
+    root: str | Path,
+    *,
+    seed: int = 0,
+    num_train: int = 200,
+    num_test: int = 50,
+    feature_dim: int = 1024,
+    min_clips: int | None = None,
+    max_clips: int | None = None,
+    class_name: str = "Ball",
+) -> Path:
+    """Write a generated dataset of ``kind`` under ``root`` (plus ``generator.json``); returns ``root``.
+
+    ``min_clips``/``max_clips`` default to the generator's release-like range (``default_clips``).
+    The same arguments give the same files.
+    """
+    if kind not in GENERATORS:
+        raise LongAQAError(f"unknown generator {kind!r}; choose one of: {', '.join(GENERATORS)}")
+    info = GENERATORS[kind]
+    params = dict(seed=seed, num_train=num_train, num_test=num_test, feature_dim=feature_dim,
+                  min_clips=min_clips, max_clips=max_clips, class_name=class_name)
+    root = info.writer(root, **params)
+    provenance = {"kind": kind, "layout": info.layout, **params}
+    (root / "generator.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+    return root

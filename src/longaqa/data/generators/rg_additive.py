@@ -1,0 +1,191 @@
+"""``rg_additive``: rhythmic-gymnastics routines judged by FIG-like rules, execution linear in the features.
+
+The rules (REFERENCE.md section 5), as generated here:
+
+* A routine alternates short **transitions** (1-2 clips) and **elements** (2-4 clips). An element is
+  one of 12 types in four families (body difficulties, dynamic elements with rotation, apparatus
+  difficulties, dance steps); each type has a difficulty **value** of 0.1-1.0 points, drawn per seed.
+* **D** = the sum of the values of the *recognised* elements. An element with a serious fault (a
+  fault of 0.5 or more) is not recognised and earns 0. An element's value is spread evenly over its
+  clips (per-clip ``difficulty``).
+* **E** = 10 - the execution deductions. Each fault happens at one clip of an element; its true size
+  is on the judges' ladder 0.1 (small), 0.2-0.3 (medium), 0.5 (large), 0.7 and 1.0 (apparatus drop).
+  Four judges each see it one step lower or higher now and then (or miss a small one), and the panel
+  deducts the mean of the middle two: deductions are multiples of 0.05, like E in the release.
+* **Penalty**: now and then a video-level penalty (0.05, 0.1, 0.3, 0.6) that belongs to no clip.
+* Total = D + E - Penalty, computed from the rounded parts.
+* The gymnast's **skill** drives both the element types chosen (better gymnasts pick higher values)
+  and how often and how badly they fault, so that D and E correlate about 0.7, as in each RG class.
+
+Features: a latent of 24 dimensions per clip holds the element type's embedding (or the transition's),
+the video's style vector, AR(1) noise (correlation 0.8 between neighbouring clips) and, along one
+execution direction orthogonal to the types and the style, minus the true size of the faults at that
+clip: execution shows *linearly*. A fixed random matrix maps it to ``feature_dim``, plus a little
+isotropic noise.
+
+Per-clip truth (``truth/<name>.npz``): ``difficulty`` (sums to D), ``deduction`` (sums to 10 - E),
+``contribution`` = difficulty - deduction (sums to Total + Penalty - 10) and ``element_type`` (the
+type index, -1 on transitions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from longaqa.data.generators.latent import FeatureMap, ar1_noise, orthonormal_directions
+from longaqa.data.generators.release import JudgedVideo, check_class_name, check_sizes, write_rg_release
+
+KIND = "rg_additive"
+DEFAULT_CLIPS = (68, 77)
+"""The RG release: 88-99 s at 25 fps in 32-frame clips."""
+FEWEST_CLIPS = 4
+
+FAMILIES = (
+    # family, number of types, lowest and highest value in tenths of a point
+    ("body difficulty", 7, 3, 10),
+    ("dynamic element with rotation", 2, 3, 7),
+    ("apparatus difficulty", 2, 2, 4),
+    ("dance steps", 1, 3, 3),
+)
+LADDER = np.array([0, 10, 20, 30, 50, 70, 100])
+"""The judges' fault sizes in hundredths of a point (0: not seen)."""
+SEVERITY_LOGITS = np.array([2.0, 0.9, 0.3, -1.2, -2.4, -3.2])
+"""How likely each true fault size (0.1 ... 1.0) is, before skill shifts it."""
+SERIOUS = 50
+"""A fault of at least this many hundredths makes its element not recognised."""
+PENALTIES = (np.array([0, 5, 10, 30, 60]), np.array([0.84, 0.07, 0.02, 0.05, 0.02]))
+"""Video-level penalties in hundredths and how often each is given (about 1 video in 6, as in RG)."""
+RANK = 24
+
+# How skill shapes a routine (tuned so that D and E correlate 0.68-0.75 over seeds, E about 6.6 +- 1.5):
+CHOICE_GAIN = 0.6
+"""A gymnast picks element types whose standardised value is near ``CHOICE_GAIN * skill`` ..."""
+CHOICE_WIDTH = 0.5
+"""... within about this many standard deviations of the values."""
+CHECKS = 8
+"""Chances per element for a fault (amplitude, shape, handling, balance ...), each with probability ..."""
+FAULT_RATE = 0.17
+"""... ``FAULT_RATE * exp(0.3 * standardised value) * (1 - FAULT_SKILL * skill)`` (harder: more faults)."""
+FAULT_SKILL = 0.4
+SEVERITY_SKILL = 0.15
+"""Skill shifts each fault toward the small end of the ladder by this much per step (in logits)."""
+
+
+def panel_deductions(true_sizes: np.ndarray, rng: np.random.Generator, misjudge: float = 0.15) -> np.ndarray:
+    """What the E panel deducts for faults of the given true ladder steps (1..6), in hundredths.
+
+    Four judges each see a fault one ladder step lower or higher with probability ``misjudge`` each;
+    the panel takes the mean of the middle two.
+    """
+    slips = rng.choice([-1, 0, 1], size=(len(true_sizes), 4), p=[misjudge, 1 - 2 * misjudge, misjudge])
+    steps = true_sizes[:, None] + slips
+    seen = np.sort(LADDER[np.clip(steps, 0, len(LADDER) - 1)], axis=1)  # (faults, 4 judges)
+    return (seen[:, 1] + seen[:, 2]) // 2
+
+
+class RGAdditiveSport:
+    """One fixed sport per seed: element types and values, embeddings and the feature map."""
+
+    def __init__(self, seed: int, feature_dim: int):
+        rng = np.random.default_rng([seed, 0])
+        # values spread evenly over each family's range, in an order drawn per seed: hundredths
+        spread = [rng.permutation(np.round(np.linspace(lo, hi, n))) * 10 for _, n, lo, hi in FAMILIES]
+        self.value = np.concatenate(spread).astype(np.int64)
+        basis = orthonormal_directions(rng, RANK)
+        self.execution_direction = basis[0]
+        self.content = basis[1:]  # types and styles live beside the execution direction
+        self.type_embedding = rng.normal(size=(len(self.value), RANK - 1)) @ self.content * 2.0 / np.sqrt(RANK)
+        self.transition_embedding = rng.normal(size=RANK - 1) @ self.content * 2.0 / np.sqrt(RANK)
+        self.feature_map = FeatureMap(rng, RANK, feature_dim)
+
+    def routine(self, name: str, length: int, rng: np.random.Generator) -> JudgedVideo:
+        skill = float(np.clip(rng.normal(), -2.5, 2.5))
+        standardised = (self.value - self.value.mean()) / self.value.std()
+        choice = np.exp(-0.5 * ((standardised - CHOICE_GAIN * skill) / CHOICE_WIDTH) ** 2)
+        choice /= choice.sum()
+
+        element_type = np.full(length, -1)
+        difficulty = np.zeros(length)  # points
+        deduction = np.zeros(length, dtype=np.int64)  # hundredths
+        fault_size = np.zeros(length)  # true sizes, points: what the features show
+        credited = 0
+        t = int(rng.integers(1, 3))
+        while t + 2 <= length:  # room for an element of 2 clips at least
+            kind = int(rng.choice(len(self.value), p=choice))
+            end = min(length, t + int(rng.integers(2, 5)))
+            chance = np.clip(FAULT_RATE * np.exp(0.3 * standardised[kind]) * (1 - FAULT_SKILL * skill), 0.02, 0.9)
+            n_faults = int(rng.binomial(CHECKS, chance))
+            severity = np.exp(SEVERITY_LOGITS - SEVERITY_SKILL * skill * np.arange(len(SEVERITY_LOGITS)))
+            steps = 1 + rng.choice(len(SEVERITY_LOGITS), size=n_faults, p=severity / severity.sum())
+            where = rng.integers(t, end, size=n_faults)
+            np.add.at(fault_size, where, LADDER[steps] / 100)
+            np.add.at(deduction, where, panel_deductions(steps, rng))
+            element_type[t:end] = kind
+            if not (LADDER[steps] >= SERIOUS).any():
+                difficulty[t:end] = self.value[kind] / 100 / (end - t)
+                credited += int(self.value[kind])
+            t = end + int(rng.integers(1, 3))
+        excess = deduction.sum() - 1000  # E cannot go below 0: the last faults go unpunished
+        for clip in range(length - 1, -1, -1):
+            if excess <= 0:
+                break
+            taken = min(excess, deduction[clip])
+            deduction[clip] -= taken
+            excess -= taken
+        penalty = int(rng.choice(PENALTIES[0], p=PENALTIES[1]))
+
+        embedding = np.where(element_type[:, None] >= 0, self.type_embedding[element_type], self.transition_embedding)
+        style = rng.normal(size=RANK - 1) @ self.content * 2.0 / np.sqrt(RANK)
+        latent = embedding + style  # (T, R)
+        latent -= (fault_size / 0.1 * 0.5)[:, None] * self.execution_direction
+        latent += ar1_noise(rng, length, RANK, 0.8) * 0.8 / np.sqrt(RANK)
+        features = self.feature_map.features(latent, rng, isotropic_std=0.05)
+
+        deduction_points = deduction / 100
+        return JudgedVideo(
+            name=name,
+            features=features,
+            truth={
+                "difficulty": difficulty,
+                "deduction": deduction_points,
+                "contribution": difficulty - deduction_points,
+                "element_type": element_type.astype(np.float64),
+            },
+            marks={"difficulty": credited, "execution": 1000 - int(deduction.sum()), "penalty": penalty},
+            video={"skill": skill},
+        )
+
+
+def generate(
+    seed: int, count: int, feature_dim: int, min_clips: int, max_clips: int, class_name: str
+) -> Iterator[JudgedVideo]:
+    """``count`` routines of one sport, named ``<class_name>_001`` ..."""
+    sport = RGAdditiveSport(seed, feature_dim)
+    rng = np.random.default_rng([seed, 1])
+    for i in range(1, count + 1):
+        length = int(rng.integers(min_clips, max_clips + 1))
+        yield sport.routine(f"{class_name}_{i:03d}", length, rng)
+
+
+def write_rg_additive(
+    root: str | Path,
+    *,
+    seed: int = 0,
+    num_train: int = 200,
+    num_test: int = 50,
+    feature_dim: int = 1024,
+    min_clips: int | None = None,
+    max_clips: int | None = None,
+    class_name: str = "Ball",
+) -> Path:
+    """Write ``num_train + num_test`` routines in the RG layout plus ``truth/``; returns ``root``."""
+    min_clips = DEFAULT_CLIPS[0] if min_clips is None else min_clips
+    max_clips = max(min_clips, DEFAULT_CLIPS[1]) if max_clips is None else max_clips
+    check_sizes(KIND, num_train=num_train, num_test=num_test, feature_dim=feature_dim, min_clips=min_clips,
+                max_clips=max_clips, fewest_clips=FEWEST_CLIPS)
+    check_class_name(class_name)
+    videos = generate(seed, num_train + num_test, feature_dim, min_clips, max_clips, class_name)
+    return write_rg_release(root, videos, num_train)
