@@ -75,3 +75,67 @@ def test_base_inheritance(tmp_path):
 @pytest.mark.parametrize("path", CONFIGS, ids=[str(p.relative_to(p.parents[1])) for p in CONFIGS])
 def test_shipped_configs_parse(path):
     load_config(path)
+
+
+@pytest.mark.parametrize("overrides, key", [
+    (["train.num_threads=-1"], "train.num_threads"),
+    (["train.weight_decay=-1"], "train.weight_decay"),
+    (["model.head_hidden=[-1]"], "model.head_hidden"),
+    (["model.head_hidden=[0]"], "model.head_hidden"),
+    (["loss.lambda_reg=-1"], "loss.lambda_reg"),
+    (["loss.lambda_att=-0.5"], "loss.lambda_att"),
+    (["loss.lambda_reg=0", "loss.lambda_att=0"], "loss.lambda_reg is 0"),
+    (["loss.lambda_reg=0", "model.head=mean_pool"], "loss.lambda_reg is 0"),
+    (["train.gamma=-0.1"], "train.gamma"),
+    (["loss.att_temperature=inf"], "loss.att_temperature"),
+    (["data.clip_frames=0"], "data.clip_frames"),
+    (["data.fps=0"], "data.fps"),
+    (["loss.prediction_noise_std=-0.05"], "loss.prediction_noise_std"),
+    (["train.epochs=" + "9" * 5000], "train.epochs"),  # an int too long to print
+])
+def test_meaningless_values_are_refused_naming_the_key(overrides, key):
+    """Issue 15: values that were accepted and then crashed later or trained nonsense."""
+    with pytest.raises(LongAQAError, match=key) as err:
+        load_config(None, overrides)
+    assert len(str(err.value)) < 300
+
+
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{b}: &{b} [*{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}]\n" for a, b in zip("abcdefgh", "bcdefghi")
+)
+
+
+@pytest.mark.parametrize("text", [
+    "base: *i\n",  # through base:
+    "model:\n  head_hidden: *i\n",  # through a value, and the error message's repr of it
+    "model:\n  norm: *i\n",
+    "train:\n  <<: {epochs: 3}\n  x: *a\n",
+], ids=["base", "list-value", "str-value", "merge-key"])
+def test_yaml_aliases_are_refused(tmp_path, text):
+    """A 450-byte config of nested aliases would expand to 9**9 items: aliases are refused when read."""
+    path = tmp_path / "laughs.yaml"
+    path.write_text(BILLION_LAUGHS + text)
+    assert len(path.read_bytes()) < 700
+    with pytest.raises(LongAQAError, match="aliases are not allowed") as err:
+        load_config(path)
+    assert str(err.value).startswith(str(path)) and len(str(err.value)) < 300
+
+
+def test_set_value_with_aliases_is_refused():
+    value = "[&a [1,1,1,1,1,1,1,1,1], &b [*a,*a,*a,*a,*a,*a,*a,*a,*a], &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]]"
+    with pytest.raises(LongAQAError, match="model.norm") as err:
+        load_config(None, [f"model.norm={value}"])
+    assert len(str(err.value)) < 300  # not the expanded value
+
+
+@pytest.mark.parametrize("text, key", [
+    ("model:\n  norm: " + "x" * 100_000 + "\n", "model.norm"),
+    ("model:\n  ? " + "x" * 100_000 + "\n  : 1\n", "unknown config key model.xxx"),
+    ("train: [" + "1, " * 100_000 + "]\n", "section 'train' must be a mapping"),
+], ids=["value", "key", "section"])
+def test_long_values_are_cut_short_in_messages(tmp_path, text, key):
+    path = tmp_path / "long.yaml"
+    path.write_text(text)
+    with pytest.raises(LongAQAError, match=key) as err:
+        load_config(path)
+    assert len(str(err.value)) < 200 + len(", ".join(valid_keys()))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,8 @@ class ModelConfig:
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise LongAQAError(f"model.{name} must be in [0, 1), got {getattr(self, name)}")
         _positive("model.query_init_spread", self.query_init_spread)
+        if any(width < 1 for width in self.head_hidden):
+            raise LongAQAError(f"model.head_hidden widths must be >= 1, got {_short(self.head_hidden)}")
 
     @property
     def query_init_std(self) -> float:
@@ -153,6 +156,9 @@ class LossConfig:
         _choice("loss.att_kl", self.att_kl, ("self_cross", "cross_self"))
         _choice("loss.att_reduction", self.att_reduction, ("mean", "sum"))
         self.att_temperature = str(self.att_temperature)
+        for name in ("lambda_reg", "lambda_att", "prediction_noise_std"):
+            if not getattr(self, name) >= 0:
+                raise LongAQAError(f"loss.{name} must be >= 0, got {getattr(self, name)}")
         if not self.lambda_subscores >= 0 or any(not v >= 0 for v in self.subscore_weights.values()):
             raise LongAQAError("loss.lambda_subscores and loss.subscore_weights must be >= 0")
         self.temperature_for(1024)  # validates
@@ -167,10 +173,10 @@ class LossConfig:
             value = float(t)
         except ValueError:
             raise LongAQAError(
-                f"loss.att_temperature must be 'd', 'sqrt_d' or a positive number, got {t!r}"
+                f"loss.att_temperature must be 'd', 'sqrt_d' or a positive number, got {_short(t)}"
             ) from None
-        if not value > 0:
-            raise LongAQAError(f"loss.att_temperature must be positive, got {t!r}")
+        if not 0 < value < math.inf:
+            raise LongAQAError(f"loss.att_temperature must be a positive finite number, got {_short(t)}")
         return value
 
 
@@ -214,6 +220,8 @@ class DataConfig:
         _choice("data.eval_view", self.eval_view, ("full", "center_crop", "random_crop"))
         _choice("data.subscores", self.subscores, ("auto", "none", "rg", "fisv"))
         _positive("data.score_divisor", self.score_divisor)
+        _positive("data.clip_frames", self.clip_frames)
+        _positive("data.fps", self.fps)
         if not 0.0 < self.val_fraction < 1.0:
             raise LongAQAError(f"data.val_fraction must be in (0, 1), got {self.val_fraction}")
 
@@ -275,6 +283,11 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "eval_every", "step_size"):
             _positive(f"train.{name}", getattr(self, name))
         _positive("train.lr", self.lr)
+        _positive("train.gamma", self.gamma)
+        if not self.weight_decay >= 0:
+            raise LongAQAError(f"train.weight_decay must be >= 0, got {self.weight_decay}")
+        if self.num_threads < 0:
+            raise LongAQAError(f"train.num_threads must be >= 0 (0: torch's default), got {self.num_threads}")
         if self.checkpoint_every < 0 or self.checkpoint_seconds < 0:
             raise LongAQAError(
                 f"train.checkpoint_every and train.checkpoint_seconds must be >= 0, got "
@@ -289,6 +302,18 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
+    def __post_init__(self) -> None:
+        loss, head = self.loss, self.model.head
+        attention = loss.lambda_att > 0 and head != "mean_pool"  # mean_pool has no attention to train
+        subscores = head == "additive" and (
+            loss.lambda_subscores > 0 or any(v > 0 for v in loss.subscore_weights.values())
+        )
+        if loss.lambda_reg == 0 and not attention and not subscores:
+            raise LongAQAError(
+                f"loss.lambda_reg is 0 and no other loss term is on (loss.lambda_att={loss.lambda_att:g}, "
+                f"model.head={head}): nothing would be trained"
+            )
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -298,12 +323,47 @@ SECTIONS = {"model": ModelConfig, "loss": LossConfig, "data": DataConfig, "train
 
 def _choice(key: str, value: Any, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise LongAQAError(f"{key} must be one of {', '.join(allowed)}; got {value!r}")
+        raise LongAQAError(f"{key} must be one of {', '.join(allowed)}; got {_short(value)}")
 
 
 def _positive(key: str, value: float) -> None:
     if not value > 0:
-        raise LongAQAError(f"{key} must be positive, got {value!r}")
+        raise LongAQAError(f"{key} must be positive, got {_short(value)}")
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 80
+_REPR.maxlevel = 3
+
+
+def _short(value: Any) -> str:
+    """``repr(value)`` cut short (long strings, big numbers, deep or long containers): a message never
+    formats an unbounded value (a YAML value can be huge)."""
+    try:
+        return _REPR.repr(value)
+    except (ValueError, RecursionError):  # e.g. an int with more digits than str() allows
+        return f"<{type(value).__name__}>"
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses aliases (``*name``, and with them ``<<:`` merges): a few hundred
+    bytes of nested aliases ("billion laughs") would otherwise expand to gigabytes when read."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"YAML aliases are not allowed in a config (*{event.anchor[:40]})", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _load_yaml(text: str) -> Any:
+    """Safe YAML (no code, no aliases)."""
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)
+    except ValueError as exc:  # e.g. an int of more than 4300 digits
+        raise yaml.YAMLError(f"a value cannot be read ({str(exc)[:80]})") from None
 
 
 def valid_keys() -> list[str]:
@@ -327,7 +387,10 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
                 raise ValueError
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
-            return int(value)
+            out = int(value)
+            if abs(out) >= 2**63:  # no setting needs more; and a huge int cannot even be printed
+                raise ValueError
+            return out
         if annotation is float:
             if isinstance(value, bool):
                 raise ValueError
@@ -342,7 +405,7 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
         if origin is dict:
             if isinstance(value, str):
                 try:
-                    value = yaml.safe_load(value)
+                    value = _load_yaml(value)
                 except yaml.YAMLError:
                     raise ValueError from None
             if not isinstance(value, dict):
@@ -353,7 +416,7 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
             (item,) = get_args(annotation)
             if isinstance(value, str):
                 try:
-                    value = yaml.safe_load(value)
+                    value = _load_yaml(value)
                 except yaml.YAMLError:  # e.g. control characters (found by tests/test_fuzz.py)
                     raise ValueError from None
             if not isinstance(value, list):
@@ -364,7 +427,7 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     else:
         raise AssertionError(f"unsupported config type {annotation} for {key}")
     name = getattr(annotation, "__name__", str(annotation))
-    raise LongAQAError(f"config key {key}: expected {name}, got {value!r}")
+    raise LongAQAError(f"config key {key}: expected {name}, got {_short(value)}")
 
 
 def _apply(raw: dict[str, Any], source: str) -> Config:
@@ -372,23 +435,24 @@ def _apply(raw: dict[str, Any], source: str) -> Config:
     for section, values in raw.items():
         if section not in SECTIONS:
             raise LongAQAError(
-                f"{source}: unknown config section {section!r}; valid sections: {', '.join(SECTIONS)}"
+                f"{source}: unknown config section {_short(section)}; valid sections: {', '.join(SECTIONS)}"
             )
         if values is None:
             values = {}
         if not isinstance(values, dict):
-            raise LongAQAError(f"{source}: section {section!r} must be a mapping, got {values!r}")
+            raise LongAQAError(f"{source}: section {section!r} must be a mapping, got {_short(values)}")
         cls = SECTIONS[section]
         hints = get_type_hints(cls)
         kwargs = {}
         for key, value in values.items():
             if key not in hints:
                 raise LongAQAError(
-                    f"{source}: unknown config key {section}.{key}; valid keys: {', '.join(valid_keys())}"
+                    f"{source}: unknown config key {section}.{key[:80] if isinstance(key, str) else _short(key)}; "
+                    f"valid keys: {', '.join(valid_keys())}"
                 )
             kwargs[key] = _named(source, _coerce, f"{section}.{key}", value, hints[key])
         sections[section] = _named(source, cls, **kwargs)
-    return Config(**sections)
+    return _named(source, Config, **sections)
 
 
 def _named(source: str, build, *args, **kwargs):
@@ -426,7 +490,7 @@ def load_config(
         if section not in SECTIONS or name not in get_type_hints(SECTIONS[section]):
             raise LongAQAError(f"--set {key}: unknown config key; valid keys: {', '.join(valid_keys())}")
         try:
-            parsed = yaml.safe_load(value) if value.strip() else ""
+            parsed = _load_yaml(value) if value.strip() else ""
         except yaml.YAMLError:  # not YAML (e.g. control characters): keep it as a plain string
             parsed = value
         if parsed is None:
@@ -442,7 +506,7 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not path.is_file():
         raise LongAQAError(f"{path}: config file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _load_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError, OSError, RecursionError) as exc:
         raise LongAQAError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if data is None:
@@ -461,7 +525,7 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
             found = False
         if not found or isinstance(item, (dict, list)):
             raise LongAQAError(
-                f"{path}: base file {str(item)[:200]!r} not found (relative to {path.parent})"
+                f"{path}: base file {_short(item)} not found (relative to {path.parent})"
             )
         if base_path in seen:
             raise LongAQAError(f"{path}: circular 'base:' reference to {base_path}")
