@@ -86,6 +86,9 @@ class ModelConfig:
     so changing one clip's features moves only the parts of the clips within this distance."""
     local_hidden: int = 256
     """Additive head: width of the local network that turns a window of clips into parts."""
+    local_context_dropout: float = 0.5
+    """Additive head, training only: probability of hiding each neighbour in a clip's window (never the
+    clip itself), so that a clip's part is carried by its own features (see ``LocalParts``)."""
     head_hidden: list[int] = field(default_factory=lambda: [512, 256])
     """Hidden widths of the head MLPs (3 layers: d_model -> 512 -> 256 -> 1)."""
     share_batch_work: bool = True
@@ -101,6 +104,8 @@ class ModelConfig:
         if self.local_window < 0:
             raise LongAQAError(f"model.local_window must be >= 0, got {self.local_window}")
         _positive("model.local_hidden", self.local_hidden)
+        if not 0.0 <= self.local_context_dropout < 1.0:
+            raise LongAQAError(f"model.local_context_dropout must be in [0, 1), got {self.local_context_dropout}")
         for name in ("input_dim", "d_model", "num_queries", "num_heads", "dim_feedforward"):
             _positive(f"model.{name}", getattr(self, name))
         if self.cross_attention_window < 0:

@@ -1,11 +1,12 @@
-"""Agreement of explanations with per-clip truth (synthetic routines: ``truth/<name>.npz``).
+"""Agreement of explanations with per-clip truth (generated routines: ``truth/<name>.npz``).
 
-For every video with truth, Spearman's rho between predicted and true per-clip values over the clips
-the model saw: ``contribution`` (predicted clip contribution vs true weight x quality),
-``weight`` (predicted clip weight vs true difficulty) and ``score`` (predicted clip score vs true
-execution quality), and ``score_elements``: ``score`` over the clips whose true weight is above the
-video's lowest, i.e. without the transitions of the synthetic routines, whose score the mark barely
-depends on. Each is averaged over videos as a plain mean and through Fisher's z; videos where a side
+A truth file holds any subset of the per-clip fields :data:`TRUTH_FIELDS`. For every video with
+truth, Spearman's rho between predicted and true per-clip values over the clips the model saw, for
+each field both sides have: ``contribution`` (the clip's share of the total), ``weight`` (predicted
+clip weight vs true weight, the weight-score head), ``score`` (predicted clip score vs true
+``quality``), ``difficulty``, ``deduction`` and ``tes`` (the additive head's parts vs the true ones),
+and ``score_elements``: ``score`` over the clips whose true weight is above the video's lowest, i.e.
+without the transitions of the multiplicative routines, whose score the mark barely depends on. Each is averaged over videos as a plain mean and through Fisher's z; videos where a side
 is constant (rho undefined) are left out and counted.
 """
 
@@ -19,25 +20,38 @@ from longaqa.errors import LongAQAError
 from longaqa.interpret.explanation import VideoExplanation
 from longaqa.metrics import fisher_z_mean, spearman
 
-TRUTH_KEYS = ("weight", "quality", "contribution")
-PAIRS = {
-    "contribution": ("clip_contribution", "contribution"),
-    "weight": ("clip_weight", "weight"),
-    "score": ("clip_score", "quality"),
+TRUTH_FIELDS = ("weight", "quality", "contribution", "difficulty", "deduction", "tes")
+"""Per-clip truth fields a ``truth/<name>.npz`` may hold (any subset, at least one; docs/generators.md)."""
+PAIRS = {  # result key -> (how to read the explanation's value, truth field)
+    "contribution": (lambda e: e.clip_contribution, "contribution"),
+    "weight": (lambda e: e.clip_weight, "weight"),
+    "score": (lambda e: e.clip_score, "quality"),
+    "difficulty": (lambda e: e.clip_parts.get("difficulty"), "difficulty"),
+    "deduction": (lambda e: e.clip_parts.get("deduction"), "deduction"),
+    "tes": (lambda e: e.clip_parts.get("tes"), "tes"),
 }
+ALWAYS = ("contribution", "weight", "score", "score_elements")
+"""Keys present in every result (NaN when no video has both sides); the others only when measured."""
 
 
 def read_truth(path: str | Path) -> dict[str, np.ndarray]:
-    """Read one ``truth/<name>.npz`` (float arrays ``weight``, ``quality``, ``contribution`` of length T)."""
+    """Read one ``truth/<name>.npz``: the fields of :data:`TRUTH_FIELDS` it holds, float arrays of one
+    length T (other arrays are ignored)."""
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in TRUTH_KEYS if k not in npz.files]
-            if missing:
-                raise LongAQAError(f"{path}: truth file lacks {', '.join(missing)}")
-            truth = {k: np.asarray(npz[k], dtype=np.float64) for k in TRUTH_KEYS}
-    except (OSError, ValueError) as exc:
+            found = [k for k in TRUTH_FIELDS if k in npz.files]
+            if not found:
+                raise LongAQAError(
+                    f"{path}: truth file holds none of the per-clip fields {', '.join(TRUTH_FIELDS)} "
+                    f"(it has {', '.join(npz.files[:10]) or 'no arrays'})"
+                )
+            truth = {k: np.asarray(npz[k], dtype=np.float64) for k in found}
+    except (OSError, ValueError, TypeError) as exc:
         raise LongAQAError(f"{path}: not a readable truth .npz ({exc})") from None
+    shapes = {k: v.shape for k, v in truth.items() if v.ndim != 1}
+    if shapes:
+        raise LongAQAError(f"{path}: truth fields must be 1-d arrays, one value per clip; got shapes {shapes}")
     lengths = {len(v) for v in truth.values()}
     if len(lengths) != 1:
         raise LongAQAError(f"{path}: truth arrays have different lengths {sorted(lengths)}")
@@ -48,27 +62,35 @@ def truth_agreement(pairs: list[tuple[VideoExplanation, dict[str, np.ndarray]]])
     """Per-clip agreement over ``(explanation, truth)`` pairs; see the module docstring.
 
     Returns ``{"n_videos": n, "<key>_spearman": mean, "<key>_spearman_fisher_z": z-mean,
-    "<key>_n": videos used}`` for key in contribution, weight, score, score_elements.
+    "<key>_n": videos used}`` for key in contribution, weight, score, score_elements (always) and
+    difficulty, deduction, tes (where the truth and the explanation both have them), and
+    ``fields``: the keys measured on at least one video.
     """
     rhos: dict[str, list[float]] = {k: [] for k in (*PAIRS, "score_elements")}
     for expl, truth in pairs:
-        if len(truth["weight"]) != expl.num_clips:
-            raise LongAQAError(f"{expl.name}: truth has {len(truth['weight'])} clips, the features {expl.num_clips}")
+        length = len(next(iter(truth.values())))
+        if length != expl.num_clips:
+            raise LongAQAError(f"{expl.name}: truth has {length} clips, the features {expl.num_clips}")
         seen = expl.window
-        for key, (pred_attr, true_key) in PAIRS.items():
-            pred = getattr(expl, pred_attr)[seen]
-            true = truth[true_key][seen]
+        for key, (read, field) in PAIRS.items():
+            pred = read(expl)
+            if field not in truth or pred is None:
+                continue
+            pred, true = np.asarray(pred)[seen], truth[field][seen]
             ok = np.isfinite(pred)
-            rho = spearman(pred[ok], true[ok])
+            rho = spearman(pred[ok], true[ok]) if ok.sum() > 1 else float("nan")
             if np.isfinite(rho):
                 rhos[key].append(rho)
-        weight, score = truth["weight"][seen], expl.clip_score[seen]
-        elements = np.isfinite(score) & (weight > weight.min())
-        rho = spearman(score[elements], truth["quality"][seen][elements])
-        if np.isfinite(rho):
-            rhos["score_elements"].append(rho)
-    result: dict = {"n_videos": len(pairs)}
+        if "weight" in truth and "quality" in truth:
+            weight, score = truth["weight"][seen], expl.clip_score[seen]
+            elements = np.isfinite(score) & (weight > weight.min())
+            rho = spearman(score[elements], truth["quality"][seen][elements]) if elements.sum() > 1 else float("nan")
+            if np.isfinite(rho):
+                rhos["score_elements"].append(rho)
+    result: dict = {"n_videos": len(pairs), "fields": [k for k, v in rhos.items() if v]}
     for key, values in rhos.items():
+        if not values and key not in ALWAYS:
+            continue
         result[f"{key}_spearman"] = float(np.mean(values)) if values else float("nan")
         result[f"{key}_spearman_fisher_z"] = fisher_z_mean(values) if values else float("nan")
         result[f"{key}_n"] = len(values)

@@ -49,6 +49,12 @@ class VideoExplanation:
     cross-attention peaks on). Per layer: ``self_attention`` (Q, Q) and ``cross_attention`` (Q, W)
     head-averaged probabilities, ``ls`` and ``lc`` (Q, Q) the attention loss's L_S and L_C.
     ``window_start``: first clip the model saw. ``mapping``: ``index`` or ``attention``.
+
+    The additive head (``mapping`` ``clip``: it scores clips directly) has no weights or scores (NaN):
+    ``clip_parts`` holds its parts per clip by name (raw scale, e.g. ``difficulty``, ``deduction``),
+    ``clip_contribution`` their signed sum, ``video_terms`` its video-level terms (e.g. ``penalty``)
+    and ``video_level`` everything not in a clip (the sheet's constant plus the signed video terms), so
+    that ``clip_contribution.sum() + video_level == pred``; ``subscores`` its predicted sub-scores.
     """
 
     name: str
@@ -68,6 +74,14 @@ class VideoExplanation:
     cross_attention: list[np.ndarray] = field(default_factory=list)
     ls: list[np.ndarray] = field(default_factory=list)
     lc: list[np.ndarray] = field(default_factory=list)
+    clip_parts: dict[str, np.ndarray] = field(default_factory=dict)
+    video_terms: dict[str, float] = field(default_factory=dict)
+    video_level: float = 0.0
+    subscores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def additive(self) -> bool:
+        return self.mapping == "clip"
 
     @property
     def num_clips(self) -> int:
@@ -80,7 +94,10 @@ class VideoExplanation:
         weights sum to 1), so removing clip ``k`` and renormalising moves it by
         ``-weight_k (score_k - pred) / (1 - weight_k)``: this, not ``contribution``, ranks the clips by
         what hiding them does to the score (docs/interpretability.md, deletion and insertion). Sums to 0
-        over the clips when the clip weights sum to 1; 0 outside the window."""
+        over the clips when the clip weights sum to 1; 0 outside the window. For the additive head,
+        whose clips add their contribution to the score, it is the contribution."""
+        if self.additive:
+            return self.clip_contribution.copy()
         centred = self.clip_weight * (self.clip_score - self.pred)
         return np.where(np.isfinite(centred), centred, 0.0)
 
@@ -142,8 +159,9 @@ def explain_video(
     q = model.num_queries if out.query_valid is None else int(out.query_valid[0].sum())
     divisor = cfg.data.score_divisor
 
-    weights = out.weights[0, :q].float().cpu().numpy().astype(np.float64)  # (Q,)
-    scores = out.scores[0, :q].float().cpu().numpy().astype(np.float64) * divisor  # (Q,)
+    if out.weights is not None:
+        weights = out.weights[0, :q].float().cpu().numpy().astype(np.float64)  # (Q,)
+        scores = out.scores[0, :q].float().cpu().numpy().astype(np.float64) * divisor  # (Q,)
     self_maps = [m[0, :q, :q].float().cpu().numpy() for m in out.self_attn_maps]  # L x (Q, Q)
     cross_maps = [m[0, :q, :width].float().cpu().numpy() for m in out.cross_attn_maps]  # L x (Q, W)
     temperature = cfg.loss.temperature_for(cfg.model.d_model)
@@ -152,6 +170,9 @@ def explain_video(
         ls.append(correlation_log_probs(a_self, temperature, out.query_valid).exp()[0, :q, :q].cpu().numpy())
         lc.append(correlation_log_probs(a_cross, temperature, out.query_valid).exp()[0, :q, :q].cpu().numpy())
 
+    if out.clip_parts is not None:
+        return _additive_explanation(model, out, name, true, cfg, start, width, num_clips, q, cross_maps,
+                                     self_maps, ls, lc)
     w_clip, s_clip, c_clip, used = queries_to_clips(weights, scores, cross_maps[-1], mapping)
     clip_weight = np.zeros(num_clips)
     clip_score = np.full(num_clips, np.nan)
@@ -180,6 +201,47 @@ def explain_video(
     )
 
 
+def _additive_explanation(model, out, name, true, cfg, start, width, num_clips, q, cross_maps, self_maps,
+                          ls, lc) -> VideoExplanation:
+    """The additive head's explanation: parts per clip, video terms, no per-query weights."""
+    head, divisor = model.head, cfg.data.score_divisor
+    parts = out.clip_parts[0, :width].float().cpu().numpy().astype(np.float64) * divisor  # (W, P)
+    clip_parts = {}
+    for p, part in enumerate(head.sheet.clip_parts):
+        values = np.zeros(num_clips)
+        values[start : start + width] = parts[:, p]
+        clip_parts[part] = values
+    contribution = np.zeros(num_clips)
+    contribution[start : start + width] = parts @ np.asarray(head.sheet.clip_signs)
+    video = out.video_terms[0].float().cpu().numpy().astype(np.float64) * divisor
+    video_terms = dict(zip(head.sheet.video_terms, video.tolist()))
+    video_level = head.sheet.constant + float(video @ np.asarray(head.sheet.video_signs)) if len(video) else head.sheet.constant
+    nan_q = np.full(q, np.nan)
+    return VideoExplanation(
+        name=name,
+        pred=float(out.pred[0]) * divisor,
+        true=None if true is None else float(true),
+        clip_seconds=cfg.data.clip_frames / cfg.data.fps,
+        window_start=start,
+        mapping="clip",
+        clip_weight=np.full(num_clips, np.nan),
+        clip_score=np.full(num_clips, np.nan),
+        clip_contribution=contribution,
+        query_weight=nan_q,
+        query_score=nan_q.copy(),
+        query_contribution=nan_q.copy(),
+        query_peak_clip=cross_maps[-1].argmax(1) + start,
+        self_attention=self_maps,
+        cross_attention=cross_maps,
+        ls=ls,
+        lc=lc,
+        clip_parts=clip_parts,
+        video_terms=video_terms,
+        video_level=video_level,
+        subscores={k: float(v[0]) * divisor for k, v in (out.subscores or {}).items()},
+    )
+
+
 def _fmt(value: float) -> str:
     return "nan" if not np.isfinite(value) else f"{value:.6g}"
 
@@ -195,20 +257,23 @@ def write_explanation(expl: VideoExplanation, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     start_s, end_s = expl.clip_times()
+    parts = {k: v for k, v in expl.clip_parts.items() if k not in CLIP_COLUMNS}  # single sheet: none
     with (folder / CLIPS_FILE).open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(CLIP_COLUMNS)
+        w.writerow(CLIP_COLUMNS + list(parts))
         centred = expl.clip_centred_contribution
+        blank = expl.additive  # no weights or scores: left empty
         for t in range(expl.num_clips):
             w.writerow(
                 [
                     t,
                     f"{start_s[t]:.3f}",
                     f"{end_s[t]:.3f}",
-                    _fmt(expl.clip_weight[t]),
-                    _fmt(expl.clip_score[t]),
+                    "" if blank else _fmt(expl.clip_weight[t]),
+                    "" if blank else _fmt(expl.clip_score[t]),
                     _fmt(expl.clip_contribution[t]),
                     _fmt(centred[t]),
+                    *(_fmt(v[t]) for v in parts.values()),
                 ]
             )
     with (folder / QUERIES_FILE).open("w", newline="") as fh:
@@ -244,6 +309,9 @@ def write_explanation(expl: VideoExplanation, folder: str | Path) -> Path:
         # relative variation of the seen clips' values (longaqa.interpret.variation); null if undefined
         "variation": {k: (v if np.isfinite(v) else None) for k, v in video_variation(expl).items()},
     }
+    if expl.additive:  # clips.csv's contributions + video_level = pred
+        summary.update(head="additive", parts=list(expl.clip_parts), video_terms=expl.video_terms,
+                       video_level=expl.video_level, subscores=expl.subscores)
     (folder / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     return folder
 
@@ -256,11 +324,11 @@ def _read_csv(path: Path, columns: list[str], optional: tuple[str, ...] = ()) ->
     with path.open(newline="") as fh:
         reader = csv.DictReader(fh)
         fields = reader.fieldnames or []
-        if fields != columns and fields != required:
+        if fields[: len(columns)] != columns and fields != required:
             raise LongAQAError(f"{path}: expected columns {','.join(columns)}, got {reader.fieldnames}")
         rows = list(reader)
-    try:
-        return {c: np.array([float(r[c]) for r in rows]) for c in fields}
+    try:  # an empty cell (the additive head's weight and score) reads as NaN
+        return {c: np.array([float(r[c]) if r[c] != "" else np.nan for r in rows]) for c in fields}
     except ValueError as exc:
         raise LongAQAError(f"{path}: non-numeric value ({exc})") from None
 
@@ -307,4 +375,9 @@ def read_explanation(folder: str | Path) -> VideoExplanation:
         cross_attention=maps["cross_attn"],
         ls=maps["ls"],
         lc=maps["lc"],
+        clip_parts={p: clips[p] for p in summary.get("parts", []) if p in clips}
+        | ({"contribution": clips["contribution"]} if summary.get("parts") == ["contribution"] else {}),
+        video_terms={k: float(v) for k, v in summary.get("video_terms", {}).items()},
+        video_level=float(summary.get("video_level", 0.0)),
+        subscores={k: float(v) for k, v in summary.get("subscores", {}).items()},
     )

@@ -18,7 +18,7 @@ from longaqa.errors import LongAQAError
 from longaqa.interpret.agreement import read_truth, truth_agreement
 from longaqa.interpret.explanation import VideoExplanation, explain_video, explanation_view, write_explanation
 from longaqa.interpret.mapping import DEFAULT_MAPPING
-from longaqa.interpret.perturbation import ranked_perturbation_curves
+from longaqa.interpret.perturbation import faithfulness, ranked_perturbation_curves
 from longaqa.interpret.skipping import DEFAULT_BANDWIDTH, skipping_index
 from longaqa.interpret.variation import variation_summary
 
@@ -184,7 +184,7 @@ def interpretability_run(
         "view": explanation_view(cfg, view),
         "n_videos": len(explanations),
         "mapping_mode": mapping,
-        "mapping": {m: sum(e.mapping == m for e in explanations) for m in ("index", "attention")},
+        "mapping": {m: sum(e.mapping == m for e in explanations) for m in ("index", "attention", "clip")},
     }
 
     truth_root = Path(truth_dir) if truth_dir is not None else root / "truth"
@@ -199,7 +199,7 @@ def interpretability_run(
     result["truth"] = truth_agreement(pairs) if pairs else None
     result["truth_by_mapping"] = {  # index-mapped (one-to-one) and attention-mapped videos apart
         m: truth_agreement(subset)
-        for m in ("index", "attention")
+        for m in ("index", "attention", "clip")
         if (subset := [(e, t) for e, t in pairs if e.mapping == m])
     }
 
@@ -213,6 +213,9 @@ def interpretability_run(
         result[f"deletion{suffix}"] = part["deletion"]
         result[f"insertion{suffix}"] = part["insertion"]
     result["num_random"] = num_random
+    # hiding clip k (as padding) moves the prediction by about its stated contribution? (Pearson r)
+    named = {"contribution": rankings[""], "centred_contribution": rankings["_centred"]}
+    result["faithfulness"] = faithfulness(model, features, named, cfg.data.score_divisor)
     result["skipping_index"] = skipping_summary(explanations)
     result["variation"] = variation_summary(explanations)
     name = interpretability_file(split, mapping)

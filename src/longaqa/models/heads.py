@@ -90,11 +90,19 @@ class LocalParts(nn.Module):
     per part through a softplus. Nothing else enters, so a change to clip ``j`` can move the parts of
     clips ``j - window .. j + window`` and of no other clip, exactly (tested). ``part_scale`` (set by
     :meth:`AdditiveHead.calibrate`) makes a part start near its typical per-clip value.
+
+    Only sums over clips are supervised, and a sum does not change when every clip's value moves to
+    its neighbour: without a prior, a clip's part may describe the clip next to it. In training each
+    neighbour's slot of a window is zeroed with probability ``context_dropout`` (never the clip's own),
+    so a clip's own features must carry its part and the neighbours only refine it; it also prepares
+    the head for hidden clips (zeros), which is how deletion and faithfulness tests hide a clip.
     """
 
-    def __init__(self, d_model: int, hidden: int, window: int, num_parts: int, dropout: float):
+    def __init__(self, d_model: int, hidden: int, window: int, num_parts: int, dropout: float,
+                 context_dropout: float = 0.5):
         super().__init__()
         self.window = window
+        self.context_dropout = context_dropout
         self.embed = nn.Linear(d_model, hidden)
         self.mix = nn.Linear(hidden * (2 * window + 1), hidden)
         self.out = nn.Linear(hidden, num_parts)
@@ -107,6 +115,10 @@ class LocalParts(nn.Module):
         mask = valid.to(clips.dtype)[..., None]  # (B, T, 1)
         h = self.dropout(torch.relu(self.embed(clips)) * mask)  # (B, T, H), 0 on hidden clips
         windows = F.pad(h, (0, 0, w, w)).unfold(1, 2 * w + 1, 1)  # (B, T, H, 2w+1)
+        if self.training and self.context_dropout > 0 and w > 0:
+            keep = torch.rand(B, T, 1, 2 * w + 1, device=clips.device) >= self.context_dropout
+            keep[..., w] = True  # the clip itself is always seen
+            windows = windows * keep.to(windows.dtype)
         g = torch.relu(self.mix(windows.reshape(B, T, -1)))  # (B, T, H)
         parts = F.softplus(self.out(g).float()) / LOG2 * self.part_scale  # (B, T, P)
         return parts * mask
@@ -122,11 +134,11 @@ class AdditiveHead(nn.Module):
     """
 
     def __init__(self, d_model: int, hidden: list[int], sheet, score_divisor: float, window: int,
-                 local_hidden: int, dropout: float):
+                 local_hidden: int, dropout: float, context_dropout: float = 0.5):
         super().__init__()
         self.sheet = sheet
         self.score_divisor = score_divisor
-        self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout)
+        self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)

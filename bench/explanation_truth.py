@@ -1,0 +1,137 @@
+"""Explanations against the truth: the paper's weight-score head and the additive head, side by side.
+
+For every generator of judged routines (``longaqa.data.generators``; the held-out one reported apart),
+generates one dataset, trains both heads on it with each seed, and measures on the test videos:
+test SRCC of the total and of each sub-score the head predicts, the within-video Spearman of every
+per-clip field with the truth (``contribution``, ``difficulty``, ``deduction``, ``tes``, ``weight``,
+``quality`` as each side has them), and faithfulness (Pearson r over a video's clips between hiding
+clip k and its stated contribution, mean over videos). Prints mean +- std over the seeds, writes
+the raw numbers to ``--out`` (JSON) and a markdown table beside it.
+
+Both heads get the same small model (configs/demo.yaml: d_model 128, 2 layers; one query per clip,
+so the paper head sees whole videos too) and the same data; selection ``last`` (no test-set choice).
+
+    python bench/explanation_truth.py                    # 4 generators x 2 heads x 5 seeds (~20 min, 2 cores)
+    python bench/explanation_truth.py --seeds 1 --epochs 5 --generators rg_additive   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from longaqa.config import load_config
+from longaqa.data.generators import GENERATORS, write_generated
+from longaqa.interpret.run import interpretability_run
+from longaqa.training import fit
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADS = {"paper": ["model.head=weight_score"], "additive": ["model.head=additive"]}
+LAYOUT = {  # the data section each release layout trains with
+    "rg": ["data.layout=rg", "data.class_name=Ball", "data.score_divisor=25", "data.target=total"],
+    "fisv": ["data.layout=fisv", "data.class_name=", "data.score_divisor=43", "data.target=total"],
+}
+
+
+def run_one(kind: str, data: Path, head: str, seed: int, epochs: int, max_clips: int, work: Path,
+            extra: list[str]) -> dict:
+    info = GENERATORS[kind]
+    overrides = [*HEADS[head], *LAYOUT[info.layout], f"model.num_queries={max_clips}",
+                 f"train.seed={seed}", f"train.epochs={epochs}", "train.tensorboard=false",
+                 "train.progress=false", f"train.eval_every={epochs}", "train.checkpoint_seconds=0", *extra]
+    cfg = load_config(ROOT / "configs" / "demo.yaml", overrides)
+    run = work / f"{kind}_{head}_{seed}"
+    metrics = fit(cfg, run, data_root=data)
+    measured = interpretability_run(run, num_random=1, seed=seed)
+    truth = measured["truth"] or {}
+    row = {"srcc_total": metrics["srcc"]}
+    for name, m in (metrics.get("subscores") or {}).items():
+        row[f"srcc_{name}"] = m["srcc"]
+    for field in truth.get("fields", []):
+        row[f"rho_{field}"] = truth[f"{field}_spearman"]
+    row["faithfulness"] = measured["faithfulness"]["contribution"]["r"]
+    row["faithfulness_slope"] = measured["faithfulness"]["contribution"]["slope"]
+    return row
+
+
+def fmt(values: list[float]) -> str:
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return "-"
+    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1) if len(values) > 1 else 0.0:.3f}"
+
+
+def table(results: dict, seeds: int) -> str:
+    lines = []
+    for held_out in (False, True):
+        kinds = [k for k in results if GENERATORS[k].held_out == held_out]
+        if not kinds:
+            continue
+        lines.append(f"\n{'Held-out generator' if held_out else 'Design generators'} (mean ± std over {seeds} seeds)\n")
+        for kind in kinds:
+            keys = sorted({k for rows in results[kind].values() for r in rows for k in r},
+                          key=lambda k: (not k.startswith("srcc_total"), not k.startswith("srcc"), k))
+            lines.append(f"{kind} ({GENERATORS[kind].layout} layout)\n")
+            lines.append("| measure | " + " | ".join(results[kind]) + " |")
+            lines.append("|---|" + "---|" * len(results[kind]))
+            for key in keys:
+                cells = [fmt([r.get(key) for r in rows]) for rows in results[kind].values()]
+                lines.append(f"| {key} | " + " | ".join(cells) + " |")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--generators", nargs="*", default=list(GENERATORS))
+    p.add_argument("--heads", nargs="*", default=list(HEADS), choices=list(HEADS))
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--num-train", type=int, default=200)
+    p.add_argument("--num-test", type=int, default=50)
+    p.add_argument("--data-seed", type=int, default=0, help="seed of the generated datasets")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="config override for the additive head's runs (e.g. model.local_window=2)")
+    p.add_argument("--out", default=str(ROOT / "bench" / "results" / "explanation_truth.json"))
+    args = p.parse_args()
+    unknown = [k for k in args.generators if k not in GENERATORS]
+    if unknown:
+        sys.exit(f"unknown generator(s) {unknown}; valid: {list(GENERATORS)}")
+    results: dict = {}
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for kind in args.generators:
+            lo, hi = GENERATORS[kind].default_clips
+            clips = (lo, hi) if GENERATORS[kind].layout == "rg" else (70, 90)  # shorter skating: CPU time
+            data = write_generated(kind, work / kind, seed=args.data_seed, num_train=args.num_train,
+                                   num_test=args.num_test, min_clips=clips[0], max_clips=clips[1])
+            results[kind] = {}
+            for head in args.heads:
+                rows = []
+                for seed in range(args.seeds):
+                    extra = args.set if head == "additive" else []
+                    rows.append(run_one(kind, data, head, seed, args.epochs, clips[1], work, extra))
+                    print(f"{kind:16s} {head:9s} seed {seed}: " + ", ".join(
+                        f"{k} {v:.3f}" for k, v in rows[-1].items()), file=sys.stderr, flush=True)
+                results[kind][head] = rows
+    text = table(results, args.seeds)
+    print(text)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"command": " ".join(["python", "bench/explanation_truth.py", *sys.argv[1:]]),
+            "seconds": round(time.perf_counter() - start, 1), "epochs": args.epochs, "seeds": args.seeds}
+    out.write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
+    out.with_suffix(".md").write_text(f"`{meta['command']}` ({meta['seconds']} s)\n{text}\n")
+    print(f"\nwritten: {out} and {out.with_suffix('.md')} ({meta['seconds']} s)")
+
+
+if __name__ == "__main__":
+    main()

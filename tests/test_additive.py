@@ -1,0 +1,262 @@
+"""The additive head: parts that add up to the judges' sub-scores, locality, sub-score loading and
+training, explanations with parts, truth files with partial fields and faithfulness."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from longaqa.config import DataConfig, load_config
+from longaqa.data import load_split
+from longaqa.data.dataset import VideoSample
+from longaqa.data.subscores import load_subscores
+from longaqa.errors import LongAQAError
+from longaqa.interpret.agreement import read_truth, truth_agreement
+from longaqa.interpret.explanation import explain_video, read_explanation, write_explanation
+from longaqa.interpret.perturbation import faithfulness, leave_one_out_effects
+from longaqa.losses import Criterion
+from longaqa.models import build_model, model_from_config
+from longaqa.sheets import FISV_SHEET, RG_SHEET, SINGLE_SHEET, score_sheet
+from tests.conftest import SHARED, TINY
+
+RG_LABELS = SHARED / "data" / "rg_labels"
+FISV_LABELS = SHARED / "data" / "fisv_labels"
+needs_rg = pytest.mark.skipif(not RG_LABELS.is_dir(), reason="shared RG label files absent")
+needs_fisv = pytest.mark.skipif(not FISV_LABELS.is_dir(), reason="shared Fis-V label files absent")
+
+
+def additive_model(sheet=RG_SHEET, window=2, divisor=25.0, **overrides):
+    cfg = load_config(None, [*TINY, "model.head=additive", f"model.local_window={window}",
+                             "model.local_hidden=8", *[f"{k}={v}" for k, v in overrides.items()]])
+    torch.manual_seed(0)
+    return build_model(cfg.model, sheet, divisor).eval()
+
+
+@pytest.mark.parametrize("sheet", [RG_SHEET, FISV_SHEET, SINGLE_SHEET], ids=lambda s: s.name)
+def test_parts_sum_to_subscores_and_total(sheet):
+    model = additive_model(sheet)
+    x = torch.randn(3, 12, 32)
+    lengths = torch.tensor([12, 9, 5])
+    with torch.no_grad():
+        out = model(x, lengths)
+    parts, video = out.clip_parts.double(), out.video_terms.double()
+    assert (parts >= 0).all() and (video >= 0).all()
+    assert (parts[1, 9:] == 0).all() and (parts[2, 5:] == 0).all()  # padded clips add nothing
+    sums = dict(zip(sheet.clip_parts, parts.sum(1).unbind(-1)))
+    sums.update(zip(sheet.video_terms, video.unbind(-1)))
+    for name, (constant, sources) in sheet.subscores.items():
+        expected = constant / 25.0 + sum(sign * sums[src] for src, sign in sources)
+        torch.testing.assert_close(out.subscores[name].double(), expected, rtol=1e-5, atol=1e-6)
+    total = sheet.constant / 25.0 + out.clip_contributions.double().sum(1) + video @ torch.tensor(
+        sheet.video_signs, dtype=torch.float64)
+    torch.testing.assert_close(out.pred.double(), total, rtol=1e-5, atol=1e-6)
+    if sheet is RG_SHEET:  # total = D + E - P, as on the score sheet
+        s = out.subscores
+        torch.testing.assert_close(out.pred, s["difficulty"] + s["execution"] - s["penalty"])
+
+
+@pytest.mark.parametrize("window", [0, 1, 3])
+def test_a_clip_moves_only_the_parts_within_the_window(window):
+    model = additive_model(window=window)
+    x = torch.randn(2, 12, 32)
+    lengths = torch.tensor([12, 10])
+    k = 5
+    y = x.clone()
+    y[:, k] += 3.0 * torch.randn(32)
+    with torch.no_grad():
+        a, b = model(x, lengths).clip_parts, model(y, lengths).clip_parts
+    far = (torch.arange(12) - k).abs() > window
+    assert torch.equal(a[:, far], b[:, far])  # exactly: nothing outside the window enters a part
+    assert not torch.equal(a[:, k], b[:, k])
+
+
+def test_the_loss_uses_every_subscore():
+    model = additive_model()
+    cfg = load_config(None, [*TINY, "model.head=additive", "loss.subscore_weights={penalty: 0.5}"]).loss
+    criterion = Criterion(cfg, 16)
+    x, lengths = torch.randn(4, 12, 32), torch.full((4,), 12)
+    target = torch.rand(4)
+    out = model(x, lengths)
+    labels = {k: v.detach().clone() for k, v in out.subscores.items()}  # sub-score terms start at 0
+    terms = criterion(out, target, labels)
+    for name, weight in (("difficulty", 1.0), ("execution", 1.0), ("penalty", 0.5)):
+        assert float(terms[f"mse_{name}"].detach()) == 0.0
+        changed = dict(labels, **{name: labels[name] + 1.0})  # each column moves the loss by its weight
+        moved = float(criterion(out, target, changed)["loss"].detach()) - float(terms["loss"].detach())
+        assert moved == pytest.approx(weight, rel=1e-4)
+    weighted = terms["mse_difficulty"] + terms["mse_execution"] + 0.5 * terms["mse_penalty"]
+    torch.testing.assert_close(terms["subscores_weighted"], weighted)
+    torch.testing.assert_close(terms["loss"], terms["mse_weighted"] + terms["attention_weighted"] + weighted)
+
+
+@needs_rg
+def test_real_rg_labels_give_subscores_that_add_up():
+    for split in ("train", "test"):
+        subs = load_subscores(DataConfig(layout="rg", class_name="Ball"), RG_LABELS, split, RG_SHEET)
+        assert len(subs) == {"train": 200, "test": 50}[split]
+        assert set(next(iter(subs.values()))) == {"difficulty", "execution", "penalty"}
+
+
+@needs_fisv
+def test_real_fisv_labels_subscores_and_total(tmp_path):
+    for name in ("train_dataset.txt", "test_dataset.txt"):
+        (tmp_path / name).write_bytes((FISV_LABELS / name).read_bytes())
+    subs = load_subscores(DataConfig(layout="fisv"), tmp_path, "test", FISV_SHEET)
+    assert len(subs) == 100 and set(subs["2"]) == {"TES", "PCS", "deductions"}
+    from longaqa.data.fisv import load_fisv_split
+
+    totals = dict(load_fisv_split(tmp_path, "test", "total"))
+    assert totals["2"] == pytest.approx(28.88 + 27.08 - 1)  # first row of the release: 2 28.88 27.08 1
+
+
+@needs_rg
+def test_rg_row_that_does_not_add_up_is_reported_with_file_and_line(tmp_path):
+    lines = (RG_LABELS / "train.txt").read_text().splitlines()
+    fields = lines[3].split("\t")
+    fields[3] = f"{float(fields[3]) + 1:.2f}"  # total no longer D + E - P
+    lines[3] = "\t".join(fields)
+    (tmp_path / "train.txt").write_text("\n".join(lines) + "\n")
+    with pytest.raises(LongAQAError, match=r"train\.txt.*line 4"):
+        load_subscores(DataConfig(layout="rg", class_name="Ball"), tmp_path, "train", RG_SHEET)
+    from longaqa.data.rg import load_rg_split  # training on the total alone reads it as before
+
+    assert len(load_rg_split(tmp_path, "train", "Ball", "total")) == 200
+
+
+def test_sheet_choice_errors():
+    with pytest.raises(LongAQAError, match="logo layout has no rg"):
+        score_sheet(DataConfig(layout="logo", subscores="rg"))
+    with pytest.raises(LongAQAError, match="data.target"):
+        score_sheet(DataConfig(layout="rg", target="difficulty"))
+    assert score_sheet(DataConfig(layout="rg", target="difficulty", subscores="none")) is SINGLE_SHEET
+    assert score_sheet(DataConfig(layout="logo")) is SINGLE_SHEET
+
+
+def test_generic_layout_lacking_subscore_columns_is_a_clear_error(tmp_path):
+    (tmp_path / "feats").mkdir()
+    (tmp_path / "labels.csv").write_text("name,score,split\na,1.0,train\n")
+    cfg = DataConfig(layout="generic", features_dir="feats", subscores="rg")
+    with pytest.raises(LongAQAError, match=r"labels\.csv.*difficulty, execution, penalty"):
+        load_subscores(cfg, tmp_path, "train", score_sheet(cfg))
+
+
+def test_generic_layout_with_subscore_columns(tmp_path):
+    (tmp_path / "feats").mkdir()
+    rows = ["name,score,split,difficulty,execution,penalty", "a,15.0,train,8.0,7.5,0.5", "b,12.0,test,6,6,0"]
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    for name in ("a", "b"):
+        np.save(tmp_path / "feats" / f"{name}.npy", np.ones((4, 8), np.float32))
+    cfg = DataConfig(layout="generic", features_dir="feats", subscores="rg", score_divisor=2.0)
+    (sample,) = load_split(cfg, tmp_path, "train", 8, sheet=score_sheet(cfg))
+    assert sample.subscores == {"difficulty": 4.0, "execution": 3.75, "penalty": 0.25}
+    (tmp_path / "labels.csv").write_text("\n".join([rows[0], "a,16.0,train,8.0,7.5,0.5", rows[2]]) + "\n")
+    with pytest.raises(LongAQAError, match="do not add up"):
+        load_split(cfg, tmp_path, "train", 8, sheet=score_sheet(cfg))
+
+
+def test_explanation_writes_parts_that_add_up(tmp_path):
+    cfg = load_config(None, [*TINY, "model.head=additive", "model.local_hidden=8"])
+    model = model_from_config(cfg).eval()
+    features = np.random.default_rng(0).normal(size=(10, 32)).astype(np.float32)
+    expl = explain_video(model, cfg, "v", features, 14.0)
+    folder = write_explanation(expl, tmp_path / "v")
+    with (folder / "clips.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[:6] == ["clip", "start_s", "end_s", "weight", "score", "contribution"]
+    assert {"difficulty", "deduction"} <= set(rows[0])
+    assert rows[0]["weight"] == "" and rows[0]["score"] == ""
+    summary = json.loads((folder / "explanation.json").read_text())
+    contributions = [float(r["contribution"]) for r in rows]
+    assert sum(contributions) + summary["video_level"] == pytest.approx(summary["pred"], abs=1e-4)
+    for r in rows:  # contribution = difficulty - deduction per clip
+        d, ded = float(r["difficulty"]), float(r["deduction"])
+        assert float(r["contribution"]) == pytest.approx(d - ded, abs=1e-5 * max(1.0, d, ded))  # 6 digits
+    d, ded = (sum(float(r[k]) for r in rows) for k in ("difficulty", "deduction"))
+    assert d == pytest.approx(summary["subscores"]["difficulty"], rel=1e-4)
+    assert 10 - ded == pytest.approx(summary["subscores"]["execution"], rel=1e-4)
+    back = read_explanation(folder)
+    assert back.additive and set(back.clip_parts) == {"difficulty", "deduction"}
+    np.testing.assert_allclose(back.clip_contribution, expl.clip_contribution, rtol=1e-5, atol=1e-6)
+
+
+def test_truth_with_partial_fields(tmp_path):
+    cfg = load_config(None, [*TINY, "model.head=additive", "model.local_hidden=8"])
+    model = model_from_config(cfg).eval()
+    features = np.random.default_rng(1).normal(size=(10, 32)).astype(np.float32)
+    expl = explain_video(model, cfg, "v", features)
+    np.savez(tmp_path / "only_difficulty.npz", difficulty=expl.clip_parts["difficulty"].astype(np.float32))
+    truth = read_truth(tmp_path / "only_difficulty.npz")
+    assert set(truth) == {"difficulty"}
+    result = truth_agreement([(expl, truth)])
+    assert result["fields"] == ["difficulty"] and result["difficulty_spearman"] == pytest.approx(1.0)
+    reverse = {"deduction": -expl.clip_parts["deduction"], "contribution": expl.clip_contribution}
+    result = truth_agreement([(expl, reverse)])
+    assert result["deduction_spearman"] == pytest.approx(-1.0)
+    assert result["contribution_spearman"] == pytest.approx(1.0)
+    np.savez(tmp_path / "zero_d.npz", difficulty=np.array(1.0), contribution=np.array(2.0))
+    with pytest.raises(LongAQAError, match="1-d"):
+        read_truth(tmp_path / "zero_d.npz")
+    np.savez(tmp_path / "none.npz", other=np.ones(10))
+    with pytest.raises(LongAQAError, match="none of the per-clip fields"):
+        read_truth(tmp_path / "none.npz")
+
+
+def test_faithfulness_is_exact_without_context_or_video_terms():
+    """Window 0 and one part per clip: hiding clip k removes exactly its contribution."""
+    model = additive_model(SINGLE_SHEET, window=0, divisor=1.0)
+    x = np.random.default_rng(2).normal(size=(9, 32)).astype(np.float32)
+    with torch.no_grad():
+        contribution = model(torch.from_numpy(x)[None], torch.tensor([9])).clip_contributions[0].numpy()
+    np.testing.assert_allclose(leave_one_out_effects(model, x, 1.0), contribution, rtol=1e-4, atol=1e-6)
+    result = faithfulness(model, [x], {"c": [contribution], "reversed": [-contribution]}, 1.0)
+    assert result["c"]["r"] == pytest.approx(1.0) and result["c"]["slope"] == pytest.approx(1.0, rel=1e-3)
+    assert result["reversed"]["r"] == pytest.approx(-1.0)
+
+
+def test_calibrate_starts_parts_near_their_typical_values():
+    model = additive_model()
+    samples = [VideoSample(f"v{i}", torch.randn(10, 32), 0.6,
+                           {"difficulty": 0.32, "execution": 0.3, "penalty": 0.02}) for i in range(4)]
+    scales = model.head.calibrate(samples)
+    assert scales["difficulty"] == pytest.approx(0.032)
+    assert scales["deduction"] == pytest.approx((10 / 25 - 0.3) / 10)
+    assert scales["penalty"] == pytest.approx(0.02)
+
+
+def test_train_explain_on_generated_rg_routines(tmp_path, capsys):
+    from longaqa.cli import main
+    from longaqa.data.generators import write_generated
+
+    data = write_generated("rg_additive", tmp_path / "data", num_train=16, num_test=8, feature_dim=32,
+                           min_clips=10, max_clips=12)
+    run = tmp_path / "run"
+    args = ["train", "--data-root", str(data), "--out", str(run)]
+    for item in [*TINY, "model.head=additive", "model.local_hidden=8"]:
+        args += ["--set", item]
+    assert main(args) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics["subscores"]) == {"difficulty", "execution", "penalty"}
+    epochs = (run / "epochs.csv").read_text().splitlines()[0]
+    assert "train_mse_difficulty" in epochs and "train_mse_execution" in epochs
+    assert main(["explain", str(run), "--out", str(tmp_path / "ex")]) == 0
+    folder = next(p for p in (tmp_path / "ex").iterdir() if p.is_dir())
+    assert "deduction" in (folder / "clips.csv").read_text().splitlines()[0]
+    assert main(["interpretability", str(run)]) == 0
+    result = json.loads((run / "interpretability.json").read_text())
+    assert {"difficulty", "deduction", "contribution"} <= set(result["truth"]["fields"])
+    assert set(result["faithfulness"]) == {"contribution", "centred_contribution"}
+
+
+def test_subscore_columns_only_read_by_the_additive_head(tmp_path):
+    path = Path(tmp_path)
+    assert path.is_dir()  # the other heads' configs read RG files as before: no sub-score check
+    cfg = load_config(None, [*TINY])
+    from longaqa.sheets import training_sheet
+
+    assert training_sheet(cfg) is None
+    assert training_sheet(load_config(None, [*TINY, "model.head=additive"])) is RG_SHEET
