@@ -6,8 +6,9 @@ each field both sides have: ``contribution`` (the clip's share of the total), ``
 clip weight vs true weight, the weight-score head), ``score`` (predicted clip score vs true
 ``quality``), ``difficulty``, ``deduction`` and ``tes`` (the additive head's parts vs the true ones),
 and ``score_elements``: ``score`` over the clips whose true weight is above the video's lowest, i.e.
-without the transitions of the multiplicative routines, whose score the mark barely depends on. Each is averaged over videos as a plain mean and through Fisher's z; videos where a side
-is constant (rho undefined) are left out and counted.
+without the transitions of the multiplicative routines, whose score the mark barely depends on.
+Each is averaged over videos as a plain mean and through Fisher's z; videos where a side is constant
+(rho undefined) are left out and counted.
 """
 
 from __future__ import annotations

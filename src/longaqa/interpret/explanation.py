@@ -215,7 +215,7 @@ def _additive_explanation(model, out, name, true, cfg, start, width, num_clips, 
     contribution[start : start + width] = parts @ np.asarray(head.sheet.clip_signs)
     video = out.video_terms[0].float().cpu().numpy().astype(np.float64) * divisor
     video_terms = dict(zip(head.sheet.video_terms, video.tolist()))
-    video_level = head.sheet.constant + float(video @ np.asarray(head.sheet.video_signs)) if len(video) else head.sheet.constant
+    video_level = head.sheet.constant + float(np.dot(video, np.asarray(head.sheet.video_signs, dtype=np.float64)))
     nan_q = np.full(q, np.nan)
     return VideoExplanation(
         name=name,
