@@ -340,6 +340,18 @@ def demo_force_foreign(ws):
     return ["demo", "--out", str(folder), "--force"]
 
 
+HELD_LOCKS = []
+"""Run-folder locks the busy-folder case holds (as another process would) until the script exits."""
+
+
+def busy_folder(ws):
+    from longaqa.checkpoint import RunFolderLock
+
+    folder = ws.fresh("busy")
+    HELD_LOCKS.append(RunFolderLock(folder).__enter__())  # a training in progress there
+    return ws.train(ws.data)[:-1] + [str(folder)]
+
+
 CASES = [
     Case("feature file missing for a labelled video", missing_feature, "feature file not found"),
     Case("feature file truncated (download cut short)", truncated_feature, "truncated .npy file"),
@@ -379,6 +391,8 @@ CASES = [
          "do not match the model configuration"),
     Case("evaluate a corrupt weights file", evaluate_corrupt, "truncated or corrupt"),
     Case("LOGO pickle that would run code", logo_pickle, "refused to load pickled posix.system"),
+    Case("train --out a folder another training is writing", busy_folder,
+         "another longaqa process (process N) is training in this run folder"),
     Case("demo --out an existing file", demo_out_file, "exists and is not a folder"),
     Case("demo --force on a folder the demo did not write", demo_force_foreign,
          "not a folder written by longaqa demo"),
@@ -395,6 +409,7 @@ class Outcome:
 
 def sanitize(text: str, root: Path) -> str:
     text = text.replace(str(root.resolve()), "<tmp>").replace(str(root), "<tmp>")
+    text = re.sub(r"\(process \d+\)", "(process N)", text)
     return re.sub(r"<tmp>/([a-z]+)\d+", r"<tmp>/\1", text)
 
 

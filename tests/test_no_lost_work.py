@@ -4,6 +4,11 @@ other data, configs that would exhaust memory."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -57,3 +62,74 @@ def test_demo_force_replaces_its_own_folder(tmp_path, capsys, monkeypatch):
     assert main(["demo", "--out", str(out)]) == 2  # no --force: refused
     assert main(["demo", "--out", str(out), "--force"]) == 0
     assert not (out / "paper" / "stale.txt").exists() and (out / "summary.json").is_file()
+
+
+# --- one run per folder, nothing written before the start is checked --------------------------------
+
+
+def train_args(routines: Path, out: Path, *extra: str) -> list[str]:
+    return ["train", "--data-root", str(routines), *sets(TINY + ["train.device=cpu", "train.num_threads=1",
+                                                                 "train.tensorboard=false"]),
+            *extra, "--out", str(out)]
+
+
+def test_a_second_train_on_a_busy_run_folder_is_refused_and_sigkill_frees_it(routines, tmp_path, capsys):
+    """Two trainings in one folder would mix their config, epoch rows and weights: the folder is locked
+    (an OS lock, so a SIGKILLed run frees it) and the second start is refused with the first's pid."""
+    run = tmp_path / "run"
+    argv = train_args(routines, run, "--set", "train.epochs=100000", "--set", "train.checkpoint_seconds=0")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "longaqa", *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "epochs.csv").is_file():  # training: past every check, writing the folder
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "the training subprocess did not start"
+            time.sleep(0.02)
+        capsys.readouterr()
+        for second in (train_args(routines, run), ["train", "--resume", str(run)]):
+            assert main(second) == 2
+            err = capsys.readouterr().err
+            assert err.startswith("longaqa: error: ") and err.count("\n") == 1
+            assert f"another longaqa process (process {proc.pid}) is training in this run folder" in err
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    # killed before its first checkpoint: --resume restarts it (the lock went with the process)
+    assert main(["train", "--resume", str(run), "--set", "train.epochs=1"]) == 0
+    assert json.loads((run / "metrics.json").read_text())["epoch"] == 1
+
+
+@pytest.mark.parametrize("bad", [
+    ["--set", "train.weight_decay=-1"],
+    ["--set", "model.head_hidden=[-1]"],
+    ["--set", "train.num_threads=-1"],
+    ["--set", "model.input_dim=64"],  # found by the dataset check
+], ids=["weight_decay", "head_hidden", "num_threads", "input_dim"])
+def test_a_refused_start_leaves_nothing_and_the_corrected_rerun_works(routines, tmp_path, capsys, bad):
+    run = tmp_path / "run"
+    assert main(train_args(routines, run, *bad)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("longaqa: error: ") and "Traceback" not in err
+    assert not run.exists()  # no config.yaml or run.json that would make the rerun "already hold a run"
+    assert main(train_args(routines, run)) == 0
+    assert sorted(p.name for p in run.iterdir() if not p.name.startswith(".")) == [
+        "checkpoint.safetensors", "config.yaml", "epochs.csv", "last.safetensors", "metrics.json",
+        "predictions.csv", "run.json", "weights.safetensors"]
+
+
+def test_train_out_reuses_a_folder_without_a_checkpoint(routines, tmp_path, capsys):
+    """What an earlier start left before its first checkpoint (config, run.json, epoch rows) does not
+    block a new run there, and its rows do not mix with the new ones; a checkpoint or weights do."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("train:\n  weight_decay: -1\n")
+    (run / "run.json").write_text("{}")
+    (run / "epochs.csv").write_text("epoch,train_loss\n1,9.9\n2,9.8\n3,9.7\n")
+    assert main(train_args(routines, run, "--set", "train.epochs=2")) == 0
+    rows = (run / "epochs.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["1", "2"] and "9.7" not in rows[-1]
+    assert "weight_decay: 1.0e-05" in (run / "config.yaml").read_text()
+    assert main(train_args(routines, run)) == 2
+    assert "already holds a run" in capsys.readouterr().err

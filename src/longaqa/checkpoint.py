@@ -261,3 +261,69 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     if not isinstance(state, dict):
         raise LongAQAError(f"{path}: checkpoint state is corrupt (not a mapping)")
     return state
+
+
+# --- one process per run folder ----------------------------------------------------------------------
+
+LOCK_FILE = ".longaqa.lock"
+"""Lock file in a run folder: an OS lock (``flock``) on it is held by the one process writing the folder,
+and it holds that process's id. The OS releases the lock when the process exits, also on SIGKILL."""
+
+
+class RunFolderLock:
+    """Hold an exclusive OS lock on ``folder`` (created if needed) while writing it, so that a second
+    ``train`` (or ``--resume``) on the same folder is refused instead of mixing two runs.
+
+    ``created`` says whether this lock created the folder. On exit, a folder left holding nothing but
+    the lock file (a start refused before anything was written) is cleaned up: the lock file is removed,
+    and the folder too when this lock created it.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_FILE
+        self.created = False
+        self._fh = None
+
+    def __enter__(self) -> RunFolderLock:
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): no lock
+            return self
+        self.created = not self.folder.exists()
+        check_output_folder(self.folder, 0)
+        try:
+            fh = open(self.path, "a+")
+        except OSError as exc:
+            raise LongAQAError(f"{self.path}: cannot create the lock file ({_describe_os_error(exc)})") from None
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read(32).strip()
+            fh.close()
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise LongAQAError(
+                f"{self.folder}: another longaqa process{who} is training in this run folder; wait for it "
+                "to finish (then --resume to extend it) or choose another --out"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fh is None:
+            return
+        try:
+            if [p.name for p in self.folder.iterdir()] == [LOCK_FILE]:
+                self.path.unlink()
+                if self.created:
+                    self.folder.rmdir()
+        except OSError:
+            pass
+        finally:
+            self._fh.close()  # releases the lock
+            self._fh = None

@@ -27,6 +27,7 @@ import csv
 import dataclasses
 import json
 import math
+import os
 import random
 import signal
 import sys
@@ -42,6 +43,7 @@ from longaqa import __version__, distributed
 from longaqa.allocator import keep_freed_memory
 from longaqa.checkpoint import (
     ABSENT,
+    RunFolderLock,
     atomic_write,
     check_output_folder,
     config_differences,
@@ -355,19 +357,42 @@ def fit(
     checkpoint, to the same result an uninterrupted run would give. SIGINT/SIGTERM finish the epoch,
     save a checkpoint and raise :class:`TrainingInterrupted`; a non-finite loss raises
     :class:`NonFiniteLoss` and keeps the last good checkpoint.
+
+    The folder is locked (:class:`longaqa.checkpoint.RunFolderLock`) while it is written: a second
+    ``train`` on it is refused. Nothing is written into it before the config, the dataset and the
+    model have been checked; a folder holding only what a start wrote before its first checkpoint
+    (``config.yaml``, ``run.json``, ``epochs.csv``) may be reused by a new ``train --out``.
     """
     out = Path(out_dir)
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        main_process = torch.distributed.get_rank() == 0
+    else:  # alone, or under torchrun before the group is set up
+        main_process = os.environ.get("RANK", "0") in ("", "0")
+    if not main_process or (resume and not out.is_dir()):  # only the main process writes the folder
+        return _fit(cfg, out, data_root, data, resume)
+    with RunFolderLock(out):
+        return _fit(cfg, out, data_root, data, resume)
+
+
+RUN_MARKS = (CHECKPOINT_FILE, WEIGHTS_FILE, LAST_FILE, METRICS_FILE)
+"""Files that make a folder hold a run (``train --out`` refuses it); a folder with only a config,
+``run.json`` or an epoch log from a start without a checkpoint is reused."""
+
+
+def _fit(cfg: Config, out: Path, data_root, data, resume: bool) -> dict:
     checkpoint = None
+    reused = False
     if resume:
         checkpoint = resume_checks(out, cfg)
-    elif any((out / name).exists() for name in (CONFIG_FILE, CHECKPOINT_FILE, WEIGHTS_FILE)):
+    elif any((out / name).exists() for name in RUN_MARKS):
         raise LongAQAError(
             f"{out}: already holds a run; choose another --out, or continue it with --resume {out}"
         )
+    else:
+        reused = any((out / name).exists() for name in (CONFIG_FILE, RUN_FILE, EPOCHS_FILE))
     shard = distributed.setup(cfg.train.device)  # several processes under torchrun; else None
     if shard is not None and not shard.is_main:  # only rank 0 writes the run folder
         out = distributed.private_output(out, copy_existing=resume)
-    created = not out.exists()
     check_output_folder(out, 16 * 2**20)  # writable at all, before reading any data
     t = cfg.train
     if t.num_threads:
@@ -381,13 +406,8 @@ def fit(
     generator = seed_everything(t.seed)
 
     if data is None:
-        try:
-            loaded = check_dataset(cfg, data_root)  # every problem at once; the arrays it read are reused
-            data = load_train_test(cfg.data, data_root, cfg.model.input_dim, loaded, training_sheet(cfg))
-        except LongAQAError:
-            if created and not any(out.iterdir()):  # leave no empty run folder behind
-                out.rmdir()
-            raise
+        loaded = check_dataset(cfg, data_root)  # every problem at once; the arrays it read are reused
+        data = load_train_test(cfg.data, data_root, cfg.model.input_dim, loaded, training_sheet(cfg))
     train, test = data
     val: list[VideoSample] = []
     if t.selection == "val":
@@ -399,17 +419,6 @@ def fit(
     if device.type == "cuda" and t.features_on_device:
         train, val, test = features_to_gpu(device, train, val, test)
     check_output_folder(out, estimate_run_bytes(model))
-    atomic_write(out / CONFIG_FILE, lambda tmp: save_config(cfg, tmp))
-    if not resume or not (out / RUN_FILE).is_file():
-        run_info = {
-            "data_root": str(Path(data_root).resolve()) if data_root is not None else None,
-            "longaqa_version": __version__,
-            "precision": precision,
-            "num_train": len(train),
-            "num_val": len(val),
-            "num_test": len(test),
-        }
-        atomic_write(out / RUN_FILE, lambda tmp: tmp.write_text(json.dumps(run_info, indent=2)))
 
     criterion = Criterion(cfg.loss, cfg.model.d_model)
     steps_per_epoch = (len(train) + t.batch_size - 1) // t.batch_size
@@ -430,7 +439,20 @@ def fit(
             {k: v.to(device) for k, v in best.items()} if best is not None else None,
         )
     train_model = model if shard is None else shard.wrap(model, device)  # DDP under torchrun
-    log = EpochLog(out, t.tensorboard, resume_after=state.epoch if resume else None)
+    # everything is checked: the run folder is written from here on
+    atomic_write(out / CONFIG_FILE, lambda tmp: save_config(cfg, tmp))
+    if not resume or not (out / RUN_FILE).is_file():
+        run_info = {
+            "data_root": str(Path(data_root).resolve()) if data_root is not None else None,
+            "longaqa_version": __version__,
+            "precision": precision,
+            "num_train": len(train),
+            "num_val": len(val),
+            "num_test": len(test),
+        }
+        atomic_write(out / RUN_FILE, lambda tmp: tmp.write_text(json.dumps(run_info, indent=2)))
+    # a reused folder's earlier epoch log and TensorBoard events are dropped (as resuming from epoch 0)
+    log = EpochLog(out, t.tensorboard, resume_after=state.epoch if resume or reused else None)
     eval_kwargs = dict(
         batch_size=t.batch_size, view=cfg.data.eval_view, device=device, precision=precision,
         score_divisor=cfg.data.score_divisor,
