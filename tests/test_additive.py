@@ -243,7 +243,7 @@ def test_train_explain_on_generated_rg_routines(tmp_path, capsys):
     assert set(metrics["subscores"]) == {"difficulty", "execution", "penalty"}
     epochs = (run / "epochs.csv").read_text().splitlines()[0]
     assert "train_mse_difficulty" in epochs and "train_mse_execution" in epochs
-    assert main(["explain", str(run), "--out", str(tmp_path / "ex")]) == 0
+    assert main(["explain", str(run), "--no-plots", "--out", str(tmp_path / "ex")]) == 0
     folder = next(p for p in (tmp_path / "ex").iterdir() if p.is_dir())
     assert "deduction" in (folder / "clips.csv").read_text().splitlines()[0]
     assert main(["interpretability", str(run)]) == 0
@@ -260,3 +260,37 @@ def test_subscore_columns_only_read_by_the_additive_head(tmp_path):
 
     assert training_sheet(cfg) is None
     assert training_sheet(load_config(None, [*TINY, "model.head=additive"])) is RG_SHEET
+
+
+@needs_rg
+def test_additive_config_on_the_real_rg_release_layout(tmp_path):
+    """configs/rg/ball_additive.yaml trains on the real label files; explanations add up to D and 10 - E."""
+    from longaqa.cli import main
+
+    root = tmp_path / "rg"
+    (root / "swintx_avg_fps25_clip32").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        text = (RG_LABELS / f"{split}.txt").read_text()
+        (root / f"{split}.txt").write_text(text)
+        for line in text.splitlines()[1:]:
+            name = line.split()[0]
+            if name.startswith("Ball_"):
+                feats = rng.normal(size=(int(rng.integers(10, 13)), 32)).astype(np.float32)
+                np.save(root / "swintx_avg_fps25_clip32" / f"{name}.npy", feats)
+    run = tmp_path / "run"
+    config = Path(__file__).resolve().parents[1] / "configs" / "rg" / "ball_additive.yaml"
+    args = ["train", "--config", str(config), "--data-root", str(tmp_path), "--out", str(run)]
+    for item in [*TINY, "train.epochs=1", "model.num_layers=1", "model.local_hidden=8"]:
+        args += ["--set", item]
+    assert main(args) == 0
+    assert json.loads((run / "metrics.json").read_text())["n"] == 50
+    assert main(["explain", str(run), "--no-plots", "--out", str(tmp_path / "ex")]) == 0
+    folder = tmp_path / "ex" / "Ball_022"
+    with (folder / "clips.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    summary = json.loads((folder / "explanation.json").read_text())
+    d, ded = (sum(float(r[k]) for r in rows) for k in ("difficulty", "deduction"))
+    assert d == pytest.approx(summary["subscores"]["difficulty"], rel=1e-4)
+    assert 10 - ded == pytest.approx(summary["subscores"]["execution"], rel=1e-4, abs=1e-4)
+    assert summary["true"] == pytest.approx(16.70)  # Ball_022's total in test.txt
