@@ -340,6 +340,99 @@ def demo_force_foreign(ws):
     return ["demo", "--out", str(folder), "--force"]
 
 
+def long_name(ws):
+    data = ws.data_copy()
+    _edit_labels(data, "train", lambda rows: [*rows, "Ball_" + "x" * 300 + "\t1\t2\t3\t0\t30"])
+    return ws.train(data)
+
+
+def tiny_divisor(ws):
+    return ws.train(ws.data, "--set", "data.score_divisor=1e-320")
+
+
+def config_set(item):
+    return lambda ws: ws.train(ws.data, "--set", item)
+
+
+def billion_laughs(ws):
+    path = ws.fresh("laughs").with_suffix(".yaml")
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi")]
+    path.write_text("\n".join(lines) + "\nbase: *i\n")  # 9**9 items once expanded, from 450 bytes
+    return ["train", "--config", str(path), "--data-root", str(ws.data), "--out", str(ws.fresh("out"))]
+
+
+def _weights_edit(ws, edit, metadata=None):
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    run = ws.run_copy()
+    path = run / "weights.safetensors"
+    with safe_open(str(path), framework="pt") as fh:
+        meta = {**fh.metadata(), **(metadata or {})}
+    save_file(edit(load_file(str(path))), str(path), metadata=meta)
+    return ["evaluate", str(run)]
+
+
+def weights_epoch_text(ws):
+    return _weights_edit(ws, lambda state: state, {"epoch": "abc"})
+
+
+def weights_epoch_negative(ws):
+    return _weights_edit(ws, lambda state: state, {"epoch": "-3"})
+
+
+def weights_nan(ws):
+    def edit(state):
+        key = sorted(state)[0]
+        state[key] = state[key].clone()
+        state[key].view(-1)[0] = float("nan")
+        return state
+    return _weights_edit(ws, edit)
+
+
+def weights_int(ws):
+    return _weights_edit(ws, lambda state: {k: v.round().long() for k, v in state.items()})
+
+
+def checkpoint_epoch(value):
+    def prepare(ws):
+        from longaqa.checkpoint import load_checkpoint, save_checkpoint
+
+        run = ws.run_copy()
+        state = load_checkpoint(run / "checkpoint.safetensors")
+        state["epoch"] = value
+        save_checkpoint(run / "checkpoint.safetensors", state)
+        return ["train", "--resume", str(run), "--set", "train.epochs=3"]
+    return prepare
+
+
+def run_json_root_number(ws):
+    run = ws.run_copy()
+    (run / "run.json").write_text('{"data_root": 5}')
+    return ["evaluate", str(run)]
+
+
+def run_json_missing(ws):
+    run = ws.run_copy()
+    (run / "run.json").unlink()
+    return ["evaluate", str(run)]
+
+
+def interpretability_seed(ws):
+    return ["interpretability", str(ws.run), "--seed", "-1"]
+
+
+def extract_fps(ws):
+    return ["extract", str(ws.fresh("videos")), "--weights", "w.pth", "--fps", "-5", "--out", str(ws.fresh("f"))]
+
+
+def extract_out_file(ws):
+    blocker = ws.fresh("file")
+    blocker.write_text("a file, not a folder")
+    return ["extract", str(ws.fresh("videos")), "--weights", "w.pth", "--out", str(blocker)]
+
+
 HELD_LOCKS = []
 """Run-folder locks the busy-folder case holds (as another process would) until the script exits."""
 
@@ -372,7 +465,10 @@ CASES = [
     Case("several problems at once", several, "3 problem(s) in the dataset"),
     Case("dataset folder missing", no_dataset, "dataset folder not found"),
     Case("data.class_name names a class not in the labels", absent_class, "no videos of class 'Hoop'"),
-    Case("features so large the loss overflows", exploding, "non-finite training loss"),
+    Case("features so large the loss overflows", exploding,
+         "non-finite training loss (mse=nan, attention=nan, mse_weighted=nan, attention_weighted=nan, loss=nan); "
+         "training stopped, no checkpoint had been written yet; the settings that can cause it: train.lr=0.0001 "
+         "(lower it), data.score_divisor=25"),
     Case("unknown config key", unknown_key, "unknown config key"),
     Case("config value of the wrong type", wrong_type, "expected int"),
     Case("invalid config combination", bad_value, "must be divisible"),
@@ -393,6 +489,32 @@ CASES = [
     Case("LOGO pickle that would run code", logo_pickle, "refused to load pickled posix.system"),
     Case("train --out a folder another training is writing", busy_folder,
          "another longaqa process (process N) is training in this run folder"),
+    Case("video name too long for a file name (300 characters)", long_name,
+         "characters): cannot be read (File name too long)"),
+    Case("data.score_divisor so small the scores overflow (1e-320)", tiny_divisor,
+         "score(s) infinite"),
+    Case("train.num_threads negative", config_set("train.num_threads=-1"), "train.num_threads must be >= 0"),
+    Case("train.weight_decay negative", config_set("train.weight_decay=-1"), "train.weight_decay must be >= 0"),
+    Case("model.head_hidden with a negative width", config_set("model.head_hidden=[-1]"),
+         "model.head_hidden widths must be >= 1"),
+    Case("data.fps zero (explanations divide by it)", config_set("data.fps=0"), "data.fps must be positive"),
+    Case("loss.lambda_reg and loss.lambda_att both 0", lambda ws: ws.train(
+        ws.data, "--set", "loss.lambda_reg=0", "--set", "loss.lambda_att=0"), "nothing would be trained"),
+    Case("loss.att_temperature infinite", config_set("loss.att_temperature=inf"),
+         "loss.att_temperature must be a positive finite number"),
+    Case("config of nested YAML aliases (billion laughs, 450 bytes)", billion_laughs,
+         "YAML aliases are not allowed"),
+    Case("weights metadata epoch not a number", weights_epoch_text, "metadata epoch 'abc' is not a whole number"),
+    Case("weights metadata epoch negative", weights_epoch_negative, "metadata epoch '-3' is not a whole number"),
+    Case("weights holding NaN", weights_nan, "hold NaN or infinite values"),
+    Case("weights of an integer dtype", weights_int, "dtype (file vs model)"),
+    Case("checkpoint epoch not a number", checkpoint_epoch("abc"), "checkpoint state is corrupt (epoch 'abc'"),
+    Case("checkpoint epoch negative", checkpoint_epoch(-1), "checkpoint state is corrupt (epoch '-1'"),
+    Case("run.json data_root not a string", run_json_root_number, "data_root must be a folder name or null"),
+    Case("run.json missing (evaluate)", run_json_missing, "run.json: not found"),
+    Case("interpretability --seed negative", interpretability_seed, "--seed must be >= 0"),
+    Case("extract --fps negative", extract_fps, "--fps must be a positive number"),
+    Case("extract --out an existing file", extract_out_file, "exists and is not a folder"),
     Case("demo --out an existing file", demo_out_file, "exists and is not a folder"),
     Case("demo --force on a folder the demo did not write", demo_force_foreign,
          "not a folder written by longaqa demo"),

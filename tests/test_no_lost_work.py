@@ -133,3 +133,71 @@ def test_train_out_reuses_a_folder_without_a_checkpoint(routines, tmp_path, caps
     assert "weight_decay: 1.0e-05" in (run / "config.yaml").read_text()
     assert main(train_args(routines, run)) == 2
     assert "already holds a run" in capsys.readouterr().err
+
+
+# --- evaluations of other data, undefined metrics --------------------------------------------------
+
+
+def strict_json(path: Path) -> dict:
+    """JSON as the standard has it: NaN and Infinity are refused."""
+    def refuse(name):
+        raise AssertionError(f"{path} holds {name}, which is not JSON")
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def trained(routines, tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("trained") / "run"
+    assert main(train_args(routines, run)) == 0
+    return run
+
+
+def test_evaluate_on_other_data_keeps_the_runs_files_and_names_where_it_wrote(routines, trained, tmp_path, capsys):
+    import shutil
+
+    run = Path(shutil.copytree(trained, tmp_path / "run"))
+    assert strict_json(run / "metrics.json")["data_root"] == str(routines.resolve())
+    kept = {name: (run / name).read_bytes() for name in ("metrics.json", "predictions.csv")}
+    other = Path(shutil.copytree(routines, tmp_path / "other"))
+    rows = (other / "test.txt").read_text().splitlines()
+    (other / "test.txt").write_text("\n".join(rows[:6]) + "\n")  # the header and 5 videos
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--data-root", str(other)]) == 0
+    printed, err = capsys.readouterr()
+    assert {name: (run / name).read_bytes() for name in kept} == kept
+    [folder] = (run / "evaluations").iterdir()
+    assert folder.name.startswith("other-") and str(folder / "metrics.json") in err
+    metrics = strict_json(folder / "metrics.json")
+    assert metrics["n"] == 5 and metrics["data_root"] == str(other.resolve())
+    assert json.loads(printed) == metrics
+    assert len((folder / "predictions.csv").read_text().splitlines()) == 6
+    # on the run's own dataset, evaluate rewrites the run's files, with the same numbers
+    assert main(["evaluate", str(run)]) == 0
+    assert strict_json(run / "metrics.json") == json.loads(kept["metrics.json"])
+
+
+@pytest.mark.parametrize("edit", ["equal-scores", "one-video"])
+def test_undefined_metrics_are_null_with_a_note(routines, trained, tmp_path, capsys, edit):
+    """SRCC and relative L2 are undefined when every test score is equal or there is one test video:
+    metrics.json stays valid JSON (null, not NaN) and says why, and so does the printed line."""
+    import shutil
+
+    other = Path(shutil.copytree(routines, tmp_path / "other"))
+    rows = (other / "test.txt").read_text().splitlines()
+    if edit == "equal-scores":
+        rows = [rows[0]] + ["\t".join([r.split("\t")[0], "7", "8", "15", "0", "90"]) for r in rows[1:]]
+    else:
+        rows = rows[:2]
+    (other / "test.txt").write_text("\n".join(rows) + "\n")
+    capsys.readouterr()
+    for argv, path in (
+        (["evaluate", str(trained), "--data-root", str(other)], None),
+        (train_args(other, tmp_path / "run"), tmp_path / "run" / "metrics.json"),
+    ):
+        assert main(argv) == 0
+        printed, err = capsys.readouterr()
+        path = path or next((trained / "evaluations").glob("other-*")) / "metrics.json"
+        metrics = strict_json(path)
+        assert metrics["srcc"] is None and "srcc" in metrics["note"] and "undefined (null)" in metrics["note"]
+        assert json.loads(printed.strip().splitlines()[-1], parse_constant=float) == metrics
+        assert "note: srcc" in err

@@ -116,6 +116,11 @@ def state_dict_mismatch(state: dict[str, torch.Tensor], expected: dict[str, torc
         for k in set(state) & set(expected)
         if state[k].shape != expected[k].shape
     )
+    dtypes = sorted(
+        f"{k} {state[k].dtype} vs {expected[k].dtype}".replace("torch.", "")
+        for k in set(state) & set(expected)
+        if state[k].dtype != expected[k].dtype
+    )
     parts = []
     if missing:
         parts.append("missing: " + ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else ""))
@@ -123,6 +128,8 @@ def state_dict_mismatch(state: dict[str, torch.Tensor], expected: dict[str, torc
         parts.append("unexpected: " + ", ".join(unexpected[:8]) + (" ..." if len(unexpected) > 8 else ""))
     if shapes:
         parts.append("shape (file vs model): " + ", ".join(shapes[:8]))
+    if dtypes:
+        parts.append("dtype (file vs model): " + ", ".join(dtypes[:8]) + (" ..." if len(dtypes) > 8 else ""))
     return "; ".join(parts)
 
 
@@ -188,6 +195,12 @@ def load_weights(
         trained = f"; trained with {format_differences(diffs)} (file -> current)" if diffs else ""
         raise LongAQAError(
             f"{path}: weights do not match the model configuration{trained}; tensors: {mismatch}"
+        )
+    nonfinite = sorted(k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all())
+    if nonfinite:
+        raise LongAQAError(
+            f"{path}: {len(nonfinite)} weight tensor(s) hold NaN or infinite values ({', '.join(nonfinite[:3])}"
+            f"{' ...' if len(nonfinite) > 3 else ''}); the file is corrupt or from a diverged training"
         )
     model.load_state_dict(state)
     return metadata

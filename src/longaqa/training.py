@@ -14,21 +14,26 @@ A run folder (``RUN_DIR``) holds::
     epochs.csv             one row per epoch: losses (weighted and unweighted), lr, metrics
     tensorboard/           the same scalars as TensorBoard events
     metrics.json           test metrics of the selected weights: srcc, rl2, rl2_x100, mse, mse_raw,
-                           n, selection, epoch, split
+                           n, selection, epoch, split, data_root (undefined metrics: null and a note)
     predictions.csv        name, true, pred (raw score scale) on the test split
+    evaluations/<name>/    metrics.json and predictions.csv of ``evaluate --data-root`` on other data
+    .longaqa.lock          locked by the process writing the folder (holds its id)
 
 Every later command (evaluate, explain, report, ...) reads this layout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import dataclasses
+import hashlib
 import json
 import math
 import os
 import random
+import re
 import signal
 import sys
 import threading
@@ -55,7 +60,7 @@ from longaqa.checkpoint import (
     state_dict_mismatch,
 )
 from longaqa.config import Config, load_config, save_config
-from longaqa.data import load_train_test
+from longaqa.data import dataset_root, load_train_test
 from longaqa.data.dataset import VideoSample, carve_validation, samples_on_device
 from longaqa.data.validate import check_dataset
 from longaqa.engine import NonFiniteLoss, evaluate, resolve_precision, train_one_epoch
@@ -73,6 +78,9 @@ EPOCHS_FILE = "epochs.csv"
 PREDICTIONS_FILE = "predictions.csv"
 RUN_FILE = "run.json"
 CHECKPOINT_FILE = "checkpoint.safetensors"
+EVALUATIONS_DIR = "evaluations"
+"""``evaluate RUN --data-root OTHER`` writes ``RUN/evaluations/<name>/metrics.json`` and
+``predictions.csv`` when OTHER is not the dataset the run was trained on (the run's own files are kept)."""
 
 
 def resolve_device(name: str) -> torch.device:
@@ -293,6 +301,8 @@ def resume_checks(run: Path, cfg: Config) -> dict | None:
     if not (run / CONFIG_FILE).is_file():
         raise LongAQAError(f"{run}: not a run folder (no {CONFIG_FILE}); nothing to resume")
     checkpoint = load_checkpoint(run / CHECKPOINT_FILE) if (run / CHECKPOINT_FILE).is_file() else None
+    if checkpoint is not None:
+        check_checkpoint_state(run / CHECKPOINT_FILE, checkpoint)
     saved = checkpoint["config"] if checkpoint is not None else load_config(run / CONFIG_FILE).to_dict()
     defaults = flatten_config(Config().to_dict())
     changed = [
@@ -323,6 +333,25 @@ def resume_checks(run: Path, cfg: Config) -> dict | None:
                 f"extend with --set train.epochs=N (N > {done})"
             )
     return checkpoint
+
+
+CHECKPOINT_KEYS = ("epoch", "best_value", "best_epoch", "best_model", "model", "optimizer", "scheduler", "rng",
+                   "config")
+
+
+def check_checkpoint_state(path: Path, checkpoint: dict) -> None:
+    """A checkpoint's state has every key, a whole epoch >= 0 and a config mapping; else it is corrupt."""
+    missing = [key for key in CHECKPOINT_KEYS if key not in checkpoint]
+    epoch = checkpoint.get("epoch")
+    if missing:
+        problem = f"missing {', '.join(missing)}"
+    elif isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        problem = f"epoch {str(epoch)[:40]!r} is not a whole number >= 0"
+    elif not isinstance(checkpoint["config"], dict) or not isinstance(checkpoint["model"], dict):
+        problem = "config or model is not a mapping"
+    else:
+        return
+    raise LongAQAError(f"{path}: checkpoint state is corrupt ({problem}); resume from a good copy or start anew")
 
 
 def flatten_config(tree: dict, prefix: str = "") -> dict[str, object]:
@@ -405,10 +434,19 @@ def _fit(cfg: Config, out: Path, data_root, data, resume: bool) -> dict:
         keep_freed_memory()
     generator = seed_everything(t.seed)
 
+    dataset = None  # the dataset folder metrics.json names (None: data given in memory)
     if data is None:
-        loaded = check_dataset(cfg, data_root)  # every problem at once; the arrays it read are reused
-        data = load_train_test(cfg.data, data_root, cfg.model.input_dim, loaded, training_sheet(cfg))
+        dataset = dataset_folder(cfg, data_root)
+        with os_errors_named():
+            loaded = check_dataset(cfg, data_root)  # every problem at once; the arrays it read are reused
+            data = load_train_test(cfg.data, data_root, cfg.model.input_dim, loaded, training_sheet(cfg))
     train, test = data
+    overflow = [s.name for s in (*train, *test) if not math.isfinite(s.score)]
+    if overflow:  # finite raw scores (checked) divided by a tiny data.score_divisor
+        raise LongAQAError(
+            f"data.score_divisor={cfg.data.score_divisor:g} makes {len(overflow)} score(s) infinite (e.g. "
+            f"{overflow[0][:60]!r}); scores are divided by it: use about the scores' scale (RG 25, Fis-V 43)"
+        )
     val: list[VideoSample] = []
     if t.selection == "val":
         train, val = carve_validation(train, cfg.data.val_fraction, t.seed)
@@ -507,8 +545,13 @@ def _fit(cfg: Config, out: Path, data_root, data, resume: bool) -> dict:
                         f"continue with: longaqa train --resume {out}"
                     )
     except NonFiniteLoss as exc:
-        raise NonFiniteLoss(f"epoch {epoch}: {exc}; training stopped, {_last_checkpoint(out)}; "
-                            "lower train.lr or check the features") from None
+        raise NonFiniteLoss(
+            f"epoch {epoch}: {exc}; training stopped, {_last_checkpoint(out)}; the settings that can cause "
+            f"it: train.lr={t.lr:g} (lower it), data.score_divisor={cfg.data.score_divisor:g} (about the "
+            f"scores' scale), loss.lambda_reg={cfg.loss.lambda_reg:g}, loss.lambda_att={cfg.loss.lambda_att:g}, "
+            f"loss.att_temperature={cfg.loss.att_temperature}, train.precision={t.precision}; or features too "
+            "large (check their scale)"
+        ) from None
     except TrainingInterrupted:
         raise
     except KeyboardInterrupt:
@@ -529,6 +572,7 @@ def _fit(cfg: Config, out: Path, data_root, data, resume: bool) -> dict:
                                              "model_config": model_config})
     metrics, pred = evaluate(model, test, generator=eval_gen, **eval_kwargs)
     result = write_metrics(out, metrics, pred, test, cfg, t.selection, selected_epoch)
+    result = record_metrics_source(out, result, dataset)
     if shard is not None:
         shard.finish()
     return result
@@ -578,7 +622,7 @@ def write_metrics(out: Path, metrics: dict, pred: np.ndarray, samples: list[Vide
         }
     if selection == "best-test":
         result["note"] = "best-test: weights selected on the test set (optimistic; for comparison only)"
-    atomic_write(out / METRICS_FILE, lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
+    atomic_write(out / METRICS_FILE, lambda tmp: tmp.write_text(json.dumps(finite_json(result), indent=2) + "\n"))
 
     def write_preds(tmp: Path) -> None:
         with tmp.open("w", newline="") as fh:
@@ -591,6 +635,59 @@ def write_metrics(out: Path, metrics: dict, pred: np.ndarray, samples: list[Vide
     return result
 
 
+def finite_json(result: dict) -> dict:
+    """``result`` as valid JSON: a non-finite float (NaN or infinite, which JSON cannot hold) becomes
+    None, and ``note`` says which metrics and why (appended to a note already there)."""
+    undefined = [key for key, value in result.items() if isinstance(value, float) and not math.isfinite(value)]
+    if not undefined:
+        return result
+    out = {key: None if key in undefined else value for key, value in result.items()}
+    note = undefined_note(undefined, result.get("n"))
+    out["note"] = f"{out['note']}; {note}" if out.get("note") else note
+    return out
+
+
+def undefined_note(keys: list[str], n) -> str:
+    return (
+        f"{', '.join(keys)} undefined (null) on these {n} video(s): Spearman's rho needs at least 2 videos "
+        "whose true scores, and whose predictions, are not all equal; relative L2 needs true scores "
+        "that are not all equal"
+    )
+
+
+def record_metrics_source(folder: Path, result: dict, dataset: str | None) -> dict:
+    """``metrics.json`` in ``folder`` with ``data_root``, the dataset folder the metrics were computed
+    on; a metric that is undefined there is null, with a note that is also printed."""
+    undefined = [key for key, value in result.items() if isinstance(value, float) and not math.isfinite(value)]
+    result = finite_json({**result, "data_root": dataset})
+    atomic_write(folder / METRICS_FILE, lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
+    if undefined:
+        print(f"note: {undefined_note(undefined, result.get('n'))}", file=sys.stderr)
+    return result
+
+
+def dataset_folder(cfg: Config, data_root: str | Path | None) -> str | None:
+    """The dataset folder (resolved) that ``data_root`` and ``data.root`` point to; None if missing."""
+    try:
+        return str(dataset_root(cfg.data, data_root).resolve())
+    except (LongAQAError, OSError):
+        return None
+
+
+def weights_epoch(metadata: dict[str, str], path: Path) -> int | None:
+    """The ``epoch`` of a weights file's metadata (None when absent); anything but a whole number >= 0
+    is refused, naming the file."""
+    epoch = metadata.get("epoch")
+    if epoch is None or epoch == "":
+        return None
+    if not (isinstance(epoch, str) and epoch.isascii() and epoch.isdigit() and len(epoch) < 10):
+        raise LongAQAError(
+            f"{path}: metadata epoch {str(epoch)[:40]!r} is not a whole number >= 0; the file is corrupt or "
+            "was edited"
+        )
+    return int(epoch)
+
+
 def load_run(run_dir: str | Path) -> tuple[Config, QueryAQA, dict[str, str]]:
     """The run's resolved config and its model with the selected weights (CPU, eval mode)."""
     run = Path(run_dir)
@@ -599,6 +696,7 @@ def load_run(run_dir: str | Path) -> tuple[Config, QueryAQA, dict[str, str]]:
     cfg = load_config(run / CONFIG_FILE)
     model = model_from_config(cfg)
     metadata = load_weights(model, run / WEIGHTS_FILE, dataclasses.asdict(cfg.model))
+    weights_epoch(metadata, run / WEIGHTS_FILE)
     return cfg, model.eval(), metadata
 
 
@@ -606,21 +704,50 @@ def run_data_root(run_dir: Path, data_root: str | Path | None) -> str | None:
     if data_root is not None:
         return str(data_root)
     info = Path(run_dir) / RUN_FILE
-    if info.is_file():
+    if not info.is_file():
         try:
-            recorded = json.loads(info.read_text(encoding="utf-8"))
-            return recorded.get("data_root") if isinstance(recorded, dict) else None
-        except (ValueError, OSError) as exc:
-            raise LongAQAError(f"{info}: unreadable ({exc}); pass --data-root") from None
-    return None
+            absolute = Path(load_config(Path(run_dir) / CONFIG_FILE).data.root).is_absolute()
+        except LongAQAError:
+            absolute = False
+        if absolute:  # data.root names the dataset by itself
+            return None
+        raise LongAQAError(
+            f"{info}: not found, so the dataset folder the run was trained on is unknown; pass --data-root DIR"
+        )
+    try:
+        recorded = json.loads(info.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise LongAQAError(f"{info}: unreadable ({str(exc)[:100]}); pass --data-root") from None
+    root = recorded.get("data_root") if isinstance(recorded, dict) else None
+    if root is not None and not isinstance(root, str):
+        raise LongAQAError(
+            f"{info}: data_root must be a folder name or null, got {type(root).__name__}; pass --data-root DIR"
+        )
+    return root
 
 
 def evaluate_run(run_dir: str | Path, data_root: str | Path | None = None) -> dict:
-    """Evaluate a run's selected weights on its test split; writes and returns ``metrics.json``."""
+    """Evaluate a run's selected weights on its test split; writes and returns ``metrics.json``.
+
+    On the dataset the run was trained on, that is the run's own ``metrics.json`` and
+    ``predictions.csv``; on another one (``data_root``), ``RUN/evaluations/<name>/`` (named on stderr)
+    and the run's own files are kept. Every ``metrics.json`` records its ``data_root``.
+    """
     run = Path(run_dir)
     cfg, model, metadata = load_run(run)
     root = run_data_root(run, data_root)
-    _, test = load_train_test(cfg.data, root, cfg.model.input_dim, sheet=training_sheet(cfg))
+    dataset = dataset_folder(cfg, root)
+    try:
+        trained_on = dataset_folder(cfg, run_data_root(run, None)) if data_root is not None else dataset
+    except LongAQAError:  # run.json missing or unreadable: the training data is unknown
+        trained_on = None
+    out = run
+    if dataset is None or dataset != trained_on:
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(dataset or str(root)).name)[:40] or "data"
+        digest = hashlib.sha1(str(dataset or root).encode("utf-8", "replace")).hexdigest()[:8]
+        out = run / EVALUATIONS_DIR / f"{name}-{digest}"
+    with os_errors_named():
+        _, test = load_train_test(cfg.data, root, cfg.model.input_dim, sheet=training_sheet(cfg))
     device = resolve_device(cfg.train.device)
     model.to(device)
     metrics, pred = evaluate(
@@ -628,6 +755,29 @@ def evaluate_run(run_dir: str | Path, data_root: str | Path | None = None) -> di
         resolve_precision(cfg.train.precision, device), cfg.data.score_divisor,
         torch.Generator().manual_seed(cfg.train.seed + 1),
     )
-    epoch = metadata.get("epoch")
     selection = metadata.get("selection", cfg.train.selection)
-    return write_metrics(run, metrics, pred, test, cfg, selection, int(epoch) if epoch else None)
+    if out != run:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LongAQAError(f"{out}: cannot create the evaluation folder ({exc.strerror})") from None
+    result = write_metrics(out, metrics, pred, test, cfg, selection, weights_epoch(metadata, run / WEIGHTS_FILE))
+    result = record_metrics_source(out, result, dataset)
+    if out != run:
+        print(f"evaluated on {dataset or root}, not the dataset the run was trained on: wrote {out / METRICS_FILE} "
+              f"and {PREDICTIONS_FILE} there ({run / METRICS_FILE} is kept)", file=sys.stderr)
+    return result
+
+
+@contextlib.contextmanager
+def os_errors_named():
+    """An OS error while reading the dataset (e.g. a video name too long for a file name) becomes one
+    line naming the file (cut short) instead of a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        name = str(exc.filename or "")
+        shown = name if len(name) <= 120 else f"{name[:60]}...{name[-40:]} ({len(name)} characters)"
+        raise LongAQAError(
+            f"{shown}: cannot be read ({exc.strerror or exc}); check the label files' video names"
+        ) from None

@@ -43,6 +43,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from pathlib import Path
+
+    from longaqa.errors import LongAQAError
     from longaqa.video.backbones import build_backbone
     from longaqa.video.decode import require_av
     from longaqa.video.distributed import finish, gather, init_distributed
@@ -50,6 +53,8 @@ def run(args) -> int:
 
     options = ExtractOptions(fps=args.fps, clip_frames=args.clip_frames, batch_clips=args.batch_clips,
                              precision=args.precision, progress=not args.no_progress)
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise LongAQAError(f"--out {args.out}: exists and is not a folder; choose a folder for the .npy files")
     require_av()
     videos = find_videos(args.source)
     ctx = init_distributed(args.device)

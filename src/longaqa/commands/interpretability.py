@@ -30,6 +30,8 @@ def run(args) -> int:
 
     if args.num_random < 1:
         raise LongAQAError(f"--num-random must be >= 1, got {args.num_random}")
+    if args.seed < 0:
+        raise LongAQAError(f"--seed must be >= 0, got {args.seed}")
     if args.max_videos is not None and args.max_videos < 1:
         raise LongAQAError(f"--max-videos must be >= 1, got {args.max_videos}")
     result = interpretability_run(

@@ -72,6 +72,8 @@ class ExtractOptions:
                 raise LongAQAError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.prefetch_frames < 0:
             raise LongAQAError(f"prefetch_frames must be >= 0, got {self.prefetch_frames}")
+        if not 0 < self.fps < float("inf"):
+            raise LongAQAError(f"--fps must be a positive number of frames per second, got {self.fps:g}")
 
 
 @dataclass
