@@ -85,18 +85,23 @@ def masked_mean(x: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
 class LocalParts(nn.Module):
     """Per-clip non-negative parts computed from the clips within ``window`` of each clip only.
 
-    Each clip is embedded alone (``embed``), the ``2 window + 1`` embeddings around it (zeros beyond
-    the video and for hidden clips) are concatenated and mixed (``mix``), and ``out`` gives one value
-    per part through a softplus. Nothing else enters, so a change to clip ``j`` can move the parts of
-    clips ``j - window .. j + window`` and of no other clip, exactly (tested). ``part_scale`` (set by
-    :meth:`AdditiveHead.calibrate`) makes a part start near its typical per-clip value.
+    ``part = value(clip) * gate(window)``: a clip's own features give its value (``own``: an MLP
+    of that clip alone, softplus), and the ``2 window + 1`` clips around it (zeros beyond the video and
+    for hidden clips) give a gate in (0, 1) that can only lower it (an element that a fault elsewhere
+    in it voids, a deduction that needs the neighbours to be seen). Nothing else enters, so a change to
+    clip ``j`` can move the parts of clips ``j - window .. j + window`` and of no other clip, exactly
+    (tested). ``part_scale`` (set by :meth:`AdditiveHead.calibrate`) starts parts at typical values.
 
-    Only sums over clips are supervised, and a sum does not change when every clip's value moves to
-    its neighbour: without a prior, a clip's part may describe the clip next to it. In training each
-    neighbour's slot of a window is zeroed with probability ``context_dropout`` (never the clip's own),
-    so a clip's own features must carry its part and the neighbours only refine it; it also prepares
-    the head for hidden clips (zeros), which is how deletion and faithfulness tests hide a clip.
+    Why not one network of the window: only sums over clips are supervised, and a sum does not change
+    when every clip's value moves to its neighbour, so a window network may credit a clip with the
+    value of the clip beside it. Here values come from the clip itself. In training each neighbour's
+    slot is also zeroed with probability ``context_dropout`` (never the clip's own), which keeps the
+    gate from leaning on any one neighbour and prepares it for hidden clips (zeros), which is how
+    deletion and faithfulness tests hide a clip.
     """
+
+    GATE_BIAS = 3.0
+    """Gates start near 1 (sigmoid(3) = 0.95): a clip starts with its own value."""
 
     def __init__(self, d_model: int, hidden: int, window: int, num_parts: int, dropout: float,
                  context_dropout: float = 0.5):
@@ -104,8 +109,11 @@ class LocalParts(nn.Module):
         self.window = window
         self.context_dropout = context_dropout
         self.embed = nn.Linear(d_model, hidden)
+        self.own = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, num_parts))
         self.mix = nn.Linear(hidden * (2 * window + 1), hidden)
-        self.out = nn.Linear(hidden, num_parts)
+        self.gate = nn.Linear(hidden, num_parts)
+        nn.init.zeros_(self.gate.weight)
+        nn.init.constant_(self.gate.bias, self.GATE_BIAS)
         self.dropout = nn.Dropout(dropout)
         self.register_buffer("part_scale", torch.ones(num_parts))
 
@@ -114,15 +122,14 @@ class LocalParts(nn.Module):
         w = self.window
         mask = valid.to(clips.dtype)[..., None]  # (B, T, 1)
         h = self.dropout(torch.relu(self.embed(clips)) * mask)  # (B, T, H), 0 on hidden clips
+        value = F.softplus(self.own(h).float()) / LOG2  # (B, T, P), from the clip alone
         windows = F.pad(h, (0, 0, w, w)).unfold(1, 2 * w + 1, 1)  # (B, T, H, 2w+1)
         if self.training and self.context_dropout > 0 and w > 0:
             keep = torch.rand(B, T, 1, 2 * w + 1, device=clips.device) >= self.context_dropout
             keep[..., w] = True  # the clip itself is always seen
             windows = windows * keep.to(windows.dtype)
-        g = torch.relu(self.mix(windows.reshape(B, T, -1)))  # (B, T, H)
-        parts = F.softplus(self.out(g).float()) / LOG2 * self.part_scale  # (B, T, P)
-        return parts * mask
-
+        gate = torch.sigmoid(self.gate(torch.relu(self.mix(windows.reshape(B, T, -1)))).float())  # (B, T, P)
+        return value * gate * self.part_scale * mask
 
 class AdditiveHead(nn.Module):
     """Beyond the paper: the judges' sheet, clip by clip (``longaqa.sheets``, docs/additive.md).
