@@ -433,6 +433,32 @@ def extract_out_file(ws):
     return ["extract", str(ws.fresh("videos")), "--weights", "w.pth", "--out", str(blocker)]
 
 
+def _generic(ws, edit: Callable[[list[str]], list[str]]) -> list[str]:
+    """The workspace's dataset as the generic layout (labels.csv: name,score,split), edited."""
+    data = ws.fresh("generic")
+    shutil.copytree(ws.data / FEATURES, data / FEATURES)
+    rows = ["name,score,split"]
+    for split in ("train", "test"):
+        for line in (ws.data / f"{split}.txt").read_text().splitlines()[1:]:
+            fields = line.split()
+            rows.append(f"{fields[0]},{fields[3]},{split}")
+    (data / "labels.csv").write_text("\n".join(edit(rows)) + "\n")
+    return ws.train(data, "--set", "data.layout=generic")
+
+
+def generic_newline_name(ws):
+    return _generic(ws, lambda rows: [*rows[:3], '"Ball_0\n02",5.0,train', *rows[4:]])
+
+
+def generic_two_score_columns(ws):
+    return _generic(ws, lambda rows: ["name,score,score,split"] + [
+        ",".join([*r.split(",")[:2], "0", r.split(",")[2]]) for r in rows[1:]])
+
+
+def generic_underscore_number(ws):
+    return _generic(ws, lambda rows: [*rows[:3], "Ball_002,1_0,train", *rows[4:]])
+
+
 HELD_LOCKS = []
 """Run-folder locks the busy-folder case holds (as another process would) until the script exits."""
 
@@ -515,6 +541,10 @@ CASES = [
     Case("interpretability --seed negative", interpretability_seed, "--seed must be >= 0"),
     Case("extract --fps negative", extract_fps, "--fps must be a positive number"),
     Case("extract --out an existing file", extract_out_file, "exists and is not a folder"),
+    Case("generic CSV: a quoted name holding a line break", generic_newline_name,
+         "invalid video name 'Ball_0\\n02'"),
+    Case("generic CSV: the score column twice", generic_two_score_columns, "'score' appear more than once"),
+    Case("generic CSV: score 1_0 (Python's float reads 10)", generic_underscore_number, "non-numeric score '1_0'"),
     Case("demo --out an existing file", demo_out_file, "exists and is not a folder"),
     Case("demo --force on a folder the demo did not write", demo_force_foreign,
          "not a folder written by longaqa demo"),

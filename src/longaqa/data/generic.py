@@ -14,13 +14,19 @@ Column names are matched case-insensitively; extra columns are ignored. Scores a
 from __future__ import annotations
 
 import csv
+import io
 import math
+import re
 from pathlib import Path
 
 from longaqa.errors import LongAQAError
 
 LABELS_FILE = "labels.csv"
 SPLITS = ("train", "test")
+NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+"""A score as written in a CSV: digits, one point, an exponent. Python's ``float`` also takes ``1_0``
+(10), non-ASCII digits and ``nan``/``inf``, which are refused."""
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -28,14 +34,20 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LongAQAError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
-    try:
-        numbered = enumerate(csv.reader(text.splitlines()), start=1)
-        rows = [(n, row) for n, row in numbered if any(c.strip() for c in row)]
+    try:  # a quoted field may hold a line break: it stays in the field (then the name is refused)
+        reader = csv.reader(io.StringIO(text))
+        rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     except csv.Error as exc:  # e.g. a field over csv's size limit (found by tests/test_fuzz.py)
         raise LongAQAError(f"{path}: not a readable CSV file ({exc})") from None
     if not rows:
         raise LongAQAError(f"{path}: empty; expected a header 'name,score[,split]' and one row per video")
     header = [c.strip().lower() for c in rows[0][1]]
+    repeated = sorted({c for c in header if c and header.count(c) > 1})
+    if repeated:
+        raise LongAQAError(
+            f"{path}: column(s) {', '.join(repr(c[:40]) for c in repeated[:5])} appear more than once in the header; "
+            "which one holds the value is ambiguous"
+        )
     return header, rows[1:]
 
 
@@ -58,15 +70,13 @@ def parse_generic_labels(path: str | Path, split: str | None) -> list[tuple[str,
             problems.append(f"line {number}: expected {len(header)} fields, got {len(row)}")
             continue
         name = row[i_name].strip()
-        if not name or "/" in name or "\\" in name:
-            problems.append(f"line {number}: invalid video name {name!r}")
+        if not name or "/" in name or "\\" in name or CONTROL.search(name):
+            problems.append(f"line {number}: invalid video name {name[:80]!r} (no /, \\ or line breaks)")
             continue
-        try:
-            score = float(row[i_score])
-        except ValueError:
-            score = math.nan
+        text = row[i_score].strip()
+        score = float(text) if NUMBER.fullmatch(text) else math.nan
         if not math.isfinite(score):
-            problems.append(f"line {number}: non-numeric score {row[i_score]!r}")
+            problems.append(f"line {number}: non-numeric score {row[i_score][:40]!r} (write it as e.g. 12.5 or 1.25e1)")
             continue
         if i_split is not None:
             row_split = row[i_split].strip().lower()
