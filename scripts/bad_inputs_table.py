@@ -59,7 +59,7 @@ class Workspace:
             num_train=16, num_test=8, min_clips=10, max_clips=14, feature_dim=32, seed=5))
         self.run = root / "run"
         with contextlib.redirect_stdout(io.StringIO()):
-            assert main(["train", "--data-root", str(self.data), *sets(TINY), "--out", str(self.run)]) == 0
+            assert main(["train", "--data-root", str(self.data), *sets(TINY), "--quiet", "--out", str(self.run)]) == 0
         self.count = 0
 
     def fresh(self, name: str) -> Path:
@@ -586,7 +586,7 @@ def run_case(case: Case, ws: Workspace) -> Outcome:
 def run_sigint(ws: Workspace) -> Outcome:
     """SIGINT during training: the real CLI in a subprocess."""
     out = ws.fresh("out")
-    argv = ["train", "--data-root", str(ws.data), *sets(TINY + ["train.epochs=100000"]), "--out", str(out)]
+    argv = ["train", "--data-root", str(ws.data), *sets(TINY + ["train.epochs=100000"]), "--quiet", "--out", str(out)]
     proc = subprocess.Popen([sys.executable, "-m", "longaqa", *argv], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

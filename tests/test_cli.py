@@ -123,3 +123,26 @@ def test_precision_choices_are_checked():
 
     with pytest.raises(LongAQAError, match="fp32, bf16, auto"):
         load_config(None, ["train.precision=fp16"])
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_train_prints_one_line_per_epoch_unless_quiet(routines, tmp_path, capsys, quiet):
+    """On a terminal or not (here: captured), train says how far it is: epoch, losses, test metrics,
+    seconds and time left, on stderr (stdout keeps the final JSON alone); --quiet silences it."""
+    import re
+
+    argv = ["train", "--data-root", str(routines), "--out", str(tmp_path / "run"),
+            *sum((["--set", s] for s in TINY), []), "--set", "train.epochs=3", "--set", "train.tensorboard=false",
+            *(["--quiet"] if quiet else [])]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    json.loads(out)
+    lines = [line for line in err.splitlines() if line.startswith("epoch ")]
+    if quiet:
+        assert lines == []
+        return
+    assert len(lines) == 3, err
+    pattern = r"epoch {}/3  loss [-0-9.e]+ \(mse [-0-9.e]+, attention [-0-9.e]+\)  test srcc [-0-9.]+ mse [-0-9.e]+  "
+    for i, line in enumerate(lines, start=1):
+        assert re.match(pattern.format(i), line), line
+    assert "ETA" in lines[0] and lines[-1].endswith("done")

@@ -377,6 +377,7 @@ def fit(
     data_root: str | Path | None = None,
     data: tuple[list[VideoSample], list[VideoSample]] | None = None,
     resume: bool = False,
+    quiet: bool = False,
 ) -> dict:
     """Train a model as ``cfg`` says, write the run folder, return the test metrics of the selection.
 
@@ -385,7 +386,8 @@ def fit(
     the folder must be writable with enough free space. ``resume=True`` continues ``out_dir`` from its
     checkpoint, to the same result an uninterrupted run would give. SIGINT/SIGTERM finish the epoch,
     save a checkpoint and raise :class:`TrainingInterrupted`; a non-finite loss raises
-    :class:`NonFiniteLoss` and keeps the last good checkpoint.
+    :class:`NonFiniteLoss` and keeps the last good checkpoint. Every epoch prints one line to stderr
+    (losses, val/test SRCC, seconds, time left) unless ``quiet``.
 
     The folder is locked (:class:`longaqa.checkpoint.RunFolderLock`) while it is written: a second
     ``train`` on it is refused. Nothing is written into it before the config, the dataset and the
@@ -398,9 +400,9 @@ def fit(
     else:  # alone, or under torchrun before the group is set up
         main_process = os.environ.get("RANK", "0") in ("", "0")
     if not main_process or (resume and not out.is_dir()):  # only the main process writes the folder
-        return _fit(cfg, out, data_root, data, resume)
+        return _fit(cfg, out, data_root, data, resume, quiet=True)
     with RunFolderLock(out):
-        return _fit(cfg, out, data_root, data, resume)
+        return _fit(cfg, out, data_root, data, resume, quiet)
 
 
 RUN_MARKS = (CHECKPOINT_FILE, WEIGHTS_FILE, LAST_FILE, METRICS_FILE)
@@ -408,7 +410,7 @@ RUN_MARKS = (CHECKPOINT_FILE, WEIGHTS_FILE, LAST_FILE, METRICS_FILE)
 ``run.json`` or an epoch log from a start without a checkpoint is reused."""
 
 
-def _fit(cfg: Config, out: Path, data_root, data, resume: bool) -> dict:
+def _fit(cfg: Config, out: Path, data_root, data, resume: bool, quiet: bool) -> dict:
     checkpoint = None
     reused = False
     if resume:
@@ -500,7 +502,7 @@ def _fit(cfg: Config, out: Path, data_root, data, resume: bool) -> dict:
         save_training_checkpoint(out / CHECKPOINT_FILE, cfg, state, model, optimizer, scheduler,
                                  generator, eval_gen)
 
-    epoch, last_save = state.epoch, time.monotonic()
+    epoch, last_save, loop_start = state.epoch, time.monotonic(), time.perf_counter()
     try:
         with StopRequest() as stop:
             for epoch in range(state.epoch + 1, t.epochs + 1):
@@ -531,6 +533,11 @@ def _fit(cfg: Config, out: Path, data_root, data, resume: bool) -> dict:
                     cropped = cfg.data.eval_view != "full"
                     row.update(model_skipping_index(model, test, t.batch_size, device, cropped))
                 log.write(row)
+                if not quiet:
+                    done = epoch - state.epoch  # epochs of this process (after a resume: since it)
+                    per_epoch = (time.perf_counter() - loop_start) / done
+                    print(epoch_line(row, t.epochs, time.perf_counter() - start, per_epoch * (t.epochs - epoch)),
+                          file=sys.stderr, flush=True)
                 state.epoch = epoch
                 if shard is not None and shard.any(stop.requested is not None) and stop.requested is None:
                     stop.requested = "a stop signal to another process"  # every process stops after this epoch
@@ -576,6 +583,33 @@ def _fit(cfg: Config, out: Path, data_root, data, resume: bool) -> dict:
     if shard is not None:
         shard.finish()
     return result
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def epoch_line(row: dict[str, float], epochs: int, seconds: float, left: float) -> str:
+    """One epoch as a line: losses (weighted total, then each unweighted term), val/test metrics when
+    evaluated, the epoch's seconds and the time left at the mean epoch time so far."""
+    width = len(str(epochs))
+    parts = [f"epoch {int(row['epoch']):>{width}}/{epochs}", f"loss {row.get('train_loss', math.nan):.4g}"]
+    terms = [f"{key[6:]} {row[key]:.4g}" for key in ("train_mse", "train_attention", "train_subscores_weighted")
+             if key in row]
+    if terms:
+        parts[-1] += f" ({', '.join(terms)})"
+    for split in ("val", "test"):
+        if f"{split}_srcc" in row:
+            parts.append(f"{split} srcc {row[f'{split}_srcc']:.3f} mse {row[f'{split}_mse']:.4g}")
+    parts.append(_duration(seconds))
+    parts.append(f"ETA {_duration(left)}" if left > 0 else "done")
+    return "  ".join(parts)
 
 
 def _last_checkpoint(out: Path) -> str:

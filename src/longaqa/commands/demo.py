@@ -71,7 +71,7 @@ def run(args) -> int:
     for name, (label, extra) in MODELS.items():
         run_cfg = load_config(args.config, [*args.overrides, *extra, f"data.root={data_dir.resolve()}"])
         print(f"training the {label}, {run_cfg.train.epochs} epochs ...")
-        results[name] = fit(run_cfg, out / name)
+        results[name] = fit(run_cfg, out / name, quiet=True)
     variation = {name: clip_score_variation(out / name) for name in WEIGHT_SCORE_MODELS}
     elapsed = time.perf_counter() - start
     summary = {f"{name}_srcc": r["srcc"] for name, r in results.items()}

@@ -21,6 +21,8 @@ def register(sub) -> None:
     p.add_argument("--out", help="run folder to create (refused if it already holds a run)")
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue the run in RUN_DIR from its last checkpoint, with its own config")
+    p.add_argument("--quiet", action="store_true",
+                   help="no line per epoch on stderr (losses, test metrics, seconds, time left)")
     p.set_defaults(func=run)
 
 
@@ -40,12 +42,12 @@ def run(args) -> int:
         if not (run_dir / CONFIG_FILE).is_file():
             raise LongAQAError(f"{run_dir}: not a run folder (no {CONFIG_FILE}); nothing to resume")
         cfg = load_config(run_dir / CONFIG_FILE, args.overrides)
-        metrics = fit(cfg, run_dir, run_data_root(run_dir, args.data_root), resume=True)
+        metrics = fit(cfg, run_dir, run_data_root(run_dir, args.data_root), resume=True, quiet=args.quiet)
     else:
         if not args.out:
             raise LongAQAError("train needs --out RUN_DIR (a new run folder) or --resume RUN_DIR")
         cfg = load_config(args.config, args.overrides)
-        metrics = fit(cfg, args.out, args.data_root)
+        metrics = fit(cfg, args.out, args.data_root, quiet=args.quiet)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for the group
         print(json.dumps(metrics))
     return 0
