@@ -49,6 +49,8 @@ def curves_png(expl: VideoExplanation, path: str | Path | None = None) -> bytes:
     (Figures 1 and 4); clips outside the window the model saw are left blank. Below, in score units,
     each clip's centred contribution ``weight * (score - pred)``: bars above 0 are clips that lift the
     score above the routine's level, bars below 0 clips that lower it."""
+    if expl.additive:
+        return _parts_png(expl, path)
     start, end = expl.clip_times()
     mid = (start + end) / 2
     seen = np.zeros(expl.num_clips, dtype=bool)
@@ -77,6 +79,36 @@ def curves_png(expl: VideoExplanation, path: str | Path | None = None) -> bytes:
     lift.set_xlabel("time (s)")
     lift.set_title("weight x (score - predicted): above 0 lifts the score, below 0 lowers it", fontsize=9)
     lift.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _parts_png(expl: VideoExplanation, path: str | Path | None = None) -> bytes:
+    """The additive head: each part per clip as bars in score units (deductions below 0), and the
+    clip contributions; the video-level terms in the title. Values are not rescaled."""
+    start, end = expl.clip_times()
+    mid = (start + end) / 2
+    fig = _figure(figsize=(10, 4.8))
+    ax = fig.subplots(1, 1)
+    parts = {k: v for k, v in expl.clip_parts.items() if k != "contribution"}
+    width = expl.clip_seconds * 0.9
+    colors = [WEIGHT_COLOR, LOWER_COLOR, SCORE_COLOR]
+    for i, (name, values) in enumerate(parts.items()):
+        sign = -1.0 if name == "deduction" else 1.0
+        ax.bar(mid, sign * values, width=width, color=colors[i % len(colors)], alpha=0.6,
+               label=f"{name} ({'-' if sign < 0 else '+'}, sum {values.sum():.2f})")
+    ax.plot(mid, expl.clip_contribution, color=COMBINED_COLOR, lw=1.4,
+            label=f"contribution (sum {expl.clip_contribution.sum():.2f})")
+    ax.axhline(0.0, color="grey", lw=0.8)
+    true = "" if expl.true is None else f", true {expl.true:.2f}"
+    terms = ", ".join(f"{k} {v:.2f}" for k, v in expl.video_terms.items())
+    ax.set_title(f"{expl.name}: predicted {expl.pred:.2f}{true} = clips {expl.clip_contribution.sum():.2f}"
+                 f" + video-level {expl.video_level:.2f}{' (' + terms + ')' if terms else ''}", fontsize=9)
+    ax.set_ylabel("score units per clip")
+    ax.set_xlabel("time (s)")
+    ax.set_xlim(0, end[-1])
+    ax.legend(loc="upper right", fontsize=8)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
 

@@ -90,28 +90,32 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
     centred = expl.clip_centred_contribution
     lift_order = expl.seen_clips_by(centred)
 
+    parts = {k: v for k, v in expl.clip_parts.items() if k != "contribution"}  # the additive head's
+
     def row(t: int) -> list:
         cells: list = [
             int(t),
             round(float(start[t]), 2),
             round(float(end[t]), 2),
-            float(expl.clip_weight[t]),
-            float(expl.clip_score[t]),
+            "" if expl.additive else float(expl.clip_weight[t]),
+            "" if expl.additive else float(expl.clip_score[t]),
             float(expl.clip_contribution[t]),
             float(centred[t]),
+            *(float(v[t]) for v in parts.values()),
         ]
         if thumbs is not None:
             cells.append(_Raw(_img(thumbs[t], f"clip {t}", "thumb")) if t < len(thumbs) else "")
         return cells
 
-    header = ["clip", "start_s", "end_s", "weight", "score", "contribution", "centred_contribution"] + (
-        ["frame"] if thumbs is not None else []
-    )
+    header = ["clip", "start_s", "end_s", "weight", "score", "contribution", "centred_contribution",
+              *parts] + (["frame"] if thumbs is not None else [])
     k = min(top_k, len(order))
     true = "" if expl.true is None else f" &middot; true <b>{expl.true:.3f}</b>"
     score_variation = video_variation(expl)["score"]
     variation = "" if not np.isfinite(score_variation) else f" &middot; clip scores vary by {score_variation:.2%}"
     note = ""
+    if expl.additive:
+        return _additive_section(expl, header, row, parts, k, true)
     if score_variation < NEARLY_CONSTANT:
         note = ('<p class="note">The clip scores of this video are nearly constant: they do not tell clips '
                 "apart. Read the weights and contributions.</p>")
@@ -132,6 +136,34 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
 <div><h3>{k} clips that lift the score most</h3>{_table(header, [row(t) for t in lift_order[:k]])}</div>
 <div><h3>{k} clips that lower the score most</h3>{_table(header, [row(t) for t in lift_order[::-1][:k]])}</div>
 </div>
+{_img(attention_png(expl), f"{expl.name}: attention maps")}
+<details><summary>all clips</summary>{_table(header, [row(t) for t in range(expl.num_clips)])}</details>
+</section>"""
+
+
+def _additive_section(expl: VideoExplanation, header, row, parts: dict, k: int, true: str) -> str:
+    """One video of the additive head: its sheet's parts per clip, the clips that earned and lost most."""
+    from longaqa.interpret.plots import attention_png, curves_png
+
+    def fmt(values: dict) -> str:
+        return ", ".join(f"{html.escape(n)} {v:.3f}" for n, v in values.items())
+
+    order = expl.seen_clips_by(expl.clip_contribution)
+    tables = [(f"{k} clips that earned most (contribution)", order[:k]),
+              (f"{k} clips that lost most (contribution)", order[::-1][:k])]
+    tables += [(f"{k} clips with the most {html.escape(name)}", expl.seen_clips_by(values)[:k])
+               for name, values in parts.items()]
+    blocks = "".join(f"<div><h3>{title}</h3>{_table(header, [row(t) for t in clips])}</div>" for title, clips in tables)
+    anchor = html.escape(expl.name, quote=True)
+    sums = {name: float(values.sum()) for name, values in parts.items()}
+    return f"""
+<section class="video" id="video-{anchor}" data-video="{anchor}">
+<h2>{html.escape(expl.name)}</h2>
+<p>predicted <b>{expl.pred:.3f}</b>{true} &middot; {expl.num_clips} clips of {expl.clip_seconds:.2f} s
+&middot; additive head: per-clip parts summed ({fmt(sums)}), video-level {expl.video_level:.3f}
+({fmt(expl.video_terms) or "constant only"}); predicted sub-scores: {fmt(expl.subscores) or "none"}</p>
+{_img(curves_png(expl), f"{expl.name}: per-clip parts and contribution over time")}
+<div class="cols">{blocks}</div>
 {_img(attention_png(expl), f"{expl.name}: attention maps")}
 <details><summary>all clips</summary>{_table(header, [row(t) for t in range(expl.num_clips)])}</details>
 </section>"""
