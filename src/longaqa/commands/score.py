@@ -103,8 +103,11 @@ def run(args) -> int:
         "report": str(report),
         **lift_summary(expl, times[:, 0], times[:, 1]),
     }
+    if expl.additive:  # the additive head: its sheet's sub-scores and what the whole video earned
+        summary.update(subscores=expl.subscores, video_terms=expl.video_terms, video_level=expl.video_level,
+                       parts_sum={k: float(v.sum()) for k, v in expl.clip_parts.items()})
     (out / SCORE_FILE).write_text(json.dumps(summary, indent=2) + "\n")
-    print(json.dumps({k: summary[k] for k in ("video", "score", "num_clips", "report")}))
+    print(json.dumps({k: summary[k] for k in ("video", "score", "num_clips", "report", "subscores") if k in summary}))
     return 0
 
 
@@ -114,7 +117,8 @@ LIFT_CLIPS = 3
 
 def lift_summary(expl, start_s, end_s) -> dict[str, list[dict]]:
     """The clips that lift and lower the score most (centred contribution ``weight * (score - pred)``,
-    docs/interpretability.md), each with its times in the video and that value in score units."""
+    docs/interpretability.md; the additive head: the contribution), each with its times in the video
+    and that value in score units."""
     centred = expl.clip_centred_contribution
     order = expl.seen_clips_by(centred)
 
