@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from longaqa.data.generators import multiplicative, rg_additive
+from longaqa.data.generators import multiplicative, rg_additive, rg_heldout, skating
 from longaqa.errors import LongAQAError
 
 
@@ -44,6 +44,14 @@ GENERATORS: dict[str, GeneratorInfo] = {
         rg_additive.write_rg_additive, "rg", False,
         "FIG-like D + E - penalty; recognised element values, located execution faults, linear features",
         rg_additive.DEFAULT_CLIPS),
+    "skating": GeneratorInfo(
+        skating.write_skating, "fisv", False,
+        "ISU-like TES (base + GOE, late-jump bonus) with located falls; holistic PCS; Fis-V layout",
+        skating.DEFAULT_CLIPS),
+    "rg_heldout": GeneratorInfo(
+        rg_heldout.write_rg_heldout, "rg", True,
+        "FIG-like D + E - penalty with its own structure, held out from model design",
+        rg_heldout.DEFAULT_CLIPS),
 }
 
 

@@ -31,10 +31,12 @@ class FeatureMap:
     def __init__(self, rng: np.random.Generator, rank: int, feature_dim: int):
         self.rank = rank
         self.feature_dim = feature_dim
-        self.projection = rng.normal(size=(rank, feature_dim)) / np.sqrt(rank)  # (R, F)
+        self.projection = (rng.normal(size=(rank, feature_dim)) / np.sqrt(rank)).astype(np.float32)  # (R, F)
 
     def features(self, latent: np.ndarray, rng: np.random.Generator, isotropic_std: float) -> np.ndarray:
         """``(T, R)`` latent -> ``(T, F)`` float32 features with isotropic Gaussian noise added."""
-        out = (latent @ self.projection).astype(np.float32)  # (T, F)
+        # einsum's own loop, not BLAS: this product is too small for threads, which under load (other
+        # processes on the cores) made it 20x slower
+        out = np.einsum("tr,rf->tf", latent.astype(np.float32), self.projection, optimize=False)  # (T, F)
         out += isotropic_std * rng.standard_normal(out.shape, dtype=np.float32)
         return out
