@@ -146,3 +146,61 @@ def test_train_prints_one_line_per_epoch_unless_quiet(routines, tmp_path, capsys
     for i, line in enumerate(lines, start=1):
         assert re.match(pattern.format(i), line), line
     assert "ETA" in lines[0] and lines[-1].endswith("done")
+
+
+COMMAND_FLAG = r"(?:^|\blongaqa\s+|\s)({commands})\s+([^`\n]*)"
+
+
+def documented_flags() -> list[tuple[str, str, str]]:
+    """``(file, command, --flag)`` for every flag written after a longaqa command in the code of the
+    README and docs/*.md (fenced blocks and inline code, e.g. ``explain --max-videos``)."""
+    import re
+    from pathlib import Path
+
+    from longaqa.cli import build_parser
+
+    commands = sorted(subparsers(build_parser()))
+    command_flag = re.compile(COMMAND_FLAG.format(commands="|".join(commands)))
+    repo = Path(__file__).resolve().parents[1]
+    found = []
+    for path in [repo / "README.md", *sorted((repo / "docs").glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        fenced = re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S)
+        indented = re.findall(r"^ {4}(\S.*)$", text, flags=re.M)
+        prose = re.sub(r"```.*?```", "", text, flags=re.S)
+        inline = [code.replace("\n", " ") for code in re.findall(r"`([^`]+)`", prose)]
+        for code in [line for block in fenced for line in block.splitlines()] + indented + inline:
+            for command, rest in command_flag.findall(code):
+                for flag in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", rest.split(" longaqa ")[0]):
+                    found.append((path.name, command, flag))
+        # "Options of `a`, `b` and `c`: `--x ...`, `--y` ... ." applies every flag to every command named
+        for named, options in re.findall(r"[Oo]ptions of ((?:`[a-z]+`(?:, | and )?)+): (.*?)\.(?:\s|$)",
+                                         prose.replace("\n", " ")):
+            for command in re.findall(r"`([a-z]+)`", named):
+                for flag in re.findall(r"`(--[a-z][a-z0-9-]*)", options):
+                    found.append((path.name, command, flag))
+        # a table of commands, then "Common options: `--x`, `--y` ...;": every command of the table
+        for table, options in re.findall(r"((?:^\|[^\n]*\n)+)\n[Cc]ommon options: (.*?)\n\n", prose, flags=re.M | re.S):
+            options = re.sub(r"\([^()]*\)", "", options).split(";")[0]  # asides in parentheses left out
+            for command in set(re.findall(r"`longaqa ([a-z]+)", table)) & set(commands):
+                for flag in re.findall(r"`(--[a-z][a-z0-9-]*)", options):
+                    found.append((path.name, command, flag))
+    return found
+
+
+def subparsers(parser) -> dict:
+    import argparse
+
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+def test_every_flag_in_the_docs_exists():
+    """A flag the docs show (e.g. ``explain --max-videos``) that the command refuses is a dead end."""
+    from longaqa.cli import build_parser
+
+    parsers = subparsers(build_parser())
+    found = documented_flags()
+    assert len(found) > 40 and {c for _, c, _ in found} >= {"train", "explain", "report", "extract", "reproduce"}
+    missing = sorted({f"{name}: {command} {flag}" for name, command, flag in found
+                      if flag not in parsers[command]._option_string_actions})
+    assert not missing, "flags in the docs that the command lacks:\n" + "\n".join(missing)
