@@ -9,7 +9,6 @@ adds a little isotropic noise. Letters: T clips, R latent rank, F feature dimens
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 
 def orthonormal_directions(rng: np.random.Generator, rank: int) -> np.ndarray:
@@ -20,9 +19,11 @@ def orthonormal_directions(rng: np.random.Generator, rank: int) -> np.ndarray:
 
 def ar1_noise(rng: np.random.Generator, length: int, dim: int, rho: float) -> np.ndarray:
     """Stationary AR(1) noise with unit variance per dimension and lag-1 correlation ``rho``: ``(T, dim)``."""
-    white = rng.normal(size=(length, dim))
-    white[0] /= np.sqrt(1 - rho**2)  # start in the stationary distribution
-    return lfilter([np.sqrt(1 - rho**2)], [1.0, -rho], white, axis=0)
+    noise = rng.normal(size=(length, dim))
+    noise[1:] *= np.sqrt(1 - rho**2)  # the first row is already in the stationary distribution
+    for t in range(1, length):
+        noise[t] += rho * noise[t - 1]
+    return noise
 
 
 class FeatureMap:
