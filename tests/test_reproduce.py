@@ -131,6 +131,13 @@ def test_reproduce_table1_on_generated_releases(release, tmp_path, capsys):
     assert all(line.endswith("todo") is False for line in listing if "(Ours)" in line)
     assert sum("| done |" in line for line in listing) == 8
 
+    # a run whose SRCC was undefined on its test split (metrics.json: null, issue 15) is summarised as nan
+    first = sorted((out / "runs" / "rg-ball").glob("*/seed*/metrics.json"))[0]
+    first.write_text(json.dumps({**json.loads(first.read_text()), "srcc": None}))
+    assert main(args) == 0, capsys.readouterr().err
+    rows = list(csv.DictReader((out / "table1.csv").open()))
+    assert [r["mean"] for r in rows if (r["benchmark"], r["metric"]) == ("Ball", "srcc")] == ["nan"]
+
 
 def test_reproduce_table2_best_test_is_labelled(release, tmp_path, capsys):
     out = tmp_path / "out"

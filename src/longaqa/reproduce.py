@@ -298,6 +298,11 @@ class Line:
         return _mean_std(self.values)
 
 
+def _number(value) -> float:
+    """A metric read from ``metrics.json``: null (undefined on that split) is NaN."""
+    return math.nan if value is None else float(value)
+
+
 def summarize(table: Table, cells: list[Cell]) -> list[Line]:
     """Per cell and per group average, the metric over seeds, read back from the run folders."""
     from longaqa.training import METRICS_FILE
@@ -320,13 +325,13 @@ def summarize(table: Table, cells: list[Cell]) -> list[Line]:
                 for column in columns:
                     runs = per_column[column.name]
                     lines.append(Line(
-                        row.name, column.name, "cell", metric, [float(runs[s][metric]) for s in seeds], seeds,
+                        row.name, column.name, "cell", metric, [_number(runs[s][metric]) for s in seeds], seeds,
                         _selection(runs.values()), row.paper.get(column.name, {}).get(metric),
                     ))
                 if len(columns) < 2:
                     continue
                 selection = _selection(r for c in columns for r in per_column[c.name].values())
-                matrix = [[float(per_column[c.name][s][metric]) for c in columns] for s in seeds]
+                matrix = [[_number(per_column[c.name][s][metric]) for c in columns] for s in seeds]
                 paper = row.paper.get(f"avg:{group}", {}).get(metric)
                 lines.append(Line(row.name, f"{group} avg", "mean", metric,
                                   [float(np.mean(m)) for m in matrix], seeds, selection, paper))
@@ -336,7 +341,7 @@ def summarize(table: Table, cells: list[Cell]) -> list[Line]:
             for metric in (m for m in CSV_EXTRA_METRICS if m not in table.metrics):  # CSV only
                 for column in columns:
                     runs = per_column[column.name]
-                    values = [float(runs[s][metric]) for s in seeds]
+                    values = [_number(runs[s][metric]) for s in seeds]
                     lines.append(Line(row.name, column.name, "cell", metric, values, seeds,
                                       _selection(runs.values()), None))
     return lines
