@@ -237,3 +237,24 @@ def identity_without(cfg, removed: dict[str, list[str]]) -> str:
     d["train"] = {k: v for k, v in d["train"].items() if k not in (*RUNTIME_KEYS["train"], "seed")}
     d["_data_root"] = None
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def test_reproduce_goes_on_when_a_cells_srcc_is_undefined(release, tmp_path, capsys, monkeypatch):
+    """A run whose SRCC is undefined (all test scores equal: null in metrics.json, issue 15) is logged
+    and summarised as nan instead of stopping the table with a traceback."""
+    import longaqa.training as training
+
+    def fake_fit(cfg, out_dir, *args, **kwargs):
+        metrics = {"srcc": None, "rl2": None, "rl2_x100": None, "mse": 0.5, "mse_raw": 2.0, "n": 1,
+                   "split": "test", "selection": "last", "epoch": 1}
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / "metrics.json").write_text(json.dumps(metrics))
+        return metrics
+
+    monkeypatch.setattr(training, "fit", fake_fit)
+    out = tmp_path / "out"
+    assert main(["reproduce", "table1", "--data-root", str(release), "--seeds", "1", "--out", str(out),
+                 *_sets(TINY)]) == 0
+    assert "seed 0: srcc nan" in capsys.readouterr().err
+    rows = list(csv.DictReader((out / "table1.csv").open()))
+    assert {r["mean"] for r in rows if r["metric"] == "srcc"} == {"nan"}

@@ -272,7 +272,7 @@ def run_cells(cells: list[Cell], data_root: str | None, log: Callable[[str], Non
         metrics = fit(cell.cfg, cell.run_dir, data_root, data=cache, resume=resume)
         log(
             f"reproduce: [{i}/{len(todo)}] {cell.column.group} {cell.column.name} | {cell.row.name} | "
-            f"seed {cell.seed}: srcc {metrics['srcc']:.3f} ({time.perf_counter() - start:.0f} s) "
+            f"seed {cell.seed}: srcc {_number(metrics['srcc']):.3f} ({time.perf_counter() - start:.0f} s) "
             f"-> {cell.run_dir}"
         )
 

@@ -436,9 +436,9 @@ def _fit(cfg: Config, out: Path, data_root, data, resume: bool, quiet: bool) -> 
         keep_freed_memory()
     generator = seed_everything(t.seed)
 
-    dataset = None  # the dataset folder metrics.json names (None: data given in memory)
+    # the dataset folder metrics.json names (None: data given in memory, from no named folder)
+    dataset = dataset_folder(cfg, data_root) if data is None or data_root is not None else None
     if data is None:
-        dataset = dataset_folder(cfg, data_root)
         with os_errors_named():
             loaded = check_dataset(cfg, data_root)  # every problem at once; the arrays it read are reused
             data = load_train_test(cfg.data, data_root, cfg.model.input_dim, loaded, training_sheet(cfg))
