@@ -1,0 +1,228 @@
+"""Generated judged routines (longaqa.data.generators): release layouts the real parsers read, score
+sheets that add up, per-clip truth that sums to the sheet, determinism, and the CLI."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+
+import numpy as np
+import pytest
+
+from longaqa.cli import main
+from longaqa.config import load_config
+from longaqa.data.fisv import parse_fisv_labels
+from longaqa.data.generators import GENERATORS, write_generated
+from longaqa.data.generators import skating as skating_module
+from longaqa.data.generators.release import format_fisv_points, format_points
+from longaqa.data.rg import parse_rg_labels
+from longaqa.data.synthetic import RG_HEADER
+from longaqa.data.validate import dataset_problems
+from longaqa.errors import LongAQAError
+
+FEATURES = "swintx_avg_fps25_clip32"
+DIM = 64
+SMALL = {
+    "multiplicative": dict(min_clips=10, max_clips=14),
+    "rg_additive": dict(min_clips=12, max_clips=18),
+    "rg_heldout": dict(min_clips=14, max_clips=22),
+    "skating": dict(min_clips=24, max_clips=34),
+}
+ADDITIVE_RG = ("rg_additive", "rg_heldout")
+
+
+def small(kind: str, root, seed: int = 1):
+    return write_generated(kind, root, seed=seed, num_train=12, num_test=5, feature_dim=DIM, **SMALL[kind])
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> dict:
+    return {kind: small(kind, tmp_path_factory.mktemp(kind)) for kind in GENERATORS}
+
+
+def hundredths(text: str) -> int:
+    return int(round(float(text) * 100))
+
+
+def rg_rows(root) -> dict[str, list[list[str]]]:
+    """The raw cells of each split's rows, header checked."""
+    rows = {}
+    for split in ("train", "test"):
+        lines = (root / f"{split}.txt").read_text(encoding="utf-8").splitlines()
+        assert lines[0] == RG_HEADER
+        rows[split] = [line.split("\t") for line in lines[1:]]
+    return rows
+
+
+def truth(root, name: str) -> dict[str, np.ndarray]:
+    with np.load(root / "truth" / f"{name}.npz", allow_pickle=False) as npz:
+        return {key: npz[key] for key in npz.files}
+
+
+def test_registry():
+    assert set(GENERATORS) == {"multiplicative", "rg_additive", "skating", "rg_heldout"}
+    assert {k: i.layout for k, i in GENERATORS.items()} == {
+        "multiplicative": "rg", "rg_additive": "rg", "skating": "fisv", "rg_heldout": "rg"}
+    assert [k for k, i in GENERATORS.items() if i.held_out] == ["rg_heldout"]
+    from longaqa.commands.generate import KINDS
+
+    assert all(f"{kind} ({info.layout}" in KINDS for kind, info in GENERATORS.items())
+
+
+@pytest.mark.parametrize("kind", list(GENERATORS))
+def test_real_parsers_read_the_files(generated, kind):
+    root = generated[kind]
+    layout = GENERATORS[kind].layout
+    if layout == "rg":
+        splits = {s: parse_rg_labels(root / f"{s}.txt") for s in ("train", "test")}
+        names = {s: [lab.name for lab in labels] for s, labels in splits.items()}
+        assert names["train"] == [f"Ball_{i:03d}" for i in range(1, 13)]
+        assert names["test"] == [f"Ball_{i:03d}" for i in range(13, 18)]
+        seconds = {lab.name: lab.seconds for labels in splits.values() for lab in labels}
+    else:
+        splits = {s: parse_fisv_labels(root / f"{s}_dataset.txt") for s in ("train", "test")}
+        names = {s: [row[0] for row in rows] for s, rows in splits.items()}
+        assert sorted(int(n) for n in names["train"] + names["test"]) == list(range(1, 18))
+        assert all(ids == sorted(ids, key=int) for ids in names.values())
+        assert all(row[3] == int(row[3]) for rows in splits.values() for row in rows)
+    assert (len(names["train"]), len(names["test"])) == (12, 5)
+    low, high = SMALL[kind]["min_clips"], SMALL[kind]["max_clips"]
+    for name in names["train"] + names["test"]:
+        features = np.load(root / FEATURES / f"{name}.npy")
+        assert features.dtype == np.float32 and features.shape[1] == DIM and np.isfinite(features).all()
+        assert low <= len(features) <= high
+        if layout == "rg":
+            assert seconds[name] == round(len(features) * 32 / 25)
+        for key, values in truth(root, name).items():
+            assert values.dtype == np.float32 and values.shape == (len(features),), key
+    assert json.loads((root / "generator.json").read_text())["kind"] == kind
+
+
+@pytest.mark.parametrize("kind", list(GENERATORS))
+def test_the_repository_validator_accepts_the_dataset(generated, kind):
+    cfg = load_config(None, [f"data.layout={GENERATORS[kind].layout}", f"model.input_dim={DIM}"])
+    assert dataset_problems(cfg, generated[kind]) == []
+
+
+@pytest.mark.parametrize("kind", [k for k, i in GENERATORS.items() if i.layout == "rg"])
+def test_rg_rows_add_up_exactly(generated, kind):
+    for rows in rg_rows(generated[kind]).values():
+        for name, d, e, total, penalty, seconds in rows:
+            for cell in (d, e, total, penalty):
+                assert cell == format_points(hundredths(cell)), f"{name}: {cell} is not written with 2 decimals"
+            assert hundredths(total) == hundredths(d) + hundredths(e) - hundredths(penalty), name
+            assert seconds.isdigit()
+
+
+@pytest.mark.parametrize("kind", ADDITIVE_RG)
+def test_rg_truth_sums_to_the_sheet(generated, kind):
+    root = generated[kind]
+    for rows in rg_rows(root).values():
+        for name, d, e, total, penalty, _ in rows:
+            t = truth(root, name)
+            assert {"difficulty", "deduction", "contribution", "element_type"} <= set(t)
+            assert abs(t["difficulty"].sum() - float(d)) <= 0.006, name
+            assert abs(t["deduction"].sum() - (10 - float(e))) <= 0.006, name
+            assert abs(t["contribution"].sum() - (float(total) + float(penalty) - 10)) <= 0.006, name
+            np.testing.assert_allclose(t["contribution"], t["difficulty"] - t["deduction"], atol=1e-6)
+            assert (t["difficulty"] >= 0).all() and (t["deduction"] >= 0).all()
+            assert (t["difficulty"][t["element_type"] < 0] == 0).all(), "transitions earn no difficulty"
+            # judges' granularity: D to 0.1, E and penalties to 0.05
+            assert hundredths(d) % 10 == 0 and hundredths(e) % 5 == 0 and hundredths(penalty) % 5 == 0
+
+
+def test_skating_truth_sums_to_the_sheet(generated):
+    root = generated["skating"]
+    lines = (root / "train_dataset.txt").read_text().splitlines() + (root / "test_dataset.txt").read_text().splitlines()
+    for line in lines:
+        name, tes, pcs, deductions = line.split(" ")
+        assert tes == format_fisv_points(hundredths(tes)) and pcs == format_fisv_points(hundredths(pcs))
+        assert deductions.isdigit()
+        t = truth(root, name)
+        assert {"difficulty", "goe", "tes", "deduction", "contribution", "element_type"} <= set(t)
+        assert abs(t["tes"].sum() - float(tes)) <= 0.006, name
+        assert abs(t["deduction"].sum() - int(deductions)) <= 0.006, name
+        assert abs(t["contribution"].sum() - (float(tes) - int(deductions))) <= 0.006, name
+        np.testing.assert_allclose(t["tes"], t["difficulty"] + t["goe"], atol=1e-6)
+        assert set(np.unique(t["deduction"])) <= {0.0, 1.0, 2.0}
+        assert (t["element_type"] >= 0).sum() > 0 and (t["tes"][t["element_type"] < 0] == 0).all()
+
+
+def test_multiplicative_keeps_its_truth(generated):
+    root = generated["multiplicative"]
+    t = truth(root, "Ball_001")
+    assert set(t) == {"weight", "quality", "contribution"}
+    product = t["weight"] * t["quality"]  # contribution = scale x weight x quality
+    scale = (t["contribution"] @ product) / (product @ product)
+    np.testing.assert_allclose(t["contribution"], scale * product, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", list(GENERATORS))
+def test_same_seed_same_files(generated, kind, tmp_path):
+    again = small(kind, tmp_path / "again")
+    comparison = filecmp.dircmp(generated[kind], again)
+    assert not comparison.left_only and not comparison.right_only
+    for folder in (".", FEATURES, "truth"):
+        names = sorted(p.name for p in (again / folder).iterdir() if p.is_file())
+        if kind == "multiplicative" and folder == "truth":  # np.savez stamps the time: compare the arrays
+            for name in names:
+                a, b = truth(generated[kind], name[:-4]), truth(again, name[:-4])
+                assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+            continue
+        _, mismatch, errors = filecmp.cmpfiles(generated[kind] / folder, again / folder, names, shallow=False)
+        assert not mismatch and not errors, (folder, mismatch, errors)
+    other = small(kind, tmp_path / "other", seed=2)
+    first = "Ball_001.npy" if GENERATORS[kind].layout == "rg" else "1.npy"
+    assert not filecmp.cmp(generated[kind] / FEATURES / first, other / FEATURES / first, shallow=False)
+
+
+def test_rg_additive_difficulty_and_execution_correlate_like_the_release(tmp_path):
+    root = write_generated("rg_additive", tmp_path, seed=0, num_train=150, num_test=50, feature_dim=4)
+    labels = parse_rg_labels(root / "train.txt") + parse_rg_labels(root / "test.txt")
+    assert len(labels) == 200
+    rho = np.corrcoef([lab.difficulty for lab in labels], [lab.execution for lab in labels])[0, 1]
+    assert 0.5 <= rho <= 0.9
+
+
+def test_skating_pcs_is_holistic_not_a_sum_over_clips():
+    programmes = list(skating_module.generate(seed=0, count=300, feature_dim=4, min_clips=125, max_clips=175))
+    pcs = np.array([p.marks["pcs"] for p in programmes]) / 100
+    clip_sums = np.array([[1, len(p.features), *(p.truth[k].sum() for k in ("difficulty", "goe", "deduction"))]
+                          for p in programmes])
+    video_level = np.array([[p.video["flow"], p.video["presentation"]] for p in programmes])
+
+    def r2(x):
+        coef, *_ = np.linalg.lstsq(x, pcs, rcond=None)
+        return 1 - (pcs - x @ coef).var() / pcs.var()
+
+    assert r2(clip_sums) < 0.85  # per-clip sums leave much of PCS unexplained ...
+    assert r2(np.c_[clip_sums, video_level]) > 0.95  # ... which the whole-programme properties explain
+    tes = np.array([p.marks["tes"] for p in programmes])
+    assert np.corrcoef(tes, pcs)[0, 1] > 0.5  # yet PCS follows skill, as in Fis-V
+
+
+def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
+    with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, skating, rg_heldout"):
+        write_generated("diving", tmp_path)
+    with pytest.raises(LongAQAError, match="max_clips"):
+        write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
+    with pytest.raises(LongAQAError, match="min_clips must be at least"):
+        write_generated("skating", tmp_path, min_clips=5, max_clips=10)
+    with pytest.raises(LongAQAError, match="class_name"):
+        write_generated("rg_heldout", tmp_path, class_name="Big Ball")
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_writes_a_folder_and_refuses_a_non_empty_one(tmp_path, capsys):
+    out = tmp_path / "fisv"
+    args = ["generate", "--kind", "skating", "--out", str(out), "--seed", "3", "--num-train", "6",
+            "--num-test", "2", "--feature-dim", "16", "--min-clips", "20", "--max-clips", "24"]
+    assert main(args) == 0
+    assert "wrote 6 + 2 skating videos" in capsys.readouterr().out
+    assert len(parse_fisv_labels(out / "train_dataset.txt")) == 6
+    assert len(list((out / "truth").glob("*.npz"))) == 8
+    assert np.load(out / FEATURES / "1.npy").shape[1] == 16
+    assert main(args) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["generate", "--kind", "nope", "--out", str(tmp_path / "x")]) == 2
+    assert "choose one of" in capsys.readouterr().err
