@@ -419,6 +419,15 @@ def run_json_missing(ws):
     return ["evaluate", str(run)]
 
 
+def truth_scalars(ws):
+    truth = ws.fresh("truth")
+    truth.mkdir()
+    for path in sorted((ws.data / "truth").glob("*.npz")):
+        with np.load(path) as npz:
+            np.savez(truth / path.name, **{key: np.float64(1.0) for key in npz.files})
+    return ["interpretability", str(ws.run), "--truth", str(truth), "--num-random", "1", "--max-videos", "2"]
+
+
 def interpretability_seed(ws):
     return ["interpretability", str(ws.run), "--seed", "-1"]
 
@@ -539,6 +548,7 @@ CASES = [
     Case("run.json data_root not a string", run_json_root_number, "data_root must be a folder name or null"),
     Case("run.json missing (evaluate)", run_json_missing, "run.json: not found"),
     Case("interpretability --seed negative", interpretability_seed, "--seed must be >= 0"),
+    Case("truth .npz of 0-d arrays", truth_scalars, "truth fields must be 1-d arrays"),
     Case("extract --fps negative", extract_fps, "--fps must be a positive number"),
     Case("extract --out an existing file", extract_out_file, "exists and is not a folder"),
     Case("generic CSV: a quoted name holding a line break", generic_newline_name,
