@@ -41,9 +41,11 @@ class JudgedVideo:
     name: str
     features: np.ndarray  # (T, F) float32
     truth: dict[str, np.ndarray]  # per-clip arrays, each (T,)
-    marks: dict[str, int]  # label columns in hundredths of a point (RG: difficulty, execution, penalty;
-    # Fis-V: tes, pcs, deductions)
-    video: dict[str, float] = field(default_factory=dict)  # video-level latent variables, not written
+    marks: dict[str, int]
+    """Label columns in hundredths of a point: RG ``difficulty, execution, penalty``; Fis-V ``tes, pcs,
+    deductions``."""
+    video: dict[str, float] = field(default_factory=dict)
+    """Video-level latent variables (skill ...), for tests and analysis; not written."""
 
 
 def check_sizes(

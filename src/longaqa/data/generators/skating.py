@@ -57,8 +57,10 @@ SOLO_JUMPS = {"3T": 430, "3S": 440, "3Lo": 510, "3F": 530, "3Lz": 600}
 COMBINATIONS = {"3T+2T": 560, "3S+2T": 570, "3F+2T": 660, "3Lz+2T": 730, "3T+3T": 860, "3F+3T": 960, "3Lz+3T": 1030}
 SPINS = {"LSp": (150, 190, 240, 270), "FCSp": (200, 230, 280, 320), "CCoSp": (200, 250, 300, 350)}
 STEP_SEQUENCE = {"StSq": (180, 260, 330, 390)}
-JUMP_TYPES = (*AXELS, *SOLO_JUMPS, *COMBINATIONS)
-LEVELLED_TYPES = (*SPINS, *STEP_SEQUENCE)
+JUMP_BASE = {**AXELS, **SOLO_JUMPS, **COMBINATIONS}
+LEVELLED_BASE = {**SPINS, **STEP_SEQUENCE}
+JUMP_TYPES = tuple(JUMP_BASE)
+LEVELLED_TYPES = tuple(LEVELLED_BASE)
 ELEMENT_TYPES = (*JUMP_TYPES, *LEVELLED_TYPES)
 DURATION = {**{n: 2 for n in (*AXELS, *SOLO_JUMPS)}, **{n: 3 for n in COMBINATIONS}, **{n: 7 for n in SPINS},
             "StSq": 22}
@@ -136,17 +138,17 @@ class SkatingSport:
         fall_shown = np.zeros(length)
         level_shown = np.zeros((length, RANK))
         tes = falls = 0  # hundredths, count
-        all_bases = np.array([*AXELS.values(), *SOLO_JUMPS.values(), *COMBINATIONS.values()], dtype=float)
+        jump_bases = np.array(list(JUMP_BASE.values()), dtype=float)
         for element, (start, end) in zip(elements, self.layout(elements, length, rng)):
             kind = ELEMENT_TYPES.index(element)
             if element in LEVELLED_TYPES:
                 level = int(np.clip(round(2.5 + skill + rng.normal(0, 0.7)), 1, 4))
-                base = {**SPINS, **STEP_SEQUENCE}[element][level - 1]
+                base = LEVELLED_BASE[element][level - 1]
                 level_shown[start:end] = (level - 2.5) * self.level_direction[element]
                 fall_logit = -4.5 - 0.5 * skill
             else:
-                base = {**AXELS, **SOLO_JUMPS, **COMBINATIONS}[element]
-                fall_logit = -2.6 + 0.5 * (base - all_bases.mean()) / all_bases.std() - 0.9 * skill
+                base = JUMP_BASE[element]
+                fall_logit = -2.6 + 0.5 * (base - jump_bases.mean()) / jump_bases.std() - 0.9 * skill
             hardness = (base - 450) / 250
             true_grade = 0.9 * skill - 0.25 * hardness + rng.normal(0, 0.5)
             fell = rng.random() < 1 / (1 + np.exp(-fall_logit))
