@@ -22,7 +22,6 @@ import yaml
 
 from longaqa.errors import LongAQAError
 
-
 HEADS = ("weight_score", "single_score", "mean_pool", "additive")
 
 
