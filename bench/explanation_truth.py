@@ -9,7 +9,10 @@ clip k and its stated contribution, mean over videos). Prints mean +- std over t
 the raw numbers to ``--out`` (JSON) and a markdown table beside it.
 
 Both heads get the same small model (configs/demo.yaml: d_model 128, 2 layers; one query per clip,
-so the paper head sees whole videos too) and the same data; selection ``last`` (no test-set choice).
+so the paper head sees whole videos too; the additive head's local network 64 wide) and the same
+data; selection ``last`` (no test-set choice). To fit 40 trainings in a CPU session the datasets are
+smaller than the releases (defaults: 120 train / 40 test videos of 28-36 clips (RG layout) or 36-48
+(Fis-V layout), 256-d features); every size is an option.
 
     python bench/explanation_truth.py                    # 4 generators x 2 heads x 5 seeds
     python bench/explanation_truth.py --seeds 1 --epochs 5 --generators rg_additive   # a quick look
@@ -35,7 +38,7 @@ from longaqa.interpret.run import explain_samples, load_run_for_inference, load_
 from longaqa.training import fit
 
 ROOT = Path(__file__).resolve().parents[1]
-HEADS = {"paper": ["model.head=weight_score"], "additive": ["model.head=additive"]}
+HEADS = {"paper": ["model.head=weight_score"], "additive": ["model.head=additive", "model.local_hidden=64"]}
 LAYOUT = {  # the data section each release layout trains with
     "rg": ["data.layout=rg", "data.class_name=Ball", "data.score_divisor=25", "data.target=total"],
     "fisv": ["data.layout=fisv", "data.class_name=", "data.score_divisor=43", "data.target=total"],
@@ -43,14 +46,14 @@ LAYOUT = {  # the data section each release layout trains with
 
 
 def run_one(kind: str, data: Path, head: str, seed: int, epochs: int, max_clips: int, work: Path,
-            extra: list[str]) -> dict:
+            extra: list[str], feature_dim: int) -> dict:
     info = GENERATORS[kind]
     overrides = [*HEADS[head], *LAYOUT[info.layout], f"model.num_queries={max_clips}",
                  f"train.seed={seed}", f"train.epochs={epochs}", "train.tensorboard=false",
                  "train.progress=false", f"train.eval_every={epochs}", "train.checkpoint_seconds=0", *extra]
-    cfg = load_config(ROOT / "configs" / "demo.yaml", overrides)
+    cfg = load_config(ROOT / "configs" / "demo.yaml", [f"model.input_dim={feature_dim}", *overrides])
     run = work / f"{kind}_{head}_{seed}"
-    metrics = fit(cfg, run, data_root=data)
+    metrics = fit(cfg, run, data_root=data, quiet=True)
     # what `longaqa interpretability` measures on the test split, without its deletion curves
     cfg, model, _ = load_run_for_inference(run)
     samples, root = load_split_samples(cfg, run, None, "test")
@@ -101,12 +104,13 @@ def main() -> None:
     p.add_argument("--generators", nargs="*", default=list(GENERATORS))
     p.add_argument("--heads", nargs="*", default=list(HEADS), choices=list(HEADS))
     p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--num-train", type=int, default=200)
-    p.add_argument("--num-test", type=int, default=50)
-    p.add_argument("--rg-clips", type=int, nargs=2, default=[40, 52], metavar=("MIN", "MAX"),
-                   help="clips per video of the RG-layout generators (the demo's range)")
-    p.add_argument("--fisv-clips", type=int, nargs=2, default=[60, 80], metavar=("MIN", "MAX"),
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--num-train", type=int, default=120)
+    p.add_argument("--num-test", type=int, default=40)
+    p.add_argument("--feature-dim", type=int, default=256)
+    p.add_argument("--rg-clips", type=int, nargs=2, default=[28, 36], metavar=("MIN", "MAX"),
+                   help="clips per video of the RG-layout generators (the release: 68-77)")
+    p.add_argument("--fisv-clips", type=int, nargs=2, default=[36, 48], metavar=("MIN", "MAX"),
                    help="clips per video of the Fis-V-layout generators (the release: 125-175)")
     p.add_argument("--data-seed", type=int, default=0, help="seed of the generated datasets")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -123,13 +127,15 @@ def main() -> None:
         for kind in args.generators:
             clips = args.rg_clips if GENERATORS[kind].layout == "rg" else args.fisv_clips  # shorter: CPU time
             data = write_generated(kind, work / kind, seed=args.data_seed, num_train=args.num_train,
-                                   num_test=args.num_test, min_clips=clips[0], max_clips=clips[1])
+                                   num_test=args.num_test, feature_dim=args.feature_dim, min_clips=clips[0],
+                                   max_clips=clips[1])
             results[kind] = {}
             for head in args.heads:
                 rows = []
                 for seed in range(args.seeds):
                     extra = args.set if head == "additive" else []
-                    rows.append(run_one(kind, data, head, seed, args.epochs, clips[1], work, extra))
+                    rows.append(run_one(kind, data, head, seed, args.epochs, clips[1], work, extra,
+                                        args.feature_dim))
                     print(f"{kind:16s} {head:9s} seed {seed}: " + ", ".join(
                         f"{k} {v:.3f}" for k, v in rows[-1].items()), file=sys.stderr, flush=True)
                 results[kind][head] = rows
