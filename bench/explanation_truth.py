@@ -99,6 +99,23 @@ def table(results: dict, seeds: int) -> str:
     return "\n".join(lines)
 
 
+def write_package_table(results: dict, meta: dict) -> None:
+    """Means per generator and head of the measures a report shows (longaqa.interpret.report)."""
+    from longaqa.interpret.report import MEASURED_FILE
+
+    table = {}
+    for kind, heads in results.items():
+        row: dict = {"held_out": GENERATORS[kind].held_out}
+        for head, rows in heads.items():
+            for key in ("rho_contribution", "faithfulness", "srcc_total"):
+                values = [r[key] for r in rows if key in r and math.isfinite(r[key])]
+                row[f"{head}_{key}"] = round(float(np.mean(values)), 3) if values else None
+        table[kind] = row
+    MEASURED_FILE.write_text(json.dumps({"command": meta["command"], "seeds": meta["seeds"],
+                                         "epochs": meta["epochs"], "generators": table}, indent=2) + "\n")
+    print(f"written: {MEASURED_FILE}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--generators", nargs="*", default=list(GENERATORS))
@@ -115,8 +132,19 @@ def main() -> None:
     p.add_argument("--data-seed", type=int, default=0, help="seed of the generated datasets")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="config override for the additive head's runs (e.g. model.local_window=2)")
+    p.add_argument("--write-package-table", action="store_true",
+                   help="also write the means to src/longaqa/interpret/measured_agreement.json (shown in reports)")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "explanation_truth.json"))
+    p.add_argument("--tabulate", metavar="JSON", help="print (and with --write-package-table, store) the table "
+                   "of a saved --out file instead of running")
     args = p.parse_args()
+    if args.tabulate:
+        saved = json.loads(Path(args.tabulate).read_text())
+        print(f"`{saved['meta']['command']}` ({saved['meta']['seconds']} s)")
+        print(table(saved["results"], saved["meta"]["seeds"]))
+        if args.write_package_table:
+            write_package_table(saved["results"], saved["meta"])
+        return
     unknown = [k for k in args.generators if k not in GENERATORS]
     if unknown:
         sys.exit(f"unknown generator(s) {unknown}; valid: {list(GENERATORS)}")
@@ -147,6 +175,8 @@ def main() -> None:
             "seconds": round(time.perf_counter() - start, 1), "epochs": args.epochs, "seeds": args.seeds}
     out.write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
     out.with_suffix(".md").write_text(f"`{meta['command']}` ({meta['seconds']} s)\n{text}\n")
+    if args.write_package_table:
+        write_package_table(results, meta)
     print(f"\nwritten: {out} and {out.with_suffix('.md')} ({meta['seconds']} s)")
 
 

@@ -141,6 +141,27 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
 </section>"""
 
 
+MEASURED_FILE = Path(__file__).with_name("measured_agreement.json")
+"""Written by ``python bench/explanation_truth.py --write-package-table``: each head's agreement with
+the truth on the generators of docs/generators.md, shown in every report beside the run's own."""
+
+
+def _measured_agreement(videos: list[VideoExplanation]) -> str:
+    """What this head's explanations measured on generated routines with truth (bench), or ''."""
+    if not MEASURED_FILE.is_file() or not videos:
+        return ""
+    measured = json.loads(MEASURED_FILE.read_text())
+    head = "additive" if videos[0].additive else "paper"
+    rows = [[kind + (" (held out)" if r.get("held_out") else ""), r.get(f"{head}_rho_contribution", ""),
+             r.get(f"{head}_faithfulness", ""), r.get(f"{head}_srcc_total", "")]
+            for kind, r in measured["generators"].items()]
+    return (f"<h2>how far to trust these explanations ({head} head)</h2><p>Measured on generated routines "
+            f"with per-clip truth, mean over {measured['seeds']} seeds (<code>{html.escape(measured['command'])}"
+            "</code>, bench/RESULTS.md). On your own data there is no truth: this is what the same head "
+            "did where there was.</p>"
+            + _table(["generator", "per-clip contribution rho", "faithfulness r", "test SRCC"], rows, name_cols=1))
+
+
 def _additive_section(expl: VideoExplanation, header, row, parts: dict, k: int, true: str) -> str:
     """One video of the additive head: its sheet's parts per clip, the clips that earned and lost most."""
     from longaqa.interpret.plots import attention_png, curves_png
@@ -204,7 +225,8 @@ def write_report(
             t = interp["truth"]
             rows += [
                 [f"per-clip {k} vs truth (Spearman, mean over videos)", t[f"{k}_spearman"]]
-                for k in ("contribution", "weight", "score")
+                for k in ("contribution", "weight", "score", "difficulty", "deduction", "tes")
+                if f"{k}_spearman" in t
             ]
             if "score_elements_spearman" in t:
                 rows.append(["per-clip score vs truth, elements only (no transitions)", t["score_elements_spearman"]])
@@ -217,6 +239,8 @@ def write_report(
                 ]
             if f"{key}_centred" in interp:
                 rows.append([f"{key} area (by centred contribution)", interp[f"{key}_centred"]["auc"]])
+        for key, part in (interp.get("faithfulness") or {}).items():
+            rows.append([f"faithfulness of {key}: r(hiding clip k, its {key}), mean over videos", part["r"]])
         if "variation" in interp:
             v = interp["variation"]
             rows += [
@@ -236,6 +260,7 @@ def write_report(
         if "deletion" in interp and "insertion" in interp:
             parts.append(_img(perturbation_png(interp), "deletion and insertion curves"))
 
+    parts.append(_measured_agreement(videos))
     labelled = [v for v in videos if v.true is not None]
     if len(labelled) >= 2:
         parts.append(
