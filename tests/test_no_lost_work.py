@@ -182,7 +182,7 @@ def test_undefined_metrics_are_null_with_a_note(routines, trained, tmp_path, cap
     metrics.json stays valid JSON (null, not NaN) and says why, and so does the printed line."""
     import shutil
 
-    other = Path(shutil.copytree(routines, tmp_path / "other"))
+    other = Path(shutil.copytree(routines, tmp_path / f"data_{edit}"))
     rows = (other / "test.txt").read_text().splitlines()
     if edit == "equal-scores":
         rows = [rows[0]] + ["\t".join([r.split("\t")[0], "7", "8", "15", "0", "90"]) for r in rows[1:]]
@@ -196,7 +196,7 @@ def test_undefined_metrics_are_null_with_a_note(routines, trained, tmp_path, cap
     ):
         assert main(argv) == 0
         printed, err = capsys.readouterr()
-        path = path or next((trained / "evaluations").glob("other-*")) / "metrics.json"
+        path = path or next((trained / "evaluations").glob(f"data_{edit}-*")) / "metrics.json"
         metrics = strict_json(path)
         assert metrics["srcc"] is None and "srcc" in metrics["note"] and "undefined (null)" in metrics["note"]
         assert json.loads(printed.strip().splitlines()[-1], parse_constant=float) == metrics
