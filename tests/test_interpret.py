@@ -242,9 +242,12 @@ def test_truth_agreement_perfect_and_errors(tiny, tmp_path):
     assert truth_agreement([(expl, reversed_truth)])["contribution_spearman"] == pytest.approx(-1.0)
     with pytest.raises(LongAQAError, match="truth has 3 clips"):
         truth_agreement([(expl, {k: v[:3] for k, v in truth.items()})])
+    partial = tmp_path / "partial.npz"  # any subset of the fields is a truth file (weight alone here)
+    np.savez(partial, weight=np.ones(3))
+    assert set(read_truth(partial)) == {"weight"}
     bad = tmp_path / "bad.npz"
-    np.savez(bad, weight=np.ones(3))
-    with pytest.raises(LongAQAError, match="bad.npz: truth file lacks quality, contribution"):
+    np.savez(bad, something_else=np.ones(3))
+    with pytest.raises(LongAQAError, match="bad.npz: truth file holds none of the per-clip fields"):
         read_truth(bad)
     (tmp_path / "junk.npz").write_text("not a zip")
     with pytest.raises(LongAQAError, match="junk.npz: not a readable truth"):
