@@ -38,7 +38,11 @@ from longaqa.interpret.run import explain_samples, load_run_for_inference, load_
 from longaqa.training import fit
 
 ROOT = Path(__file__).resolve().parents[1]
-HEADS = {"paper": ["model.head=weight_score"], "additive": ["model.head=additive", "model.local_hidden=64"]}
+HEADS = {
+    "paper": ["model.head=weight_score"],
+    "additive": ["model.head=additive", "model.local_hidden=64"],  # the layout's own sheet (data.subscores auto)
+    "additive_total": ["model.head=additive", "model.local_hidden=64", "data.subscores=none"],  # total only
+}
 LAYOUT = {  # the data section each release layout trains with
     "rg": ["data.layout=rg", "data.class_name=Ball", "data.score_divisor=25", "data.target=total"],
     "fisv": ["data.layout=fisv", "data.class_name=", "data.score_divisor=43", "data.target=total"],
@@ -119,7 +123,8 @@ def write_package_table(results: dict, meta: dict) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--generators", nargs="*", default=list(GENERATORS))
-    p.add_argument("--heads", nargs="*", default=list(HEADS), choices=list(HEADS))
+    p.add_argument("--heads", nargs="*", default=["paper", "additive"], choices=list(HEADS),
+                   help="additive_total: the additive head trained on the total alone (one part per clip)")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--num-train", type=int, default=120)
@@ -161,7 +166,7 @@ def main() -> None:
             for head in args.heads:
                 rows = []
                 for seed in range(args.seeds):
-                    extra = args.set if head == "additive" else []
+                    extra = args.set if head.startswith("additive") else []
                     rows.append(run_one(kind, data, head, seed, args.epochs, clips[1], work, extra,
                                         args.feature_dim))
                     print(f"{kind:16s} {head:9s} seed {seed}: " + ", ".join(
