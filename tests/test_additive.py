@@ -294,3 +294,17 @@ def test_additive_config_on_the_real_rg_release_layout(tmp_path):
     assert d == pytest.approx(summary["subscores"]["difficulty"], rel=1e-4)
     assert 10 - ded == pytest.approx(summary["subscores"]["execution"], rel=1e-4, abs=1e-4)
     assert summary["true"] == pytest.approx(16.70)  # Ball_022's total in test.txt
+
+
+def test_report_shows_the_parts_and_the_measured_agreement_of_the_head(tmp_path):
+    from longaqa.interpret.report import MEASURED_FILE, write_report
+
+    cfg = load_config(None, [*TINY, "model.head=additive", "model.local_hidden=8"])
+    model = model_from_config(cfg).eval()
+    expl = explain_video(model, cfg, "v", np.random.default_rng(3).normal(size=(10, 32)).astype(np.float32), 12.0)
+    page = write_report(None, [expl], tmp_path / "r.html").read_text()
+    assert "clips that earned most" in page and "clips with the most deduction" in page
+    assert "video-level" in page
+    measured = json.loads(MEASURED_FILE.read_text())  # written by bench/explanation_truth.py
+    assert "how far to trust these explanations (additive head)" in page
+    assert measured["command"] in page
