@@ -25,7 +25,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from longaqa.errors import LongAQAError
-    from longaqa.interpret.report import write_report
+    from longaqa.interpret.report import check_report_path, write_report
     from longaqa.interpret.run import (
         explain_samples,
         interpretability_run,
@@ -36,6 +36,7 @@ def run(args) -> int:
     if args.max_videos is not None and args.max_videos < 1:
         raise LongAQAError(f"--max-videos must be >= 1, got {args.max_videos}")
     run_dir = Path(args.run_dir)
+    check_report_path(Path(args.out) if args.out else run_dir / "report.html")  # before any work
     cfg, model, _ = load_run_for_inference(run_dir)
     interp = None
     if args.measure:

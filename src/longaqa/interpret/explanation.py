@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from longaqa.checkpoint import atomic_write
 from longaqa.config import Config
 from longaqa.data.dataset import crop_start
 from longaqa.errors import LongAQAError
@@ -254,48 +256,33 @@ def write_explanation(expl: VideoExplanation, folder: str | Path) -> Path:
     model saw, starting at ``window_start``); ``ls_{n}`` and ``lc_{n}`` (Q, Q) the paper's L_S and L_C,
     ``softmax(A A^T / tau)`` of the self- and cross-attention outputs; plus ``window_start`` (scalar).
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_output_folder(folder)
     start_s, end_s = expl.clip_times()
     parts = {k: v for k, v in expl.clip_parts.items() if k not in CLIP_COLUMNS}  # single sheet: none
-    with (folder / CLIPS_FILE).open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(CLIP_COLUMNS + list(parts))
-        centred = expl.clip_centred_contribution
-        blank = expl.additive  # no weights or scores: left empty
-        for t in range(expl.num_clips):
-            w.writerow(
-                [
-                    t,
-                    f"{start_s[t]:.3f}",
-                    f"{end_s[t]:.3f}",
-                    "" if blank else _fmt(expl.clip_weight[t]),
-                    "" if blank else _fmt(expl.clip_score[t]),
-                    _fmt(expl.clip_contribution[t]),
-                    _fmt(centred[t]),
-                    *(_fmt(v[t]) for v in parts.values()),
-                ]
-            )
-    with (folder / QUERIES_FILE).open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(QUERY_COLUMNS)
-        for k in range(len(expl.query_weight)):
-            w.writerow(
-                [
-                    k,
-                    _fmt(expl.query_weight[k]),
-                    _fmt(expl.query_score[k]),
-                    _fmt(expl.query_contribution[k]),
-                    int(expl.query_peak_clip[k]),
-                ]
-            )
+
+    def clips_csv(tmp: Path) -> None:
+        with tmp.open("w", newline="") as fh:
+            _write_clips(csv.writer(fh), expl, start_s, end_s, parts)
+
+    def queries_csv(tmp: Path) -> None:
+        with tmp.open("w", newline="") as fh:
+            _write_queries(csv.writer(fh), expl)
+
+    # every file replaced whole (temp file + rename): a full disk never leaves half an explanation
+    atomic_write(folder / CLIPS_FILE, clips_csv)
+    atomic_write(folder / QUERIES_FILE, queries_csv)
     arrays: dict[str, np.ndarray] = {"window_start": np.array(expl.window_start)}
     for n, (s, c, ls, lc) in enumerate(zip(expl.self_attention, expl.cross_attention, expl.ls, expl.lc), 1):
         arrays[f"self_attn_{n}"] = s.astype(np.float32)
         arrays[f"cross_attn_{n}"] = c.astype(np.float32)
         arrays[f"ls_{n}"] = ls.astype(np.float32)
         arrays[f"lc_{n}"] = lc.astype(np.float32)
-    np.savez_compressed(folder / ATTENTION_FILE, **arrays)
+
+    def attention_npz(tmp: Path) -> None:
+        with tmp.open("wb") as fh:  # a file object: np.savez would add .npz to the temp name
+            np.savez_compressed(fh, **arrays)
+
+    atomic_write(folder / ATTENTION_FILE, attention_npz)
     summary = {
         "name": expl.name,
         "pred": expl.pred,
@@ -312,8 +299,44 @@ def write_explanation(expl: VideoExplanation, folder: str | Path) -> Path:
     if expl.additive:  # clips.csv's contributions + video_level = pred
         summary.update(head="additive", parts=list(expl.clip_parts), video_terms=expl.video_terms,
                        video_level=expl.video_level, subscores=expl.subscores)
-    (folder / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    atomic_write(folder / SUMMARY_FILE, lambda tmp: tmp.write_text(json.dumps(summary, indent=2) + "\n"))
     return folder
+
+
+def make_output_folder(folder: str | Path) -> Path:
+    """``folder``, created if needed; an existing file there or an unwritable parent is one clear error."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise LongAQAError(f"--out {folder}: is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LongAQAError(f"{folder}: could not create the folder ({exc.strerror})") from None
+    if not os.access(folder, os.W_OK):
+        raise LongAQAError(f"{folder}: the folder is not writable")
+    return folder
+
+
+def _write_clips(w, expl: VideoExplanation, start_s, end_s, parts: dict) -> None:
+    w.writerow(CLIP_COLUMNS + list(parts))
+    centred = expl.clip_centred_contribution
+    blank = expl.additive  # no weights or scores: left empty
+    for t in range(expl.num_clips):
+        w.writerow([
+            t, f"{start_s[t]:.3f}", f"{end_s[t]:.3f}",
+            "" if blank else _fmt(expl.clip_weight[t]),
+            "" if blank else _fmt(expl.clip_score[t]),
+            _fmt(expl.clip_contribution[t]),
+            _fmt(centred[t]),
+            *(_fmt(v[t]) for v in parts.values()),
+        ])
+
+
+def _write_queries(w, expl: VideoExplanation) -> None:
+    w.writerow(QUERY_COLUMNS)
+    for k in range(len(expl.query_weight)):
+        w.writerow([k, _fmt(expl.query_weight[k]), _fmt(expl.query_score[k]), _fmt(expl.query_contribution[k]),
+                    int(expl.query_peak_clip[k])])
 
 
 def _read_csv(path: Path, columns: list[str], optional: tuple[str, ...] = ()) -> dict[str, np.ndarray]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 
+from longaqa.checkpoint import atomic_write
 from longaqa.errors import LongAQAError
 from longaqa.interpret.explanation import VideoExplanation
 from longaqa.interpret.variation import NEARLY_CONSTANT, video_variation
@@ -139,6 +141,16 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
 {_img(attention_png(expl), f"{expl.name}: attention maps")}
 <details><summary>all clips</summary>{_table(header, [row(t) for t in range(expl.num_clips)])}</details>
 </section>"""
+
+
+def check_report_path(path: Path) -> None:
+    """Refuse, before any work, a report path that is a folder or sits in a folder that cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise LongAQAError(f"--out {path}: is a folder; give the report's file name (e.g. {path / 'report.html'})")
+    parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not os.access(parent, os.W_OK):
+        raise LongAQAError(f"--out {path}: the folder {parent} is not writable")
 
 
 MEASURED_FILE = Path(__file__).with_name("measured_agreement.json")
@@ -287,5 +299,7 @@ def write_report(
     )
     out = Path(out_html)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    check_report_path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out, lambda tmp: tmp.write_text(page, encoding="utf-8"))  # never half a report
     return out

@@ -16,7 +16,13 @@ from longaqa.config import Config
 from longaqa.data.dataset import VideoSample
 from longaqa.errors import LongAQAError
 from longaqa.interpret.agreement import read_truth, truth_agreement
-from longaqa.interpret.explanation import VideoExplanation, explain_video, explanation_view, write_explanation
+from longaqa.interpret.explanation import (
+    VideoExplanation,
+    explain_video,
+    explanation_view,
+    make_output_folder,
+    write_explanation,
+)
 from longaqa.interpret.mapping import DEFAULT_MAPPING
 from longaqa.interpret.perturbation import faithfulness, ranked_perturbation_curves
 from longaqa.interpret.skipping import DEFAULT_BANDWIDTH, skipping_index
@@ -111,8 +117,7 @@ def explain_run(
     else:
         samples, _ = load_split_samples(cfg, run, data_root, split)
         arrays = [(s.name, s.features, s.score * cfg.data.score_divisor) for s in samples]
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_output_folder(out_dir)
     folders, labelled = [], []
     for name, array, true in arrays:
         expl = explain_video(model, cfg, name, array, true, view, mapping)
