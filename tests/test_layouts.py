@@ -61,6 +61,32 @@ def test_rg_targets_and_unknown_class(tmp_path):
         load_labels(DataConfig(layout="rg", class_name="Clubs"), root, "train")
 
 
+@pytest.mark.parametrize("name", ["../Ball_900", "Ball/Ball_900", "Ball_9\\00", ".."])
+def test_rg_class_name_refuses_names_with_path_separators(tmp_path, name):
+    """With data.class_name set, such a row was dropped silently (its class never matched)."""
+    root = write_rg(tmp_path, {"Ball": (3, 1)})
+    with (root / "train.txt").open("a", encoding="utf-8") as fh:
+        fh.write(f"{name}\t7.0\t6.0\t13.0\t0.0\t90\n")
+    with pytest.raises(LongAQAError) as err:
+        load_labels(DataConfig(layout="rg", class_name="Ball"), root, "train")
+    message = str(err.value)
+    assert message.startswith(f"{root / 'train.txt'}: malformed label rows: line 5: video name {name!r}")
+    assert "path separator" in message and "data.class_name='Ball'" in message
+    assert len(load_labels(DataConfig(layout="rg", class_name="Ball"), root, "test")) == 1  # clean split
+
+
+def test_rg_class_name_path_separator_through_train_cli(tmp_path, capsys):
+    root = write_rg(tmp_path / "rg", {"Ball": (3, 1)})
+    with (root / "train.txt").open("a", encoding="utf-8") as fh:
+        fh.write("../../etc/Ball_900\t7.0\t6.0\t13.0\t0.0\t90\n")
+    args = [a for item in [*TINY_1024, "model.input_dim=32", "data.class_name=Ball"] for a in ("--set", item)]
+    code = main(["train", "--data-root", str(root), *args, "--quiet", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"{root / 'train.txt'}: line 5: video name '../../etc/Ball_900' is not a file name" in err
+    assert not (tmp_path / "run" / "weights.safetensors").exists()
+
+
 def test_rg_missing_label_file_says_where(tmp_path):
     root = write_rg(tmp_path / "rg", {"Ball": (2, 1)})
     (root / "test.txt").unlink()

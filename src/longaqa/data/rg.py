@@ -76,6 +76,16 @@ def load_rg_split(root: Path, split: str, class_name: str, target: str) -> list[
     path = root / f"{split}.txt"
     labels = parse_rg_labels(path)
     if class_name:
+        # A name holding a path separator has no class to compare with data.class_name: refuse it
+        # with its line instead of dropping it (without a class the dataset check names it).
+        unsafe = [
+            f"line {lab.line}: video name {lab.name!r} is not a file name (it holds a path separator), "
+            f"so its class cannot be compared with data.class_name={class_name!r}"
+            for lab in labels
+            if lab.name in (".", "..") or any(sep in lab.name for sep in ("/", "\\", "\x00"))
+        ]
+        if unsafe:
+            raise LongAQAError(f"{path}: malformed label rows: " + "; ".join(unsafe))
         present = sorted({lab.class_name for lab in labels})
         labels = [lab for lab in labels if lab.class_name.lower() == class_name.lower()]
         if not labels and present:
