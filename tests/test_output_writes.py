@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -69,3 +70,47 @@ def test_read_only_folder_is_one_clear_error(expl, tmp_path):
             write_explanation(expl, locked / "v")
     finally:
         locked.chmod(0o700)
+
+
+@pytest.fixture(scope="module")
+def long_name_data(routines, tmp_path_factory):
+    """A trained tiny run and a copy of its dataset whose test split lists a 300-character video name."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("long_name")
+    data = Path(shutil.copytree(routines, root / "data"))
+    with (data / "test.txt").open("a", encoding="utf-8") as fh:
+        fh.write("Ball_" + "x" * 300 + "\t1\t2\t3\t0\t30\n")
+    args = [a for item in [*TINY, "train.epochs=1", "train.tensorboard=false"] for a in ("--set", item)]
+    assert main(["train", "--data-root", str(routines), *args, "--quiet", "--out", str(root / "run")]) == 0
+    return root / "run", data
+
+
+@pytest.mark.parametrize("command", [
+    ["explain", "--out", "{tmp}/explained"],
+    ["interpretability", "--num-random", "1"],
+    ["report", "--out", "{tmp}/report.html"],
+])
+def test_a_300_character_video_name_is_one_line(long_name_data, command, tmp_path, capsys):
+    run, data = long_name_data
+    argv = [command[0], str(run), "--data-root", str(data), *(a.format(tmp=tmp_path) for a in command[1:])]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("longaqa: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert "characters): cannot be read (File name too long); check the label files' video names" in err
+    assert len(err) < 400  # the name is cut short
+    assert not (tmp_path / "explained").exists() and not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.parametrize("command, out", [
+    (["explain", "--features", "{feature}"], "x" * 300),
+    (["report"], "x" * 300 + ".html"),
+])
+def test_an_out_name_too_long_is_one_line(long_name_data, routines, command, out, tmp_path, capsys):
+    run, _ = long_name_data
+    feature = next((routines / "swintx_avg_fps25_clip32").glob("*.npy"))
+    argv = [command[0], str(run), *(a.format(feature=feature) for a in command[1:]), "--out", str(tmp_path / out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("longaqa: error: ") and err.count("\n") == 1 and "(File name too long)" in err
+    assert "characters)" in err and len(err) < 400

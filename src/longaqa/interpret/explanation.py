@@ -25,7 +25,7 @@ import torch
 from longaqa.checkpoint import atomic_write
 from longaqa.config import Config
 from longaqa.data.dataset import crop_start
-from longaqa.errors import LongAQAError
+from longaqa.errors import LongAQAError, short_path
 from longaqa.interpret.mapping import DEFAULT_MAPPING, queries_to_clips
 from longaqa.interpret.variation import video_variation
 from longaqa.losses import correlation_log_probs
@@ -306,12 +306,12 @@ def write_explanation(expl: VideoExplanation, folder: str | Path) -> Path:
 def make_output_folder(folder: str | Path) -> Path:
     """``folder``, created if needed; an existing file there or an unwritable parent is one clear error."""
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise LongAQAError(f"--out {folder}: is a file, not a folder")
-    try:
+    try:  # exists() too raises for a name too long for the file system
+        if folder.exists() and not folder.is_dir():
+            raise LongAQAError(f"--out {short_path(folder)}: is a file, not a folder")
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise LongAQAError(f"{folder}: could not create the folder ({exc.strerror})") from None
+        raise LongAQAError(f"{short_path(folder)}: could not create the folder ({exc.strerror})") from None
     if not os.access(folder, os.W_OK):
         raise LongAQAError(f"{folder}: the folder is not writable")
     return folder

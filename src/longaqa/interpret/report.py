@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from longaqa.checkpoint import atomic_write
-from longaqa.errors import LongAQAError
+from longaqa.errors import LongAQAError, short_path
 from longaqa.interpret.explanation import VideoExplanation
 from longaqa.interpret.variation import NEARLY_CONSTANT, video_variation
 
@@ -146,11 +146,14 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
 def check_report_path(path: Path) -> None:
     """Refuse, before any work, a report path that is a folder or sits in a folder that cannot be written."""
     path = Path(path)
-    if path.is_dir():
-        raise LongAQAError(f"--out {path}: is a folder; give the report's file name (e.g. {path / 'report.html'})")
-    parent = path.parent if str(path.parent) else Path(".")
-    if parent.exists() and not os.access(parent, os.W_OK):
-        raise LongAQAError(f"--out {path}: the folder {parent} is not writable")
+    try:  # is_dir() too raises for a name too long for the file system
+        if path.is_dir():
+            raise LongAQAError(f"--out {path}: is a folder; give the report's file name (e.g. {path / 'report.html'})")
+        parent = path.parent if str(path.parent) else Path(".")
+        if parent.exists() and not os.access(parent, os.W_OK):
+            raise LongAQAError(f"--out {path}: the folder {parent} is not writable")
+    except OSError as exc:
+        raise LongAQAError(f"--out {short_path(path)}: cannot be written ({exc.strerror})") from None
 
 
 MEASURED_FILE = Path(__file__).with_name("measured_agreement.json")

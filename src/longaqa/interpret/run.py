@@ -59,14 +59,15 @@ def load_split_samples(
 ) -> tuple[list[VideoSample], Path]:
     """One split of the run's dataset (``--data-root`` or the one recorded in ``run.json``) and its root."""
     from longaqa.data import dataset_root, load_split
-    from longaqa.training import run_data_root
+    from longaqa.training import os_errors_named, run_data_root
 
     if split not in SPLITS:
         raise LongAQAError(f"--split must be one of {', '.join(SPLITS)}; got {split!r}")
-    root = dataset_root(cfg.data, run_data_root(run_dir, data_root))
     from longaqa.sheets import training_sheet
 
-    return load_split(cfg.data, root, split, cfg.model.input_dim, sheet=training_sheet(cfg)), root
+    with os_errors_named():  # e.g. a video name too long for a file name: one line, not a traceback
+        root = dataset_root(cfg.data, run_data_root(run_dir, data_root))
+        return load_split(cfg.data, root, split, cfg.model.input_dim, sheet=training_sheet(cfg)), root
 
 
 def explain_samples(
@@ -177,6 +178,8 @@ def interpretability_run(
 
     ``truth`` is present when per-clip truth is found (``truth_dir``, default ``<dataset>/truth``).
     """
+    from longaqa.training import os_errors_named
+
     run = Path(run_dir)
     cfg, model, _ = load_run_for_inference(run)
     samples, root = load_split_samples(cfg, run, data_root, split)
@@ -193,14 +196,15 @@ def interpretability_run(
     }
 
     truth_root = Path(truth_dir) if truth_dir is not None else root / "truth"
-    if truth_dir is not None and not truth_root.is_dir():
-        raise LongAQAError(f"{truth_root}: truth folder not found")
     pairs = []
-    if truth_root.is_dir():
-        for expl in explanations:
-            path = truth_root / f"{expl.name}.npz"
-            if path.is_file():
-                pairs.append((expl, read_truth(path)))
+    with os_errors_named():  # a --truth name too long for the file system: one line
+        if truth_dir is not None and not truth_root.is_dir():
+            raise LongAQAError(f"{truth_root}: truth folder not found")
+        if truth_root.is_dir():
+            for expl in explanations:
+                path = truth_root / f"{expl.name}.npz"
+                if path.is_file():
+                    pairs.append((expl, read_truth(path)))
     result["truth"] = truth_agreement(pairs) if pairs else None
     result["truth_by_mapping"] = {  # index-mapped (one-to-one) and attention-mapped videos apart
         m: truth_agreement(subset)
