@@ -12,7 +12,14 @@ import pytest
 from longaqa.cli import main
 from longaqa.config import load_config
 from longaqa.errors import LongAQAError
-from longaqa.reproduce import AUTHORS_DEPARTURES, TABLES, default_configs_dir, plan, resolve_tables
+from longaqa.reproduce import (
+    AUTHORS_DEPARTURES,
+    TABLES,
+    default_configs_dir,
+    plan,
+    resolve_tables,
+    with_paper_numbers,
+)
 
 try:  # tests/ as a package or as rootdir-inserted modules: both work
     from .release_layouts import write_release_root
@@ -48,6 +55,35 @@ def test_every_table_plans_with_the_shipped_configs(tmp_path):
     assert runs[("table1", "Ours", "Hoop", 0)] != runs[("table1", "Ours", "Hoop", 1)]
     with pytest.raises(LongAQAError, match="unknown table 'table9'"):
         resolve_tables("table9")
+
+
+def test_the_papers_numbers_are_read_from_the_configs_folder_and_checked(tmp_path):
+    tables = {t.name: t for t in with_paper_numbers(resolve_tables("all"), CONFIGS)}
+    assert {t.paper_source for t in tables.values()} >= {"Table 1", "Table 2", "Table 3", "Table 4", "Table 5"}
+    ours = tables["table1"].rows[0].paper
+    assert ours["Ball"] == {"srcc": 0.823} and ours["avg:Fis-V"] == {"srcc": 0.788}
+    assert tables["table2"].rows[0].paper["I3D"] == {"srcc": 0.593, "rl2_x100": 1.22}
+    assert [r.paper["avg:RG"]["srcc"] for r in tables["table4"].rows] == [0.758, 0.778, 0.751, 0.824]
+    assert all(not r.paper for r in tables["authors"].rows[1:-1])  # the departures alone: no number
+    assert all(not r.paper for t in TABLES.values() for r in t.rows)  # the definitions hold no numbers
+
+    def refused(text: str, match: str) -> None:
+        (tmp_path / "paper").mkdir(exist_ok=True)
+        (tmp_path / "paper" / "paper_numbers.csv").write_text(text)
+        with pytest.raises(LongAQAError, match=match):
+            with_paper_numbers(resolve_tables("all"), tmp_path)
+
+    good = (CONFIGS / "paper" / "paper_numbers.csv").read_text()
+    refused(good.replace(",Baseline,", ",Basline,"), r"line 14: table3: row 'Basline' is not one of Baseline")
+    refused(good.replace(",Ribbon,", ",Ribon,", 1), "line 5: table1: benchmark 'Ribon' is not one of Ball")
+    refused(good.replace(",rl2_x100,", ",rl2,", 1), "table2: metric 'rl2' is not one of srcc, rl2_x100")
+    refused(good.replace("0.780", "high"), "table2: value 'high' is not a number")
+    refused(good.replace("table5,", "table6,", 1), "unknown table 'table6'")
+    refused(good + "table1,Table 1,Ours,Ball,srcc,0.8\n", "table1: Ours Ball srcc given twice")
+    refused(good.replace("table4,Table 4,no PE", "table4,Table 3,no PE"), "table table4 needs lines with one source")
+    (tmp_path / "paper" / "paper_numbers.csv").unlink()
+    with pytest.raises(LongAQAError, match="paper_numbers.csv: the paper's numbers cannot be read"):
+        with_paper_numbers(resolve_tables("1"), tmp_path)
 
 
 def test_table_rows_change_what_their_table_says():
