@@ -73,7 +73,34 @@ def run_one(kind: str, data: Path, head: str, seed: int, epochs: int, max_clips:
         row[f"rho_{field}"] = truth[f"{field}_spearman"]
     row["faithfulness"] = faithful["r"]
     row["faithfulness_slope"] = faithful["slope"]
+    shares = [element_share(e, read_truth(root / "truth" / f"{e.name}.npz", extra=("element_type",)))
+              for e in explanations]
+    shares = [v for v in shares if v is not None]
+    if shares:  # where the head puts its credit: on the elements, as judges do, or on the transitions
+        row["credit_on_elements"] = float(np.mean(shares))
+        row["truth_clips_elements"] = float(np.mean([f for _, f in [element_fraction(root, e) for e in explanations]]))
     return row
+
+
+def element_share(expl, truth: dict) -> float | None:
+    """Fraction of a video's positive credit on element clips (truth ``element_type`` >= 0): the
+    additive head's positive parts (difficulty, tes, contribution), the paper head's clip weights."""
+    if "element_type" not in truth:
+        return None
+    on = truth["element_type"][expl.window] >= 0
+    if expl.additive:
+        part = next(k for k in ("difficulty", "tes", "contribution") if k in expl.clip_parts)
+        credit = expl.clip_parts[part][expl.window]
+    else:
+        credit = expl.clip_weight[expl.window]
+    total = float(np.sum(credit))
+    return float(np.sum(credit[on]) / total) if total > 0 else None
+
+
+def element_fraction(root: Path, expl) -> tuple[str, float]:
+    """Fraction of a video's clips that are elements (the share a head that ignores them would give)."""
+    kinds = read_truth(root / "truth" / f"{expl.name}.npz", extra=("element_type",))["element_type"]
+    return expl.name, float(np.mean(kinds >= 0))
 
 
 def fmt(values: list[float]) -> str:
@@ -139,6 +166,7 @@ def main() -> None:
                    help="config override for the additive head's runs (e.g. model.local_window=2)")
     p.add_argument("--write-package-table", action="store_true",
                    help="also write the means to src/longaqa/interpret/measured_agreement.json (shown in reports)")
+    p.add_argument("--threads", type=int, default=0, help="train.num_threads for every run (0: torch's default)")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "explanation_truth.json"))
     p.add_argument("--tabulate", metavar="JSON", help="print (and with --write-package-table, store) the table "
                    "of a saved --out file instead of running")
@@ -166,7 +194,7 @@ def main() -> None:
             for head in args.heads:
                 rows = []
                 for seed in range(args.seeds):
-                    extra = args.set if head.startswith("additive") else []
+                    extra = (args.set if head.startswith("additive") else []) + [f"train.num_threads={args.threads}"]
                     rows.append(run_one(kind, data, head, seed, args.epochs, clips[1], work, extra,
                                         args.feature_dim))
                     print(f"{kind:16s} {head:9s} seed {seed}: " + ", ".join(

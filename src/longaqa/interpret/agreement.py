@@ -35,13 +35,14 @@ ALWAYS = ("contribution", "weight", "score", "score_elements")
 """Keys present in every result (NaN when no video has both sides); the others only when measured."""
 
 
-def read_truth(path: str | Path) -> dict[str, np.ndarray]:
+def read_truth(path: str | Path, extra: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """Read one ``truth/<name>.npz``: the fields of :data:`TRUTH_FIELDS` it holds, float arrays of one
-    length T (other arrays are ignored)."""
+    length T (other arrays are ignored, except the ``extra`` names asked for, such as ``element_type``)."""
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
             found = [k for k in TRUTH_FIELDS if k in npz.files]
+            found += [k for k in extra if k in npz.files and found]
             if not found:
                 raise LongAQAError(
                     f"{path}: truth file holds none of the per-clip fields {', '.join(TRUTH_FIELDS)} "
