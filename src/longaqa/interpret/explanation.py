@@ -161,9 +161,6 @@ def explain_video(
     q = model.num_queries if out.query_valid is None else int(out.query_valid[0].sum())
     divisor = cfg.data.score_divisor
 
-    if out.weights is not None:
-        weights = out.weights[0, :q].float().cpu().numpy().astype(np.float64)  # (Q,)
-        scores = out.scores[0, :q].float().cpu().numpy().astype(np.float64) * divisor  # (Q,)
     self_maps = [m[0, :q, :q].float().cpu().numpy() for m in out.self_attn_maps]  # L x (Q, Q)
     cross_maps = [m[0, :q, :width].float().cpu().numpy() for m in out.cross_attn_maps]  # L x (Q, W)
     temperature = cfg.loss.temperature_for(cfg.model.d_model)
@@ -172,75 +169,54 @@ def explain_video(
         ls.append(correlation_log_probs(a_self, temperature, out.query_valid).exp()[0, :q, :q].cpu().numpy())
         lc.append(correlation_log_probs(a_cross, temperature, out.query_valid).exp()[0, :q, :q].cpu().numpy())
 
-    if out.clip_parts is not None:
-        return _additive_explanation(model, out, name, true, cfg, start, width, num_clips, q, cross_maps,
-                                     self_maps, ls, lc)
-    w_clip, s_clip, c_clip, used = queries_to_clips(weights, scores, cross_maps[-1], mapping)
-    clip_weight = np.zeros(num_clips)
-    clip_score = np.full(num_clips, np.nan)
-    clip_contribution = np.zeros(num_clips)
-    clip_weight[start : start + width] = w_clip
-    clip_score[start : start + width] = s_clip
-    clip_contribution[start : start + width] = c_clip
-    return VideoExplanation(
+    def in_video(seen: np.ndarray, fill: float) -> np.ndarray:  # (W,) values of the seen clips -> (T,)
+        values = np.full(num_clips, fill)
+        values[start : start + width] = seen
+        return values
+
+    common = dict(
         name=name,
         pred=float(out.pred[0]) * divisor,
         true=None if true is None else float(true),
         clip_seconds=cfg.data.clip_frames / cfg.data.fps,
         window_start=start,
-        mapping=used,
-        clip_weight=clip_weight,
-        clip_score=clip_score,
-        clip_contribution=clip_contribution,
-        query_weight=weights,
-        query_score=scores,
-        query_contribution=weights * scores,
         query_peak_clip=cross_maps[-1].argmax(1) + start,
         self_attention=self_maps,
         cross_attention=cross_maps,
         ls=ls,
         lc=lc,
     )
-
-
-def _additive_explanation(model, out, name, true, cfg, start, width, num_clips, q, cross_maps, self_maps,
-                          ls, lc) -> VideoExplanation:
-    """The additive head's explanation: parts per clip, video terms, no per-query weights."""
-    head, divisor = model.head, cfg.data.score_divisor
-    parts = out.clip_parts[0, :width].float().cpu().numpy().astype(np.float64) * divisor  # (W, P)
-    clip_parts = {}
-    for p, part in enumerate(head.sheet.clip_parts):
-        values = np.zeros(num_clips)
-        values[start : start + width] = parts[:, p]
-        clip_parts[part] = values
-    contribution = np.zeros(num_clips)
-    contribution[start : start + width] = parts @ np.asarray(head.sheet.clip_signs)
-    video = out.video_terms[0].float().cpu().numpy().astype(np.float64) * divisor
-    video_terms = dict(zip(head.sheet.video_terms, video.tolist()))
-    video_level = head.sheet.constant + float(np.dot(video, np.asarray(head.sheet.video_signs, dtype=np.float64)))
-    nan_q = np.full(q, np.nan)
+    if out.clip_parts is not None:  # the additive head: parts per clip, video terms, no weights
+        sheet = model.head.sheet
+        parts = out.clip_parts[0, :width].float().cpu().numpy().astype(np.float64) * divisor  # (W, P)
+        video = out.video_terms[0].float().cpu().numpy().astype(np.float64) * divisor  # (V,)
+        nan_q = np.full(q, np.nan)
+        return VideoExplanation(
+            **common,
+            mapping="clip",
+            clip_weight=np.full(num_clips, np.nan),
+            clip_score=np.full(num_clips, np.nan),
+            clip_contribution=in_video(parts @ np.asarray(sheet.clip_signs), 0.0),
+            query_weight=nan_q,
+            query_score=nan_q.copy(),
+            query_contribution=nan_q.copy(),
+            clip_parts={part: in_video(parts[:, p], 0.0) for p, part in enumerate(sheet.clip_parts)},
+            video_terms=dict(zip(sheet.video_terms, video.tolist())),
+            video_level=sheet.constant + float(np.dot(video, np.asarray(sheet.video_signs, dtype=np.float64))),
+            subscores={k: float(v[0]) * divisor for k, v in (out.subscores or {}).items()},
+        )
+    weights = out.weights[0, :q].float().cpu().numpy().astype(np.float64)  # (Q,)
+    scores = out.scores[0, :q].float().cpu().numpy().astype(np.float64) * divisor  # (Q,)
+    w_clip, s_clip, c_clip, used = queries_to_clips(weights, scores, cross_maps[-1], mapping)
     return VideoExplanation(
-        name=name,
-        pred=float(out.pred[0]) * divisor,
-        true=None if true is None else float(true),
-        clip_seconds=cfg.data.clip_frames / cfg.data.fps,
-        window_start=start,
-        mapping="clip",
-        clip_weight=np.full(num_clips, np.nan),
-        clip_score=np.full(num_clips, np.nan),
-        clip_contribution=contribution,
-        query_weight=nan_q,
-        query_score=nan_q.copy(),
-        query_contribution=nan_q.copy(),
-        query_peak_clip=cross_maps[-1].argmax(1) + start,
-        self_attention=self_maps,
-        cross_attention=cross_maps,
-        ls=ls,
-        lc=lc,
-        clip_parts=clip_parts,
-        video_terms=video_terms,
-        video_level=video_level,
-        subscores={k: float(v[0]) * divisor for k, v in (out.subscores or {}).items()},
+        **common,
+        mapping=used,
+        clip_weight=in_video(w_clip, 0.0),
+        clip_score=in_video(s_clip, np.nan),
+        clip_contribution=in_video(c_clip, 0.0),
+        query_weight=weights,
+        query_score=scores,
+        query_contribution=weights * scores,
     )
 
 
