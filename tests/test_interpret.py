@@ -322,6 +322,48 @@ def test_explain_new_video_from_checkpoint_alone(trained_run, routines, tmp_path
     assert (folder / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_explain_features_prints_each_videos_score(trained_run, tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    paths = []
+    for name, clips in (("first", 9), ("second", 15)):
+        paths.append(tmp_path / f"{name}.npy")
+        np.save(paths[-1], rng.normal(size=(clips, 32)).astype(np.float32))
+    capsys.readouterr()
+    assert main(["explain", str(trained_run), "--features", *map(str, paths), "--out", str(tmp_path / "o")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    preds = {name: read_explanation(tmp_path / "o" / name).pred for name in ("first", "second")}
+    assert lines[:2] == [f"{name}: predicted score {pred:.3f}" for name, pred in preds.items()]
+    assert lines[2] == f"explained 2 video(s) into {tmp_path / 'o'}"
+
+
+def test_report_of_feature_files(trained_run, tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    paths = []
+    for name in ("clip_a", "clip_b"):
+        paths.append(tmp_path / f"{name}.npy")
+        np.save(paths[-1], rng.normal(size=(11, 32)).astype(np.float32))
+    out = tmp_path / "new.html"
+    capsys.readouterr()
+    assert main(["report", str(trained_run), "--features", *map(str, paths), "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(": predicted score ")[0] for line in lines[:2]] == ["clip_a", "clip_b"]
+    assert lines[2] == f"wrote {out}"
+    page = out.read_text()
+    assert page.count('<section class="video"') == 2 and "2 feature file(s)" in page
+    assert 'id="video-clip_a"' in page and "predicted vs true" not in page and "<script" not in page
+    for line in lines[:2]:  # the printed score is the one the page shows
+        assert f"predicted <b>{line.split(': predicted score ')[1]}</b>" in page
+    default = trained_run / "report_features.html"
+    assert main(["report", str(trained_run), "--features", str(paths[0])]) == 0 and default.is_file()
+    default.unlink()
+    assert main(["report", str(trained_run), "--features", str(paths[0]), "--measure"]) == 2
+    assert "--measure measures a split" in capsys.readouterr().err
+    np.save(tmp_path / "wrong.npy", np.zeros((4, 7), np.float32))
+    assert main(["report", str(trained_run), "--features", str(paths[0]), str(tmp_path / "wrong.npy"),
+                 "--out", str(tmp_path / "none.html")]) == 2
+    assert "wrong.npy: feature dimension 7" in capsys.readouterr().err and not (tmp_path / "none.html").exists()
+
+
 def test_explain_bad_inputs(trained_run, tmp_path, capsys):
     wrong = tmp_path / "wrong.npy"
     np.save(wrong, np.zeros((5, 7), dtype=np.float32))

@@ -22,7 +22,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from longaqa.interpret.run import count_constant_scores, explain_run
+    from longaqa.interpret.run import count_constant_scores, explain_run, predicted_scores
     from longaqa.interpret.variation import constant_scores_note
 
     folders = explain_run(
@@ -35,6 +35,9 @@ def run(args) -> int:
         args.mapping,
         plots=not args.no_plots,
     )
+    if args.features:  # new videos: their scores are what the user came for
+        for name, pred in predicted_scores(folders):
+            print(f"{name}: predicted score {pred:.3f}")
     print(f"explained {len(folders)} video(s) into {args.out}")
     note = constant_scores_note(*count_constant_scores(folders))
     if note:

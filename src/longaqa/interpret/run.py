@@ -90,6 +90,29 @@ def save_explanation(expl: VideoExplanation, folder: Path, plots: bool = True) -
     return folder
 
 
+def read_feature_files(features: list[str], input_dim: int) -> list[tuple[str, np.ndarray]]:
+    """``(name, clip features)`` of ``.npy`` files given with ``--features``, the name being the file's
+    stem; every file is checked (one clear error) and two files of one name are refused."""
+    from longaqa.data.features import read_features
+
+    stems = [Path(p).stem for p in features]
+    twice = sorted({s for s in stems if stems.count(s) > 1})
+    if twice:
+        raise LongAQAError(f"--features: several files named {', '.join(twice)} would share one folder")
+    return [(Path(p).stem, read_features(p, input_dim)) for p in features]
+
+
+def predicted_scores(folders: list[Path]) -> list[tuple[str, float]]:
+    """``(video name, predicted score)`` read back from explanation folders (their explanation.json)."""
+    from longaqa.interpret.explanation import SUMMARY_FILE
+
+    rows = []
+    for folder in folders:
+        summary = json.loads((Path(folder) / SUMMARY_FILE).read_text())
+        rows.append((summary["name"], float(summary["pred"])))
+    return rows
+
+
 def explain_run(
     run_dir: str | Path,
     out_dir: str | Path,
@@ -105,16 +128,10 @@ def explain_run(
     Needs only the run's ``config.yaml`` and ``weights.safetensors`` when ``features`` are given.
     Every feature file is checked before anything is written.
     """
-    from longaqa.data.features import read_features
-
     run = Path(run_dir)
     cfg, model, _ = load_run_for_inference(run)
     if features:
-        stems = [Path(p).stem for p in features]
-        twice = sorted({s for s in stems if stems.count(s) > 1})
-        if twice:
-            raise LongAQAError(f"--features: several files named {', '.join(twice)} would share one folder")
-        arrays = [(Path(p).stem, read_features(p, cfg.model.input_dim), None) for p in features]
+        arrays = [(name, array, None) for name, array in read_feature_files(features, cfg.model.input_dim)]
     else:
         samples, _ = load_split_samples(cfg, run, data_root, split)
         arrays = [(s.name, s.features, s.score * cfg.data.score_divisor) for s in samples]
