@@ -1,4 +1,5 @@
-"""One training epoch and one evaluation pass. No argument parsing, no file layout.
+"""One training epoch, one evaluation pass, and the temporal-skipping index of a model's self-attention.
+No argument parsing, no file layout.
 
 Letters: B batch, T clips, Q queries.
 """
@@ -16,7 +17,7 @@ from longaqa.data.dataset import VideoSample, iterate_batches
 from longaqa.distributed import Shard
 from longaqa.errors import LongAQAError
 from longaqa.losses import Criterion
-from longaqa.metrics import regression_metrics
+from longaqa.metrics import DEFAULT_BANDWIDTH, regression_metrics, skipping_index
 from longaqa.models import QueryAQA
 
 
@@ -183,3 +184,50 @@ def evaluate(
             part["mse_raw"] = part["mse"] * score_divisor**2
             metrics["subscores"][name] = part
     return metrics, pred * score_divisor
+
+
+@torch.no_grad()
+def model_skipping_index(
+    model,
+    samples,
+    batch_size: int,
+    device: torch.device,
+    crop_to_queries: bool = False,
+    bandwidth: int = DEFAULT_BANDWIDTH,
+) -> dict[str, float]:
+    """Temporal-skipping index (:func:`longaqa.metrics.skipping_index`) of ``model``'s self-attention
+    maps over ``samples`` (``VideoSample``s): ``skipping_index`` (mean over layers) and
+    ``skipping_index_layer{n}`` (1-based), each averaged over videos.
+
+    It is computed per layer on the head-averaged self-attention probabilities (``AQAOutput``'s
+    ``self_attn_maps``). Only the inputs are used, never the scores. Videos are seen whole
+    (``crop_to_queries`` False) or centre-cropped to the query count; each map is cut to the video's
+    valid queries.
+    """
+    was_training = model.training
+    model.eval()
+    per_layer: list[list[float]] = []
+    crop = model.num_queries if crop_to_queries else None
+    try:
+        for batch in iterate_batches(samples, batch_size, False, None, crop, "center"):
+            lengths = batch.lengths
+            out = model(batch.clip_features.to(device), lengths.to(device), need_weights=True)
+            maps = [m.float().cpu().numpy() for m in out.self_attn_maps]  # per layer (B, Q, Q)
+            if not per_layer:
+                per_layer = [[] for _ in maps]
+            for i, length in enumerate(lengths.tolist()):
+                q = min(int(length), model.num_queries)
+                if out.query_valid is None:
+                    q = model.num_queries
+                for n, m in enumerate(maps):
+                    value = skipping_index(m[i, :q, :q], bandwidth)
+                    if np.isfinite(value):
+                        per_layer[n].append(value)
+    finally:
+        model.train(was_training)
+    result = {}
+    layer_means = [float(np.mean(v)) if v else float("nan") for v in per_layer]
+    result["skipping_index"] = float(np.mean(layer_means)) if layer_means else float("nan")
+    for n, value in enumerate(layer_means, start=1):
+        result[f"skipping_index_layer{n}"] = value
+    return result

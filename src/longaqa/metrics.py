@@ -52,3 +52,45 @@ def regression_metrics(pred: Sequence[float], true: Sequence[float]) -> dict[str
         "mse": mse(pred, true),
         "n": len(true),
     }
+
+
+# --- the temporal-skipping index of a self-attention map ------------------------------------------
+#
+# The paper calls *temporal skipping* the collapse of the decoder's self-attention into smooth,
+# averaged rows (its Figure 2a) instead of a clear diagonal (Figure 2c), and proposes the attention
+# loss against it. For a row-stochastic map ``A`` (Q, Q) and a band half-width ``b`` (default 1: a
+# query and its two neighbours), the *band mass* is the mean over rows of ``sum_{|i-j| <= b} A[i, j]``.
+# Uniform attention has band mass ``u = mean_i |{j : |i-j| <= b}| / Q`` (about ``(2b+1)/Q``); a
+# perfectly diagonal map has 1. The index is ``1 - (band_mass - u) / (1 - u)``: 0 means all attention
+# lies on the band (no skipping); 1 means no more mass near the diagonal than uniform attention (full
+# skipping); above 1 means attention avoids the diagonal. ``longaqa.engine.model_skipping_index``
+# computes it over a model's outputs.
+
+DEFAULT_BANDWIDTH = 1
+
+
+def band_mass(attention: np.ndarray, bandwidth: int = DEFAULT_BANDWIDTH) -> float:
+    """Mean over rows of the attention mass within ``bandwidth`` of the diagonal; ``attention`` (Q, Q)."""
+    a = np.asarray(attention, dtype=np.float64)
+    q = a.shape[0]
+    idx = np.arange(q)
+    band = np.abs(idx[:, None] - idx[None, :]) <= bandwidth  # (Q, Q)
+    return float((a * band).sum(1).mean())
+
+
+def uniform_band_mass(num_queries: int, bandwidth: int = DEFAULT_BANDWIDTH) -> float:
+    idx = np.arange(num_queries)
+    band = np.abs(idx[:, None] - idx[None, :]) <= bandwidth
+    return float(band.sum(1).mean() / num_queries)
+
+
+def skipping_index(attention: np.ndarray, bandwidth: int = DEFAULT_BANDWIDTH) -> float:
+    """The temporal-skipping index of one (Q, Q) row-stochastic map (see above).
+
+    NaN when the band covers every entry (Q <= bandwidth + 1), where the index is undefined.
+    """
+    a = np.asarray(attention, dtype=np.float64)
+    u = uniform_band_mass(a.shape[0], bandwidth)
+    if u >= 1.0:
+        return float("nan")
+    return 1.0 - (band_mass(a, bandwidth) - u) / (1.0 - u)

@@ -63,9 +63,8 @@ from longaqa.config import Config, load_config, save_config
 from longaqa.data import dataset_root, load_train_test
 from longaqa.data.dataset import VideoSample, carve_validation, samples_on_device
 from longaqa.data.validate import check_dataset
-from longaqa.engine import NonFiniteLoss, evaluate, resolve_precision, train_one_epoch
+from longaqa.engine import NonFiniteLoss, evaluate, model_skipping_index, resolve_precision, train_one_epoch
 from longaqa.errors import LongAQAError
-from longaqa.interpret.skipping import model_skipping_index
 from longaqa.losses import Criterion
 from longaqa.models import QueryAQA, model_from_config
 from longaqa.sheets import training_sheet

@@ -11,17 +11,26 @@ The relative variation of a video's values is ``std(x) / mean(|x|)`` over the cl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
-
-if TYPE_CHECKING:  # explanation.py uses this module
-    from longaqa.interpret.explanation import VideoExplanation
 
 NEARLY_CONSTANT = 0.01
 """Relative variation under which a video's clip scores are reported as nearly constant."""
 
 CLIP_VALUES = {"weight": "clip_weight", "score": "clip_score", "contribution": "clip_contribution"}
+
+
+class ClipValues(Protocol):
+    """What this module reads of a :class:`longaqa.interpret.explanation.VideoExplanation` (which uses
+    this module, so it is not imported here): the per-clip values and the window of clips the model saw."""
+
+    clip_weight: np.ndarray
+    clip_score: np.ndarray
+    clip_contribution: np.ndarray
+
+    @property
+    def window(self) -> slice: ...
 
 
 def relative_variation(values: np.ndarray) -> float:
@@ -32,13 +41,13 @@ def relative_variation(values: np.ndarray) -> float:
     return float(np.std(x) / scale) if scale > 0 else float("nan")
 
 
-def video_variation(expl: VideoExplanation) -> dict[str, float]:
+def video_variation(expl: ClipValues) -> dict[str, float]:
     """Relative variation of the clip weights, scores and contributions the model saw in one video."""
     seen = expl.window
     return {key: relative_variation(getattr(expl, attr)[seen]) for key, attr in CLIP_VALUES.items()}
 
 
-def scores_nearly_constant(expl: VideoExplanation) -> bool:
+def scores_nearly_constant(expl: ClipValues) -> bool:
     return bool(video_variation(expl)["score"] < NEARLY_CONSTANT)
 
 
@@ -51,7 +60,7 @@ def constant_scores_note(nearly_constant: int, total: int) -> str | None:
             "read the weights and contributions")
 
 
-def variation_summary(explanations: list[VideoExplanation]) -> dict:
+def variation_summary(explanations: list[ClipValues]) -> dict:
     """Medians over videos of the relative variation of clip weights, scores and contributions, and
     how many videos have nearly constant clip scores.
 
