@@ -59,7 +59,7 @@ from longaqa.checkpoint import (
     save_weights,
     state_dict_mismatch,
 )
-from longaqa.config import Config, load_config, save_config
+from longaqa.config import Config, flatten_config, load_config, save_config
 from longaqa.data import dataset_root, load_train_test
 from longaqa.data.dataset import VideoSample, carve_validation, samples_on_device
 from longaqa.data.validate import check_dataset
@@ -353,16 +353,6 @@ def check_checkpoint_state(path: Path, checkpoint: dict) -> None:
     raise LongAQAError(f"{path}: checkpoint state is corrupt ({problem}); resume from a good copy or start anew")
 
 
-def flatten_config(tree: dict, prefix: str = "") -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(flatten_config(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def estimate_run_bytes(model: torch.nn.Module) -> int:
     """Disk a run needs: checkpoint (weights, Adam moments, best weights) twice while it is replaced,
     last and selected weights, plus 16 MiB for logs and predictions."""
@@ -453,6 +443,9 @@ def _fit(cfg: Config, out: Path, data_root, data, resume: bool, quiet: bool) -> 
         train, val = carve_validation(train, cfg.data.val_fraction, t.seed)
 
     model = model_from_config(cfg).to(device)
+    if shard is None or shard.is_main:
+        for warning in training_warnings(cfg, model, train):  # once per run, --quiet or not
+            print(f"longaqa: warning: {warning}", file=sys.stderr)
     if checkpoint is None and hasattr(model, "head") and hasattr(model.head, "calibrate"):
         model.head.calibrate(train)  # the additive head's parts start near their typical values
     if device.type == "cuda" and t.features_on_device:
@@ -800,6 +793,28 @@ def evaluate_run(run_dir: str | Path, data_root: str | Path | None = None) -> di
         print(f"evaluated on {dataset or root}, not the dataset the run was trained on: wrote {out / METRICS_FILE} "
               f"and {PREDICTIONS_FILE} there ({run / METRICS_FILE} is kept)", file=sys.stderr)
     return result
+
+
+def training_warnings(cfg: Config, model, train: list[VideoSample]) -> list[str]:
+    """What a run does silently otherwise: training videos cropped to the query count, and a
+    ``data.class_name`` the layout does not use."""
+    warnings = []
+    queries = getattr(model, "num_queries", None)
+    longer = [s.features.shape[0] for s in train if queries and s.features.shape[0] > queries]
+    if longer and not getattr(model, "sees_whole_video", False):
+        window = "a random window" if cfg.data.train_crop == "random" else "the middle window"
+        warnings.append(
+            f"{len(longer)} of {len(train)} training videos are longer than model.num_queries={queries} clips "
+            f"(up to {max(longer)}): training sees {window} of {queries} clips of each "
+            f"(data.train_crop={cfg.data.train_crop}; data.train_crop=center takes the middle window; the "
+            "additive head, model.head: additive, trains on whole videos)"
+        )
+    if cfg.data.class_name and cfg.data.layout != "rg":
+        warnings.append(
+            f"data.class_name={cfg.data.class_name!r} is set but the {cfg.data.layout} layout has no classes: "
+            "it is ignored (only the rg layout selects videos by class)"
+        )
+    return warnings
 
 
 @contextlib.contextmanager

@@ -22,7 +22,8 @@ def register(sub) -> None:
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue the run in RUN_DIR from its last checkpoint, with its own config")
     p.add_argument("--quiet", action="store_true",
-                   help="no line per epoch on stderr (losses, test metrics, seconds, time left)")
+                   help="no line per epoch on stderr (losses, test metrics, seconds, time left); "
+                   "warnings are still printed")
     p.set_defaults(func=run)
 
 
