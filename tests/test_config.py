@@ -139,3 +139,40 @@ def test_long_values_are_cut_short_in_messages(tmp_path, text, key):
     with pytest.raises(LongAQAError, match=key) as err:
         load_config(path)
     assert len(str(err.value)) < 200 + len(", ".join(valid_keys()))
+
+
+def test_every_choice_is_a_literal_type_checked_against_its_values():
+    """A choice field is typed ``Literal[...]``: its values are listed once, in the type, and any other
+    value is refused with that list. The str fields left are free text (paths, names, a number)."""
+    from typing import get_type_hints
+
+    from longaqa.config import SECTIONS, choices
+
+    free_text = set()
+    for section, cls in SECTIONS.items():
+        for name, annotation in get_type_hints(cls).items():
+            allowed = choices(annotation)
+            if annotation is str:
+                free_text.add(f"{section}.{name}")
+            if allowed is None:
+                continue
+            assert getattr(cls(), name) in allowed
+            with pytest.raises(LongAQAError, match=f"{section}.{name} must be one of {', '.join(allowed)}; got"):
+                load_config(None, [f"{section}.{name}=not_a_choice"])
+            with pytest.raises(LongAQAError, match=f"config key {section}.{name}: expected str"):
+                load_config(None, [f"{section}.{name}=[1, 2]"])
+            for value in allowed:
+                assert getattr(cls(**{name: value}), name) == value
+    assert free_text == {"loss.att_temperature", "data.root", "data.features_dir", "data.class_name", "data.target"}
+
+
+def test_config_differences_and_flattening():
+    from longaqa.config import ABSENT, Config, config_differences, flatten_config, format_differences
+
+    flat = flatten_config(Config().to_dict())
+    assert flat["model.d_model"] == 1024 and flat["train.selection"] == "last" and "model" not in flat
+    saved = {"model": {"d_model": 16, "norm": "post"}, "train": {"epochs": 2}}
+    current = {"model": {"d_model": 32, "norm": "post"}, "train": {"epochs": 2, "seed": 1}}
+    diffs = config_differences(saved, current)
+    assert diffs == [("model.d_model", 16, 32), ("train.seed", ABSENT, 1)]
+    assert format_differences(diffs) == "model.d_model: 16 -> 32, train.seed: '<absent>' -> 1"

@@ -22,6 +22,8 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from longaqa.config import ABSENT as ABSENT  # named here for the callers that import it from here
+from longaqa.config import config_differences, format_differences
 from longaqa.errors import LongAQAError
 
 CHECKPOINT_FORMAT = "longaqa-checkpoint"
@@ -131,30 +133,6 @@ def state_dict_mismatch(state: dict[str, torch.Tensor], expected: dict[str, torc
     if dtypes:
         parts.append("dtype (file vs model): " + ", ".join(dtypes[:8]) + (" ..." if len(dtypes) > 8 else ""))
     return "; ".join(parts)
-
-
-ABSENT = "<absent>"
-"""Stands for a config key one side of :func:`config_differences` does not have."""
-
-
-def config_differences(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[
-    tuple[str, Any, Any]
-]:
-    """``(dotted key, saved value, current value)`` for every leaf that differs between two nested
-    config dicts; a key missing on one side has the value :data:`ABSENT`."""
-    out = []
-    for key in sorted(set(saved) | set(current), key=str):
-        a, b = saved.get(key, ABSENT), current.get(key, ABSENT)
-        name = f"{prefix}{key}"
-        if isinstance(a, dict) and isinstance(b, dict):
-            out.extend(config_differences(a, b, name + "."))
-        elif a != b:
-            out.append((name, a, b))
-    return out
-
-
-def format_differences(differences: list[tuple[str, Any, Any]]) -> str:
-    return ", ".join(f"{key}: {a!r} -> {b!r}" for key, a, b in differences)
 
 
 def save_weights(model: torch.nn.Module, path: Path, metadata: dict[str, str] | None = None) -> None:

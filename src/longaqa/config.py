@@ -16,13 +16,31 @@ import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import yaml
 
 from longaqa.errors import LongAQAError
 
-HEADS = ("weight_score", "single_score", "mean_pool", "additive")
+# The choices of every choice field: each field is typed with one of these, and validated against it.
+Norm = Literal["post", "pre"]
+QueryInit = Literal["learned", "resample"]
+SpreadIs = Literal["std", "variance"]
+Head = Literal["weight_score", "single_score", "mean_pool", "additive"]
+AttKL = Literal["self_cross", "cross_self"]
+AttReduction = Literal["mean", "sum"]
+Layout = Literal["rg", "fisv", "logo", "generic"]
+Subscores = Literal["auto", "none", "rg", "fisv"]
+TrainCrop = Literal["random", "center"]
+EvalView = Literal["full", "center_crop", "random_crop"]
+Scheduler = Literal["none", "step", "cosine"]
+SchedulerInterval = Literal["epoch", "iter"]
+Selection = Literal["last", "val", "best-test"]
+Device = Literal["auto", "cpu", "cuda"]
+Precision = Literal["fp32", "bf16", "auto"]
+CpuMalloc = Literal["reuse", "system"]
+
+HEADS: tuple[str, ...] = get_args(Head)
 
 
 @dataclass
@@ -41,14 +59,14 @@ class ModelConfig:
     attention_dropout: float = 0.0
     """Dropout on attention probabilities. DETR and the authors' code reuse ``dropout`` (0.7) here;
     the paper does not say, and 0.7 on probabilities makes the attention loss very noisy, so 0.0."""
-    norm: str = "post"
+    norm: Norm = "post"
     """``post`` (DETR's default layer, the paper's 'DETR-style') or ``pre`` (authors' code: pre-norm
     layers plus a final LayerNorm)."""
     query_pe: bool = True
     """Sine positional encoding of the query index, added to q/k of self- and q of cross-attention."""
     memory_pe: bool = False
     """Sine positional encoding of the clip index, added to the keys of cross-attention."""
-    query_init: str = "learned"
+    query_init: QueryInit = "learned"
     """``learned``: query content is a parameter drawn once from N(0, spread). ``resample``: redrawn
     from N(0, spread) on every training forward (authors' code); evaluation then uses one fixed draw,
     so it stays deterministic."""
@@ -57,7 +75,7 @@ class ModelConfig:
     (test predictions are then random). False: one fixed draw for evaluation."""
     query_init_spread: float = 1.0
     """Spread of the query initialisation (the paper's Table 5 'variance': 0.5, 1, 3, 5)."""
-    query_init_spread_is: str = "std"
+    query_init_spread_is: SpreadIs = "std"
     """How ``query_init_spread`` is read: ``std`` (as the authors' code passes it, the default) or
     ``variance`` (std = sqrt(spread), the paper's word)."""
     query_pos_adds_content: bool = False
@@ -73,7 +91,7 @@ class ModelConfig:
     the query count), so a query's output, and with it its clip score, cannot summarise the whole
     video (see docs/interpretability.md: with global attention the clip scores can collapse to the
     video's total)."""
-    head: str = "weight_score"
+    head: Head = "weight_score"
     """``weight_score`` (paper), ``single_score`` (the decoder, then the mean over its outputs and an MLP),
     ``mean_pool`` (no decoder: the mean of the clip features and an MLP, the conventional baseline) or
     ``additive`` (beyond the paper, docs/additive.md): every clip gets one non-negative part per additive
@@ -96,10 +114,7 @@ class ModelConfig:
     cross-attention query projection) is computed once. False: every sample recomputes it."""
 
     def __post_init__(self) -> None:
-        _choice("model.norm", self.norm, ("post", "pre"))
-        _choice("model.query_init", self.query_init, ("learned", "resample"))
-        _choice("model.query_init_spread_is", self.query_init_spread_is, ("std", "variance"))
-        _choice("model.head", self.head, HEADS)
+        _check_choices("model", self)
         if self.local_window < 0:
             raise LongAQAError(f"model.local_window must be >= 0, got {self.local_window}")
         _positive("model.local_hidden", self.local_hidden)
@@ -140,9 +155,9 @@ class LossConfig:
     default), ``sqrt_d``, ``d`` (the authors' code) or a number. Measured on the synthetic routines
     (docs/interpretability.md), ``d`` makes both distributions almost uniform and the loss vanish
     (about 2e-5), so the attention loss then has no effect."""
-    att_kl: str = "self_cross"
+    att_kl: AttKL = "self_cross"
     """``self_cross``: KL(L_S || L_C) as the paper's eq. 3; ``cross_self``: KL(L_C || L_S) (authors)."""
-    att_reduction: str = "mean"
+    att_reduction: AttReduction = "mean"
     """How rows (queries) and samples are reduced: ``mean`` (lambda independent of batch size and
     query count) or ``sum`` (authors). Layers are always summed, as eq. 3."""
     att_detach_target: bool = False
@@ -157,8 +172,7 @@ class LossConfig:
     ``{penalty: 0.5}``; a name the score sheet lacks is an error."""
 
     def __post_init__(self) -> None:
-        _choice("loss.att_kl", self.att_kl, ("self_cross", "cross_self"))
-        _choice("loss.att_reduction", self.att_reduction, ("mean", "sum"))
+        _check_choices("loss", self)
         self.att_temperature = str(self.att_temperature)
         for name in ("lambda_reg", "lambda_att", "prediction_noise_std"):
             if not getattr(self, name) >= 0:
@@ -186,7 +200,7 @@ class LossConfig:
 
 @dataclass
 class DataConfig:
-    layout: str = "rg"
+    layout: Layout = "rg"
     """``rg``, ``fisv``, ``logo`` or ``generic`` (see docs/data.md)."""
     root: str = "."
     """Dataset folder, relative to ``--data-root`` when that is given."""
@@ -197,7 +211,7 @@ class DataConfig:
     target: str = "total"
     """Which label column is the score: RG ``total`` | ``difficulty`` | ``execution``; Fis-V ``TES`` | ``PCS``
     | ``total`` (TES + PCS - deductions, the segment score)."""
-    subscores: str = "auto"
+    subscores: Subscores = "auto"
     """Which score sheet the additive head decomposes the target into (docs/additive.md): ``auto``, the
     benchmark's own (RG: D + E - penalty; Fis-V: TES + PCS - deductions; LOGO and the generic layout:
     one part per clip), trained on every sub-score
@@ -207,9 +221,9 @@ class DataConfig:
     Only the additive head reads sub-scores; other heads train on the target as the paper."""
     score_divisor: float = 1.0
     """Scores are divided by this before training (RG 25, Fis-V 43 as the authors, LOGO 100)."""
-    train_crop: str = "random"
+    train_crop: TrainCrop = "random"
     """At training, videos longer than the query count are cropped: ``random`` or ``center``."""
-    eval_view: str = "full"
+    eval_view: EvalView = "full"
     """At evaluation: ``full`` (whole sequence with mask, as GDLT), ``center_crop`` (deterministic crop
     to the query count) or ``random_crop`` (authors' code: random crop at test time too)."""
     val_fraction: float = 0.2
@@ -219,10 +233,7 @@ class DataConfig:
     """Frames per clip and frames per second of the features (for clip times in explanations)."""
 
     def __post_init__(self) -> None:
-        _choice("data.layout", self.layout, ("rg", "fisv", "logo", "generic"))
-        _choice("data.train_crop", self.train_crop, ("random", "center"))
-        _choice("data.eval_view", self.eval_view, ("full", "center_crop", "random_crop"))
-        _choice("data.subscores", self.subscores, ("auto", "none", "rg", "fisv"))
+        _check_choices("data", self)
         _positive("data.score_divisor", self.score_divisor)
         _positive("data.clip_frames", self.clip_frames)
         _positive("data.fps", self.fps)
@@ -236,29 +247,29 @@ class TrainConfig:
     batch_size: int = 48
     lr: float = 1e-4
     weight_decay: float = 1e-5
-    scheduler: str = "none"
+    scheduler: Scheduler = "none"
     """``none``, ``step`` (StepLR) or ``cosine`` (to zero over all steps)."""
     step_size: int = 400
     gamma: float = 0.1
-    scheduler_interval: str = "epoch"
+    scheduler_interval: SchedulerInterval = "epoch"
     """Step the scheduler every ``epoch`` or every ``iter`` (authors: StepLR(400, 0.1) per iteration)."""
     seed: int = 0
-    selection: str = "last"
+    selection: Selection = "last"
     """Which weights are reported: ``last`` epoch, best on a seeded ``val`` split carved from train, or
     ``best-test`` (selects on the test set; for comparison with the paper only, labelled as such)."""
     eval_every: int = 1
     """Evaluate (val/test metrics and the temporal-skipping index in epochs.csv) every N epochs and
     after the last. Only ``selection`` val and best-test use these numbers to pick weights."""
-    device: str = "auto"
+    device: Device = "auto"
     """``auto`` (cuda if available), ``cpu`` or ``cuda``."""
-    precision: str = "fp32"
+    precision: Precision = "fp32"
     """``fp32``, ``bf16`` autocast, or ``auto``: bf16 where the hardware multiplies bf16 natively (a
     CUDA GPU with bf16 support; a CPU with AMX or AVX512-BF16), else fp32. bf16 measured no accuracy
     cost (docs/speed.md); the default stays fp32, the paper's precision, so that results and
     ``reproduce``'s cells do not depend on the machine (``auto`` does: its run.json records the choice)."""
     num_threads: int = 0
     """torch intra-op threads; 0 leaves torch's default."""
-    cpu_malloc: str = "reuse"
+    cpu_malloc: CpuMalloc = "reuse"
     """On a CPU: ``reuse`` keeps freed memory in the process (glibc malloc thresholds raised, see
     ``longaqa.allocator``), which spares each step tens of thousands of page faults and keeps the
     process at its peak memory until it exits; ``system`` leaves malloc as it is. Results do not change."""
@@ -278,12 +289,7 @@ class TrainConfig:
     per epoch would dominate short GPU epochs; when it is written never changes the result."""
 
     def __post_init__(self) -> None:
-        _choice("train.scheduler", self.scheduler, ("none", "step", "cosine"))
-        _choice("train.scheduler_interval", self.scheduler_interval, ("epoch", "iter"))
-        _choice("train.selection", self.selection, ("last", "val", "best-test"))
-        _choice("train.device", self.device, ("auto", "cpu", "cuda"))
-        _choice("train.precision", self.precision, ("fp32", "bf16", "auto"))
-        _choice("train.cpu_malloc", self.cpu_malloc, ("reuse", "system"))
+        _check_choices("train", self)
         for name in ("epochs", "batch_size", "eval_every", "step_size"):
             _positive(f"train.{name}", getattr(self, name))
         _positive("train.lr", self.lr)
@@ -325,9 +331,18 @@ class Config:
 SECTIONS = {"model": ModelConfig, "loss": LossConfig, "data": DataConfig, "train": TrainConfig}
 
 
-def _choice(key: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise LongAQAError(f"{key} must be one of {', '.join(allowed)}; got {_short(value)}")
+def choices(annotation: Any) -> tuple[str, ...] | None:
+    """The valid values of a ``Literal[...]`` field type, or None for any other type."""
+    return get_args(annotation) if get_origin(annotation) is Literal else None
+
+
+def _check_choices(section: str, values: Any) -> None:
+    """Every ``Literal`` field of a section's dataclass holds one of its type's values."""
+    for name, annotation in get_type_hints(type(values)).items():
+        allowed = choices(annotation)
+        value = getattr(values, name)
+        if allowed is not None and value not in allowed:
+            raise LongAQAError(f"{section}.{name} must be one of {', '.join(allowed)}; got {_short(value)}")
 
 
 def _positive(key: str, value: float) -> None:
@@ -402,7 +417,7 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
             if not math.isfinite(out):
                 raise ValueError
             return out
-        if annotation is str:
+        if annotation is str or choices(annotation) is not None:
             if isinstance(value, (dict, list)) or value is None:
                 raise ValueError
             return str(value)
@@ -430,7 +445,7 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
         pass
     else:
         raise AssertionError(f"unsupported config type {annotation} for {key}")
-    name = getattr(annotation, "__name__", str(annotation))
+    name = "str" if choices(annotation) is not None else getattr(annotation, "__name__", str(annotation))
     raise LongAQAError(f"config key {key}: expected {name}, got {_short(value)}")
 
 
@@ -549,3 +564,38 @@ def _merge(merged: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
 
 def save_config(cfg: Config, path: str | Path) -> None:
     Path(path).write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False), encoding="utf-8")
+
+
+def flatten_config(tree: dict, prefix: str = "") -> dict[str, object]:
+    """A nested config dict as ``{dotted key: value}``, e.g. ``{"model.d_model": 1024, ...}``."""
+    out: dict[str, object] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(flatten_config(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+ABSENT = "<absent>"
+"""Stands for a config key one side of :func:`config_differences` does not have."""
+
+
+def config_differences(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[
+    tuple[str, Any, Any]
+]:
+    """``(dotted key, saved value, current value)`` for every leaf that differs between two nested
+    config dicts; a key missing on one side has the value :data:`ABSENT`."""
+    out = []
+    for key in sorted(set(saved) | set(current), key=str):
+        a, b = saved.get(key, ABSENT), current.get(key, ABSENT)
+        name = f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            out.extend(config_differences(a, b, name + "."))
+        elif a != b:
+            out.append((name, a, b))
+    return out
+
+
+def format_differences(differences: list[tuple[str, Any, Any]]) -> str:
+    return ", ".join(f"{key}: {a!r} -> {b!r}" for key, a, b in differences)
