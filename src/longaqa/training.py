@@ -68,6 +68,7 @@ from longaqa.errors import LongAQAError
 from longaqa.losses import Criterion
 from longaqa.models import QueryAQA, model_from_config
 from longaqa.sheets import training_sheet
+from longaqa.threads import set_torch_threads
 
 CONFIG_FILE = "config.yaml"
 WEIGHTS_FILE = "weights.safetensors"
@@ -415,8 +416,7 @@ def _fit(cfg: Config, out: Path, data_root, data, resume: bool, quiet: bool) -> 
         out = distributed.private_output(out, copy_existing=resume)
     check_output_folder(out, 16 * 2**20)  # writable at all, before reading any data
     t = cfg.train
-    if t.num_threads:
-        torch.set_num_threads(t.num_threads)
+    set_torch_threads(t.num_threads)  # 0: torch's default, capped at the cores this process may use
     device = resolve_device(t.device)
     precision = resolve_precision(t.precision, device)
     if t.precision == "auto" and (shard is None or shard.is_main):
@@ -720,6 +720,7 @@ def load_run(run_dir: str | Path) -> tuple[Config, QueryAQA, dict[str, str]]:
     if not (run / CONFIG_FILE).is_file():
         raise LongAQAError(f"{run}: not a run folder (no {CONFIG_FILE})")
     cfg = load_config(run / CONFIG_FILE)
+    set_torch_threads(cfg.train.num_threads)  # evaluate, score, explain, report: as training
     model = model_from_config(cfg)
     metadata = load_weights(model, run / WEIGHTS_FILE, dataclasses.asdict(cfg.model))
     weights_epoch(metadata, run / WEIGHTS_FILE)

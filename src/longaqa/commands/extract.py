@@ -56,6 +56,9 @@ def run(args) -> int:
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise LongAQAError(f"--out {args.out}: exists and is not a folder; choose a folder for the .npy files")
     require_av()
+    from longaqa.threads import set_torch_threads
+
+    set_torch_threads()  # torch's default, capped at the cores this process may use
     videos = find_videos(args.source)
     ctx = init_distributed(args.device)
     failed = True

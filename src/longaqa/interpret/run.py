@@ -43,15 +43,11 @@ def interpretability_file(split: str = "test", mapping: str = DEFAULT_MAPPING) -
 
 
 def load_run_for_inference(run_dir: Path):
-    """``training.load_run`` plus the run's ``train.num_threads`` (when set) for torch on CPU."""
-    import torch
-
+    """``training.load_run``, which also sets torch's CPU threads (``train.num_threads``, or torch's
+    default capped at the cores this process may use)."""
     from longaqa.training import load_run
 
-    cfg, model, metadata = load_run(run_dir)
-    if cfg.train.num_threads:
-        torch.set_num_threads(cfg.train.num_threads)
-    return cfg, model, metadata
+    return load_run(run_dir)
 
 
 def load_split_samples(
