@@ -3,10 +3,10 @@
 A training step of the paper's model allocates and frees tens of activation tensors of 13 MiB each
 (batch 48 x 68 queries x 1024 channels, fp32). glibc's malloc serves blocks that large with fresh
 ``mmap`` calls, or returns the top of its heap to the system when it is freed, so each step faults in
-and zero-fills tens of thousands of new pages (up to about 50,000 per step here). :func:`keep_freed_memory`
+and zero-fills tens of thousands of new pages. :func:`keep_freed_memory`
 raises glibc's mmap threshold to its maximum (32 MiB) and its trim threshold to ``keep_bytes``, so
-freed blocks are reused by the next step instead (0 page faults per step once warm; the step is
-faster, ``bench/RESULTS.md``). The cost: the process keeps its peak memory until it exits.
+freed blocks are reused by the next step instead (no page faults once warm; the figures are in
+``bench/RESULTS.md``). The cost: the process keeps its peak memory until it exits.
 
 This is what ``train.cpu_malloc: reuse`` (the default) does when training on a CPU; ``system``
 leaves malloc as it is. Other C libraries (macOS, musl) are left alone. Results do not change.

@@ -285,8 +285,9 @@ class TrainConfig:
     written after the last epoch and on SIGINT/SIGTERM; ``train --resume`` continues from it."""
     checkpoint_seconds: float = 120.0
     """Also write it after an epoch when this many seconds have passed since the last one (0: off).
-    A checkpoint of the paper's model is ~340 MiB and takes ~1 s (bench/checkpoint_write.py), so one
-    per epoch would dominate short GPU epochs; when it is written never changes the result."""
+    A checkpoint of the paper's model holds its weights, Adam's two moments and the best weights (a few
+    hundred MiB; ``bench/checkpoint_write.py`` measures size and write time), so one per epoch would
+    dominate short GPU epochs; when it is written never changes the result."""
 
     def __post_init__(self) -> None:
         _check_choices("train", self)
@@ -436,12 +437,12 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
             if isinstance(value, str):
                 try:
                     value = _load_yaml(value)
-                except yaml.YAMLError:  # e.g. control characters (found by tests/test_fuzz.py)
+                except yaml.YAMLError:  # e.g. control characters
                     raise ValueError from None
             if not isinstance(value, list):
                 raise ValueError
             return [_coerce(key, v, item) for v in value]
-    except (TypeError, ValueError, OverflowError):  # OverflowError: float(10**400), fuzz-found
+    except (TypeError, ValueError, OverflowError):  # OverflowError: float(10**400)
         pass
     else:
         raise AssertionError(f"unsupported config type {annotation} for {key}")
@@ -475,7 +476,7 @@ def _apply(raw: dict[str, Any], source: str) -> Config:
 
 
 def _named(source: str, build, *args, **kwargs):
-    """``build(*args, **kwargs)``; a LongAQAError gets the config file's name in front (fuzz-found)."""
+    """``build(*args, **kwargs)``; a LongAQAError gets the config file's name in front."""
     try:
         return build(*args, **kwargs)
     except LongAQAError as exc:

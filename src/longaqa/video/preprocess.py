@@ -4,7 +4,7 @@ Every frame: resize so the short side is 256 (aspect kept, bilinear with antiali
 centre-crop 224 high x 300 wide (zero-padded where the frame is smaller, as torchvision's
 CenterCrop does), resize (squash) to 224 x 224, scale to [0, 1], normalise with a per-channel
 mean / std (ImageNet's for Video Swin). As in a PIL pipeline, the resized images are 8-bit: on the
-CPU the resizes run on uint8 tensors (torch's fast path, about 20x faster than float), elsewhere in
+CPU the resizes run on uint8 tensors (torch's fast path there, bench/RESULTS.md), elsewhere in
 float and rounded to whole levels. Letters: N frames, H height, W width, C = 3 channels.
 """
 
