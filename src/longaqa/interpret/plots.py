@@ -34,53 +34,82 @@ def _save(fig, path: str | Path | None) -> bytes:
     return data
 
 
-def _unit(values: np.ndarray) -> np.ndarray:
-    """Min-max to [0, 1] over the finite values (the paper normalises its curves this way)."""
+def _score_limits(values: np.ndarray, level: float) -> tuple[float, float]:
+    """y-limits of the score panel: the values and the predicted ``level``, spanning at least 20% of the
+    score's scale, so that scores that barely vary are drawn as the flat line they are."""
     v = np.asarray(values, dtype=np.float64)
-    ok = np.isfinite(v)
-    if not ok.any():
-        return v
-    lo, hi = v[ok].min(), v[ok].max()
-    return np.where(ok, (v - lo) / (hi - lo), np.nan) if hi > lo else np.where(ok, 0.5, np.nan)
+    v = np.append(v[np.isfinite(v)], level)
+    lo, hi = float(v.min()), float(v.max())
+    scale = max(abs(level), float(np.abs(v).mean()), 1e-6)
+    half = max((hi - lo) / 2 * 1.15, 0.1 * scale)
+    centre = (lo + hi) / 2
+    return centre - half, centre + half
 
 
-def curves_png(expl: VideoExplanation, path: str | Path | None = None) -> bytes:
-    """Weight, score and weighted-score (contribution) per clip over time, each scaled to [0, 1]
-    (Figures 1 and 4); clips outside the window the model saw are left blank. Below, in score units,
-    each clip's centred contribution ``weight * (score - pred)``: bars above 0 are clips that lift the
-    score above the routine's level, bars below 0 clips that lower it."""
-    if expl.additive:
-        return _parts_png(expl, path)
+def curves_figure(expl: VideoExplanation):
+    """The figure of :func:`curves_png` (a matplotlib ``Figure``): four panels sharing the time axis,
+    each in its own units, never rescaled:
+
+    1. weight per clip, a fraction of the total (the clips' weights sum to 1), from 0;
+    2. score per clip in score units, with the predicted score as a dashed line;
+    3. weight x score (the clip's contribution) in score units, from 0 (they sum to the prediction);
+    4. the centred contribution ``weight * (score - pred)`` as bars: above 0 clips that lift the score
+       above the routine's level, below 0 clips that lower it.
+
+    Clips outside the window the model saw are left blank."""
     start, end = expl.clip_times()
     mid = (start + end) / 2
     seen = np.zeros(expl.num_clips, dtype=bool)
     seen[expl.window] = True
-    fig = _figure(figsize=(10, 5.2))
-    ax, lift = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
-    for values, color, label, style in (  # weight dashed and last: visible where it follows the product
-        (expl.clip_score, SCORE_COLOR, "score", "-"),
-        (expl.clip_contribution, COMBINED_COLOR, "weight x score", "-"),
-        (expl.clip_weight, WEIGHT_COLOR, "weight", "--"),
-    ):
-        v = np.where(seen, values, np.nan)
-        ax.plot(mid, _unit(v), color=color, label=label, lw=1.6, ls=style)
+    fig = _figure(figsize=(10, 8.4))
+    weight_ax, score_ax, combined_ax, lift = fig.subplots(4, 1, sharex=True)
+    weight = np.where(seen, expl.clip_weight, np.nan)
+    score = np.where(seen, expl.clip_score, np.nan)
+    combined = np.where(seen, expl.clip_contribution, np.nan)
     true = "" if expl.true is None else f", true {expl.true:.2f}"
-    ax.set_title(f"{expl.name}: predicted {expl.pred:.2f}{true} ({expl.mapping} mapping)")
-    ax.set_ylabel("normalised value")
-    ax.set_ylim(-0.05, 1.05)
-    ax.set_xlim(0, end[-1])
-    ax.legend(loc="upper right", ncol=3, fontsize=8)
-    ax.grid(alpha=0.3)
+    weight_ax.set_title(f"{expl.name}: predicted {expl.pred:.2f}{true} ({expl.mapping} mapping)")
+
+    weight_ax.plot(mid, weight, color=WEIGHT_COLOR, lw=1.6, label="weight")
+    weight_ax.set_ylim(0.0, max(float(np.nanmax(weight)) if np.isfinite(weight).any() else 0.0, 1e-6) * 1.15)
+    weight_ax.set_ylabel("weight\n(fraction of total)", fontsize=9)
+
+    score_ax.plot(mid, score, color=SCORE_COLOR, lw=1.6, label="score")
+    score_ax.axhline(expl.pred, color="grey", lw=1.0, ls="--", label=f"predicted {expl.pred:.2f}")
+    score_ax.set_ylim(*_score_limits(score, expl.pred))
+    score_ax.set_ylabel("score\n(score units)", fontsize=9)
+
+    combined_ax.plot(mid, combined, color=COMBINED_COLOR, lw=1.6,
+                     label=f"weight x score (sums to {np.nansum(combined):.2f})")
+    finite = combined[np.isfinite(combined)]
+    lo, hi = (min(0.0, float(finite.min())), max(0.0, float(finite.max()))) if finite.size else (0.0, 1.0)
+    pad = max(hi - lo, 1e-6) * 0.15
+    combined_ax.set_ylim(lo - (pad if lo < 0 else 0.0), hi + pad)
+    combined_ax.set_ylabel("weight x score\n(score units)", fontsize=9)
+
+    for ax in (weight_ax, score_ax, combined_ax):
+        ax.legend(loc="upper right", fontsize=8)
+        ax.grid(alpha=0.3)
+    weight_ax.set_xlim(0, end[-1])
+
     centred = expl.clip_centred_contribution
     colors = np.where(centred >= 0, WEIGHT_COLOR, LOWER_COLOR)
     lift.bar(mid[seen], centred[seen], width=expl.clip_seconds * 0.9, color=colors[seen])
     lift.axhline(0.0, color="grey", lw=0.8)
-    lift.set_ylabel("lift (score units)", fontsize=9)
+    lift.set_ylabel("lift\n(score units)", fontsize=9)
     lift.set_xlabel("time (s)")
     lift.set_title("weight x (score - predicted): above 0 lifts the score, below 0 lowers it", fontsize=9)
     lift.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
+
+
+def curves_png(expl: VideoExplanation, path: str | Path | None = None) -> bytes:
+    """Weight, score and weighted score (contribution) per clip over time (Figures 1 and 4), each on its
+    own axis in its own units (:func:`curves_figure`), and the lift of each clip below. The additive
+    head: its parts per clip in score units instead."""
+    if expl.additive:
+        return _parts_png(expl, path)
+    return _save(curves_figure(expl), path)
 
 
 def _parts_png(expl: VideoExplanation, path: str | Path | None = None) -> bytes:
