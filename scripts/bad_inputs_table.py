@@ -346,6 +346,33 @@ def long_name(ws):
     return ws.train(data)
 
 
+def class_name_separator(ws):
+    data = ws.data_copy()
+    _edit_labels(data, "train", lambda rows: [*rows, "../Ball_900\t1\t2\t3\t0\t30"])
+    return ws.train(data, "--set", "data.class_name=Ball")
+
+
+def long_name_explaining(command: str, *extra: str):
+    """explain, interpretability or report on a split that lists a 300-character video name."""
+    def prepare(ws):
+        data = ws.data_copy()
+        _edit_labels(data, "test", lambda rows: [*rows, "Ball_" + "x" * 300 + "\t1\t2\t3\t0\t30"])
+        out = ["--out", str(ws.fresh("out")) + (".html" if command == "report" else "")] if extra else []
+        return [command, str(ws.run), "--data-root", str(data), *out]
+    return prepare
+
+
+def long_out(command: str):
+    def prepare(ws):
+        feature = ["--features", str(_feature(ws.data))] if command == "explain" else []
+        return [command, str(ws.run), *feature, "--out", str(ws.root / ("x" * 300))]
+    return prepare
+
+
+def report_features_measure(ws):
+    return ["report", str(ws.run), "--features", str(_feature(ws.data)), "--measure"]
+
+
 def tiny_divisor(ws):
     return ws.train(ws.data, "--set", "data.score_divisor=1e-320")
 
@@ -526,6 +553,17 @@ CASES = [
          "another longaqa process (process N) is training in this run folder"),
     Case("video name too long for a file name (300 characters)", long_name,
          "characters): cannot be read (File name too long)"),
+    Case("RG row name with a path separator, data.class_name set (was dropped silently)", class_name_separator,
+         "line 18: video name '../Ball_900' is not a file name (it holds a path separator)"),
+    Case("explain on a split listing a 300-character video name", long_name_explaining("explain", "out"),
+         "characters): cannot be read (File name too long)"),
+    Case("interpretability on a split listing a 300-character video name", long_name_explaining("interpretability"),
+         "characters): cannot be read (File name too long)"),
+    Case("report on a split listing a 300-character video name", long_name_explaining("report", "out"),
+         "characters): cannot be read (File name too long)"),
+    Case("explain --out a 300-character name", long_out("explain"), "could not create the folder (File name too long)"),
+    Case("report --out a 300-character name", long_out("report"), "cannot be written (File name too long)"),
+    Case("report --features with --measure", report_features_measure, "does not go with --features"),
     Case("data.score_divisor so small the scores overflow (1e-320)", tiny_divisor,
          "score(s) infinite"),
     Case("train.num_threads negative", config_set("train.num_threads=-1"), "train.num_threads must be >= 0"),
