@@ -308,3 +308,16 @@ def test_report_shows_the_parts_and_the_measured_agreement_of_the_head(tmp_path)
     measured = json.loads(MEASURED_FILE.read_text())  # written by bench/explanation_truth.py
     assert "how far to trust these explanations (additive head)" in page
     assert measured["command"] in page
+
+
+def test_with_local_competition_a_clip_moves_only_parts_within_twice_the_window():
+    model = additive_model(window=2, **{"model.local_competition": "true"})
+    assert model.head.local.salience is not None
+    torch.nn.init.normal_(model.head.local.salience.weight)  # trained salience: clips differ
+    x = torch.randn(1, 14, 32)
+    y = x.clone()
+    y[:, 6] += 3.0
+    with torch.no_grad():
+        a, b = model(x, torch.tensor([14])).clip_parts, model(y, torch.tensor([14])).clip_parts
+    far = (torch.arange(14) - 6).abs() > 4
+    assert torch.equal(a[:, far], b[:, far]) and not torch.equal(a[:, ~far], b[:, ~far])

@@ -103,6 +103,9 @@ class ModelConfig:
     so changing one clip's features moves only the parts of the clips within this distance."""
     local_hidden: int = 256
     """Additive head: width of the local network that turns a window of clips into parts."""
+    local_competition: bool = False
+    """Additive head: clips also compete with their neighbours for credit (``LocalParts.local_share``);
+    measured in bench/RESULTS.md ("Explanations against the truth"). Locality then reaches 2 x window."""
     local_context_dropout: float = 0.5
     """Additive head, training only: probability of hiding each neighbour in a clip's window (never the
     clip itself), so that a clip's part is carried by its own features (see ``LocalParts``)."""

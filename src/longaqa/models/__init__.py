@@ -32,7 +32,8 @@ def build_model(cfg: ModelConfig, sheet=None, score_divisor: float = 1.0) -> Que
         from longaqa.sheets import SINGLE_SHEET
 
         head = AdditiveHead(cfg.d_model, list(cfg.head_hidden), sheet or SINGLE_SHEET, score_divisor,
-                            cfg.local_window, cfg.local_hidden, cfg.dropout, cfg.local_context_dropout)
+                            cfg.local_window, cfg.local_hidden, cfg.dropout, cfg.local_context_dropout,
+                            cfg.local_competition)
     else:
         head = (WeightScoreHead if cfg.head == "weight_score" else SingleScoreHead)(cfg.d_model, list(cfg.head_hidden))
     return QueryAQA(

@@ -98,13 +98,18 @@ class LocalParts(nn.Module):
     slot is also zeroed with probability ``context_dropout`` (never the clip's own), which keeps the
     gate from leaning on any one neighbour and prepares it for hidden clips (zeros), which is how
     deletion and faithfulness tests hide a clip.
+
+    With ``compete`` (``model.local_competition``), the gate is also multiplied by the clip's share of
+    its window's salience (:meth:`local_share`): clips compete with their neighbours for credit, as the
+    paper head's softmax weights make clips compete over the whole video. Locality then reaches 2 x
+    ``window`` clips (a neighbour's share depends on its own window).
     """
 
     GATE_BIAS = 3.0
     """Gates start near 1 (sigmoid(3) = 0.95): a clip starts with its own value."""
 
     def __init__(self, d_model: int, hidden: int, window: int, num_parts: int, dropout: float,
-                 context_dropout: float = 0.5):
+                 context_dropout: float = 0.5, compete: bool = False):
         super().__init__()
         self.window = window
         self.context_dropout = context_dropout
@@ -116,6 +121,10 @@ class LocalParts(nn.Module):
         nn.init.constant_(self.gate.bias, self.GATE_BIAS)
         self.dropout = nn.Dropout(dropout)
         self.register_buffer("part_scale", torch.ones(num_parts))
+        self.salience = nn.Linear(hidden, num_parts) if compete else None
+        if self.salience is not None:  # starts with every clip alike
+            nn.init.zeros_(self.salience.weight)
+            nn.init.zeros_(self.salience.bias)
 
     def forward(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         B, T, _ = clips.shape
@@ -129,7 +138,22 @@ class LocalParts(nn.Module):
             keep[..., w] = True  # the clip itself is always seen
             windows = windows * keep.to(windows.dtype)
         gate = torch.sigmoid(self.gate(torch.relu(self.mix(windows.reshape(B, T, -1)))).float())  # (B, T, P)
+        if self.salience is not None:  # clips compete with their neighbours for credit
+            gate = gate * self.local_share(h, valid, mask)
         return value * gate * self.part_scale * mask
+
+    def local_share(self, h: torch.Tensor, valid: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``exp(s_t) / mean_{j within window of t} exp(s_j)`` per part, with ``s`` a salience from each
+        clip alone (B, T, P): 1 when the window's clips are alike, above 1 for a clip that stands out."""
+        w = self.window
+        sal = self.salience(h).float().clamp(-30.0, 30.0)  # (B, T, P); no video-wide max: locality is exact
+        e = sal.exp() * mask  # (B, T, P), 0 on hidden clips
+
+        def window_sum(x: torch.Tensor) -> torch.Tensor:  # (B, T, C) -> sums over each clip's window
+            return F.pad(x.transpose(1, 2), (w, w)).unfold(2, 2 * w + 1, 1).sum(-1).transpose(1, 2)
+
+        mean = window_sum(e) / window_sum(mask).clamp_min(1)
+        return e / mean.clamp_min(1e-12)
 
 class AdditiveHead(nn.Module):
     """Beyond the paper: the judges' sheet, clip by clip (``longaqa.sheets``, docs/additive.md).
@@ -141,11 +165,12 @@ class AdditiveHead(nn.Module):
     """
 
     def __init__(self, d_model: int, hidden: list[int], sheet, score_divisor: float, window: int,
-                 local_hidden: int, dropout: float, context_dropout: float = 0.5):
+                 local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False):
         super().__init__()
         self.sheet = sheet
         self.score_divisor = score_divisor
-        self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout)
+        self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
+                                compete)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)
