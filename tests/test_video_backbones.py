@@ -134,6 +134,32 @@ def test_torchvision_weights_file_loads(tmp_path):
             assert torch.equal(loaded[key], value), key
 
 
+def test_weights_torchvision_from_a_prefilled_cache(tmp_path, monkeypatch, swin_b):
+    """--weights torchvision: Swin3D_B_Weights.KINETICS400_V1's file in torch's cache, loaded without a
+    network (the file here: swin_b's random weights under torchvision's name)."""
+    import urllib.error
+
+    from torch import hub
+    from torchvision.models.video import Swin3D_B_Weights
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(hub, "_hub_dir", None)
+    monkeypatch.setattr(hub, "urlopen", lambda *a, **k: (_ for _ in ()).throw(urllib.error.URLError("offline")))
+    cached = tmp_path / "torch" / "hub" / "checkpoints" / Swin3D_B_Weights.KINETICS400_V1.url.rsplit("/", 1)[1]
+    with pytest.raises(LongAQAError, match=f"could not download .*offline.*place it at {cached}"):
+        build_backbone("swin3d_b", "torchvision")
+    cached.parent.mkdir(parents=True, exist_ok=True)  # the offline try made the folder, left it empty
+    assert not list(cached.parent.iterdir())
+    state = swin_b.module.net.state_dict()
+    torch.save(state, cached)
+    backbone = build_backbone("swin3d_b", "torchvision")
+    assert backbone.weights == str(cached)
+    loaded = backbone.module.net.state_dict()
+    for key, value in state.items():
+        if not key.startswith("head."):  # the classifier is not used and not loaded
+            assert torch.equal(loaded[key], value), key
+
+
 def test_bad_weight_files_are_named(tmp_path):
     bad = tmp_path / "broken.pth"
     bad.write_bytes(b"not a checkpoint")

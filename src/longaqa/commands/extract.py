@@ -15,9 +15,11 @@ def add_backbone_arguments(p) -> None:
     """Options shared by ``extract`` and ``score``."""
     p.add_argument("--backbone", default="swin3d_b", choices=["swin3d_b", "i3d"],
                    help="clip network (default: swin3d_b, the backbone of the RG / Fis-V releases)")
-    p.add_argument("--weights", required=True, metavar="FILE",
+    p.add_argument("--weights", required=True, metavar="FILE|torchvision",
                    help="local backbone weights: torchvision's swin3d_b file, the original Video-Swin "
-                        "checkpoint, or the converted I3D rgb_imagenet.pt (docs/video.md)")
+                        "checkpoint, or the converted I3D rgb_imagenet.pt (docs/video.md); 'torchvision': "
+                        "torchvision's checksum-verified Kinetics-400 swin3d_b weights from torch's cache, "
+                        "downloaded there when missing")
     p.add_argument("--device", default="auto", help="auto (cuda:LOCAL_RANK when available), cpu or cuda[:N]")
     p.add_argument("--batch-clips", type=int, default=4, help="clips per backbone forward pass (default 4)")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])

@@ -97,7 +97,7 @@ def run(args) -> int:
         "run": str(args.run),
         "run_weights": metadata.get("selection", ""),
         "backbone": args.backbone,
-        "backbone_weights": str(args.weights),
+        "backbone_weights": backbone.weights,  # the file read (for --weights torchvision, in torch's cache)
         "extract_seconds": round(result.seconds, 3),
         "backbone_seconds": round(result.backbone_seconds, 3),
         "report": str(report),

@@ -1,4 +1,6 @@
-"""The clip backbones by name, and reading their weight files (never fetched: a local file).
+"""The clip backbones by name, and reading their weight files (a local file, or with
+``--weights torchvision`` torchvision's checksum-verified Kinetics-400 ``swin3d_b`` file, fetched into
+torch's cache when missing).
 
 ``swin3d_b``: Video Swin-B (torchvision), ImageNet mean/std input, 1024-d. Accepts torchvision's
 own weight files (e.g. ``swin3d_b_1k-24f7c7c6.pth``, Kinetics-400) and the original Video-Swin
@@ -21,6 +23,8 @@ from longaqa.errors import LongAQAError
 from longaqa.video.preprocess import IMAGENET_MEAN, IMAGENET_STD, UNIT_RANGE_MEAN, UNIT_RANGE_STD, Preprocess
 
 BACKBONES = ("swin3d_b", "i3d")
+TORCHVISION = "torchvision"
+"""``--weights torchvision``: torchvision's ``Swin3D_B_Weights.KINETICS400_V1`` from torch's cache."""
 CLASSIFIER_PREFIXES = ("head.", "logits.", "cls_head.", "fc.")
 TINY_PREPROCESS = dict(short_side=64, crop_height=56, crop_width=75, out_size=56)
 """The releases' geometry scaled by 1/4 (tiny backbones only)."""
@@ -98,8 +102,54 @@ def load_backbone_weights(name: str, module: nn.Module, path: str | Path) -> Non
         load_checked(module, state, str(path), "i3d")
 
 
+def fetch_to_torch_cache(url: str, what: str, progress: bool = True) -> Path:
+    """The file at ``url`` in torch's cache (``torch.hub.get_dir()/checkpoints``, as torchvision and timm
+    keep their weights), downloaded there when missing and checked against the SHA-256 prefix in its
+    name (``name-<hex>.pth``), as ``torch.hub.load_state_dict_from_url(check_hash=True)`` does. Offline,
+    or when the download fails, one error names the file to place and where."""
+    import urllib.parse
+
+    from torch import hub
+
+    filename = Path(urllib.parse.urlparse(url).path).name
+    target = Path(hub.get_dir()) / "checkpoints" / filename
+    if target.is_file():
+        return target
+    match = hub.HASH_REGEX.search(filename)
+    place = f"download {url} on a machine that can and place it at {target}, or pass --weights FILE"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        hub.download_url_to_file(url, str(target), match.group(1) if match else None, progress=progress)
+    except RuntimeError as exc:  # the hash check: download_url_to_file keeps no file then
+        raise LongAQAError(f"{what}: the download of {url} does not match its checksum ({exc}); {place}") from None
+    except (OSError, ValueError) as exc:  # URLError, HTTPError and socket errors are OSErrors
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        raise LongAQAError(f"{what}: could not download {url} ({reason}); {place}") from None
+    return target
+
+
+def torchvision_weights(name: str, tiny: bool = False) -> Path:
+    """torchvision's Kinetics-400 weights of ``name`` (``Swin3D_B_Weights.KINETICS400_V1``) in torch's
+    cache: see :func:`fetch_to_torch_cache`."""
+    if name != "swin3d_b":
+        raise LongAQAError(f"--weights {TORCHVISION}: torchvision has weights for swin3d_b only; "
+                           f"give --backbone {name} a weight file (docs/video.md)")
+    if tiny:
+        raise LongAQAError(f"--weights {TORCHVISION} fits the full swin3d_b only; drop --tiny")
+    try:
+        from torchvision.models.video import Swin3D_B_Weights
+    except ImportError as exc:
+        raise LongAQAError(
+            f"--weights {TORCHVISION} needs torchvision ({exc}); install the 'video' extra (docs/video.md)"
+        ) from None
+    return fetch_to_torch_cache(Swin3D_B_Weights.KINETICS400_V1.url, f"--weights {TORCHVISION}")
+
+
 def build_backbone(name: str, weights: str | Path | None, tiny: bool = False) -> Backbone:
-    """The backbone ``name`` in eval mode on the CPU, with ``weights`` (None: random initialisation)."""
+    """The backbone ``name`` in eval mode on the CPU, with ``weights`` (None: random initialisation;
+    ``"torchvision"``: torchvision's Kinetics-400 swin3d_b weights, :func:`torchvision_weights`)."""
+    if weights is not None and str(weights) == TORCHVISION:
+        weights = torchvision_weights(name, tiny)
     if name == "swin3d_b":
         try:
             from longaqa.video.swin import SWIN_B, SWIN_TINY_TEST, SwinFeatures
