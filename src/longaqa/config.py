@@ -271,7 +271,7 @@ class TrainConfig:
     cost (docs/speed.md); the default stays fp32, the paper's precision, so that results and
     ``reproduce``'s cells do not depend on the machine (``auto`` does: its run.json records the choice)."""
     num_threads: int = 0
-    """torch intra-op threads; 0 leaves torch's default."""
+    """torch intra-op threads; 0: torch's default, capped at the cores this process may use (longaqa.threads)."""
     cpu_malloc: CpuMalloc = "reuse"
     """On a CPU: ``reuse`` keeps freed memory in the process (glibc malloc thresholds raised, see
     ``longaqa.allocator``), which spares each step tens of thousands of page faults and keeps the
