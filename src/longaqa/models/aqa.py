@@ -47,6 +47,12 @@ class AQAOutput:
         return None if self.weights is None else self.weights * self.scores
 
 
+def length_mask(lengths: torch.Tensor, size: int) -> torch.Tensor:
+    """(B, size) bool: True at the first ``lengths[b]`` positions of row b (the clips, or the queries
+    of those clips, that exist; the rest is padding)."""
+    return torch.arange(size, device=lengths.device)[None] < lengths[:, None]
+
+
 class QueryAQA(nn.Module):
     """Decoder-only transformer with learnable, positionally encoded queries (one per clip)."""
 
@@ -179,9 +185,9 @@ class QueryAQA(nn.Module):
         every_clip_valid = False  # no padding: the cross-attention needs no mask
         if self.padding_mask and lengths is not None:
             lengths = lengths.to(device)
-            clip_valid = torch.arange(T, device=device)[None] < lengths[:, None]  # (B, T)
+            clip_valid = length_mask(lengths, T)  # (B, T)
             # one query per clip: a query whose clip does not exist takes no part
-            query_valid = torch.arange(Q, device=device)[None] < lengths[:, None]  # (B, Q)
+            query_valid = length_mask(lengths, Q)  # (B, Q)
             shortest = int(lengths.min())  # one read from the device for both masks
             if shortest >= Q:
                 query_valid = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from longaqa.models.aqa import AQAOutput
+from longaqa.models.aqa import AQAOutput, length_mask
 from longaqa.models.heads import mlp
 
 
@@ -30,7 +30,7 @@ class MeanPoolAQA(nn.Module):
         B, T, _ = clip_features.shape
         if lengths is None:
             lengths = torch.full((B,), T, device=clip_features.device)
-        clip_valid = torch.arange(T, device=clip_features.device)[None] < lengths.to(clip_features.device)[:, None]
+        clip_valid = length_mask(lengths.to(clip_features.device), T)  # (B, T)
         valid = clip_valid.to(clip_features.dtype)  # (B, T)
         weights = valid / valid.sum(1, keepdim=True)  # (B, T)
         pooled = (self.input_proj(clip_features) * weights[..., None]).sum(1)  # (B, D)
