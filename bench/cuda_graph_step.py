@@ -18,7 +18,6 @@ Without a CUDA device it runs the eager steps on the CPU and says that the captu
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import statistics
 import time
@@ -29,6 +28,7 @@ from roofline import machine, sync
 from longaqa.config import load_config
 from longaqa.losses import Criterion
 from longaqa.models import build_model
+from longaqa.precision import autocast
 
 
 def make_step(precision: str, device: torch.device, overrides: list[str], seed: int = 0):
@@ -46,8 +46,7 @@ def make_step(precision: str, device: torch.device, overrides: list[str], seed: 
 
     def step() -> None:
         # autocast's cast cache must be off in a graph capture
-        cast = (torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=False) if precision == "bf16"
-                else contextlib.nullcontext())
+        cast = autocast(device, precision, cache_enabled=False)
         optimizer.zero_grad(set_to_none=True)
         with cast:
             out = model(x)  # no lengths: every clip valid, nothing read on the host

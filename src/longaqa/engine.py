@@ -6,7 +6,6 @@ Letters: B batch, T clips, Q queries.
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
 
 import numpy as np
@@ -19,29 +18,9 @@ from longaqa.errors import LongAQAError
 from longaqa.losses import Criterion
 from longaqa.metrics import DEFAULT_BANDWIDTH, regression_metrics, skipping_index
 from longaqa.models import QueryAQA
-
-
-def native_bf16(device: torch.device) -> bool:
-    """Whether ``device`` multiplies bf16 matrices natively (where bf16 autocast pays)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported(including_emulation=False)
-    if device.type == "cpu":
-        checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
-        return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
-    return False
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """``train.precision`` as run on ``device``: ``auto`` becomes ``bf16`` or ``fp32`` (see :func:`native_bf16`)."""
-    if precision != "auto":
-        return precision
-    return "bf16" if native_bf16(device) else "fp32"
-
-
-def autocast(device: torch.device, precision: str):
-    if precision == "bf16":
-        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+from longaqa.precision import autocast
+from longaqa.precision import native_bf16 as native_bf16  # re-exported
+from longaqa.precision import resolve_precision as resolve_precision  # re-exported
 
 
 class NonFiniteLoss(LongAQAError):

@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 
 from longaqa.checkpoint import atomic_write
 from longaqa.errors import LongAQAError
+from longaqa.precision import autocast
 from longaqa.video.backbones import Backbone
 from longaqa.video.clips import ClipPlan, plan_clips
 from longaqa.video.decode import ResampledVideo, VideoDecodeError, VideoInfo
@@ -184,8 +185,7 @@ def extract_video(
     buffer = torch.empty(B, 3, L, size, size, device=device)  # (B, C, L, H, W)
     out = np.empty((plan.num_clips, backbone.feature_dim), dtype=np.float32)  # (T, D)
     thumbs: list[np.ndarray] | None = [] if options.thumbnail_height > 0 else None
-    autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if options.precision == "bf16"
-                else contextlib.nullcontext())
+    cast = autocast(device, options.precision)
     backbone_seconds = 0.0
     filled = 0  # frames written into the buffer
     done = 0  # clips whose features are computed
@@ -205,7 +205,7 @@ def extract_video(
         nonlocal done, filled, backbone_seconds
         _sync(device)
         t0 = time.perf_counter()
-        with autocast:
+        with cast:
             feats = module(buffer[:count])  # (count, D)
         feats = feats.float().cpu().numpy()
         _sync(device)
