@@ -309,6 +309,7 @@ def _run_epochs(run: _Training, state: TrainingState, log: EpochLog, quiet: bool
     :class:`TrainingInterrupted`). A non-finite loss raises :class:`NonFiniteLoss` naming the settings."""
     t, out = run.cfg.train, run.out
     epoch, last_save, loop_start = state.epoch, time.monotonic(), time.perf_counter()
+    first = state.epoch  # epochs before this process (a resume): the time left counts only this process's
     try:
         with StopRequest() as stop:
             for epoch in range(state.epoch + 1, t.epochs + 1):
@@ -316,7 +317,7 @@ def _run_epochs(run: _Training, state: TrainingState, log: EpochLog, quiet: bool
                 row = _train_epoch(run, state, epoch)
                 log.write(row)
                 if not quiet:
-                    done = epoch - state.epoch  # epochs of this process (after a resume: since it)
+                    done = epoch - first
                     per_epoch = (time.perf_counter() - loop_start) / done
                     print(epoch_line(row, t.epochs, time.perf_counter() - start, per_epoch * (t.epochs - epoch)),
                           file=sys.stderr, flush=True)
