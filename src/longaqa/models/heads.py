@@ -176,10 +176,6 @@ class AdditiveHead(nn.Module):
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)
         self.register_buffer("video_signs", torch.tensor(sheet.video_signs), persistent=False)
 
-    @property
-    def constant(self) -> float:
-        return self.sheet.constant / self.score_divisor
-
     def forward(self, queries, query_mask, memory=None, clip_valid=None) -> dict:
         B, T, _ = memory.shape
         valid = clip_valid if clip_valid is not None else memory.new_ones(B, T, dtype=torch.bool)
