@@ -120,8 +120,10 @@ def predict_with_subscores(
         preds.append(out.pred.float().cpu())
         for name, value in (out.subscores or {}).items():
             subs[name].append(value.float().cpu())
-    as_numpy = lambda parts: torch.cat(parts).numpy().astype(np.float64)  # noqa: E731
-    return as_numpy(preds), {name: as_numpy(parts) for name, parts in subs.items()}
+    def as_numpy(chunks: list[torch.Tensor]) -> np.ndarray:
+        return torch.cat(chunks).numpy().astype(np.float64)
+
+    return as_numpy(preds), {name: as_numpy(chunks) for name, chunks in subs.items()}
 
 
 def predict(
