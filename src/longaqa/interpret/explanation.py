@@ -161,13 +161,7 @@ def explain_video(
     q = model.num_queries if out.query_valid is None else int(out.query_valid[0].sum())
     divisor = cfg.data.score_divisor
 
-    self_maps = [m[0, :q, :q].float().cpu().numpy() for m in out.self_attn_maps]  # L x (Q, Q)
-    cross_maps = [m[0, :q, :width].float().cpu().numpy() for m in out.cross_attn_maps]  # L x (Q, W)
-    temperature = cfg.loss.temperature_for(cfg.model.d_model)
-    ls, lc = [], []
-    for a_self, a_cross in zip(out.self_attn_outputs, out.cross_attn_outputs):
-        ls.append(correlation_log_probs(a_self, temperature, out.query_valid).exp()[0, :q, :q].cpu().numpy())
-        lc.append(correlation_log_probs(a_cross, temperature, out.query_valid).exp()[0, :q, :q].cpu().numpy())
+    self_maps, cross_maps, ls, lc = _maps(out, cfg, q, width)
 
     def in_video(seen: np.ndarray, fill: float) -> np.ndarray:  # (W,) values of the seen clips -> (T,)
         values = np.full(num_clips, fill)
@@ -291,6 +285,19 @@ def make_output_folder(folder: str | Path) -> Path:
     if not os.access(folder, os.W_OK):
         raise LongAQAError(f"{folder}: the folder is not writable")
     return folder
+
+
+def _maps(out, cfg: Config, q: int, width: int) -> tuple[list, list, list, list]:
+    """Per layer, for the first video of ``out``: self- and cross-attention maps and the attention
+    loss's L_S and L_C (``softmax(A A^T / tau)``), as numpy arrays over the ``q`` valid queries."""
+    self_maps = [m[0, :q, :q].float().cpu().numpy() for m in out.self_attn_maps]  # L x (Q, Q)
+    cross_maps = [m[0, :q, :width].float().cpu().numpy() for m in out.cross_attn_maps]  # L x (Q, W)
+    temperature = cfg.loss.temperature_for(cfg.model.d_model)
+    ls, lc = [], []
+    for a_self, a_cross in zip(out.self_attn_outputs, out.cross_attn_outputs):
+        ls.append(correlation_log_probs(a_self, temperature, out.query_valid).exp()[0, :q, :q].cpu().numpy())
+        lc.append(correlation_log_probs(a_cross, temperature, out.query_valid).exp()[0, :q, :q].cpu().numpy())
+    return self_maps, cross_maps, ls, lc
 
 
 def _write_clips(w, expl: VideoExplanation, start_s, end_s, parts: dict) -> None:

@@ -205,6 +205,47 @@ def _additive_section(expl: VideoExplanation, header, row, parts: dict, k: int, 
 </section>"""
 
 
+def _interpretability_rows(interp: dict) -> list[list]:
+    """The measures of an ``interpretability.json`` as (name, value) rows of the report's table."""
+    rows = []
+    if interp.get("truth"):
+        t = interp["truth"]
+        rows += [
+            [f"per-clip {k} vs truth (Spearman, mean over videos)", t[f"{k}_spearman"]]
+            for k in ("contribution", "weight", "score", "difficulty", "deduction", "tes")
+            if f"{k}_spearman" in t
+        ]
+        if "score_elements_spearman" in t:
+            rows.append(["per-clip score vs truth, elements only (no transitions)", t["score_elements_spearman"]])
+    for key in ("deletion", "insertion"):
+        if key in interp:
+            part = interp[key]
+            rows += [
+                [f"{key} area (by contribution)", part["auc"]],
+                [f"{key} area (random order)", part["auc_random"]],
+            ]
+        if f"{key}_centred" in interp:
+            rows.append([f"{key} area (by centred contribution)", interp[f"{key}_centred"]["auc"]])
+    for key, part in (interp.get("faithfulness") or {}).items():
+        rows.append([f"faithfulness of {key}: r(hiding clip k, its {key}), mean over videos", part["r"]])
+    if "variation" in interp:
+        v = interp["variation"]
+        rows += [
+            ["per-clip score variation (std / mean |score|, median over videos)", v["score_median"]],
+            ["per-clip weight variation (median over videos)", v["weight_median"]],
+            [f"videos with nearly constant clip scores (< {v['threshold']:.0%})",
+             f"{v['nearly_constant_scores']} of {v['n_videos']}"],
+        ]
+    if "skipping_index" in interp:
+        rows.append(
+            [
+                "temporal-skipping index (self-attention, mean over layers)",
+                interp["skipping_index"]["mean"],
+            ]
+        )
+    return rows
+
+
 def write_report(
     run_dir_or_model,
     videos: list[VideoExplanation],
@@ -235,42 +276,7 @@ def write_report(
         keys = [k for k in ("srcc", "rl2_x100", "mse", "mse_raw", "n", "split", "selection", "epoch") if k in metrics]
         parts.append("<h2>metrics</h2>" + _table(keys, [[metrics[k] for k in keys]]))
     if interp:
-        rows = []
-        if interp.get("truth"):
-            t = interp["truth"]
-            rows += [
-                [f"per-clip {k} vs truth (Spearman, mean over videos)", t[f"{k}_spearman"]]
-                for k in ("contribution", "weight", "score", "difficulty", "deduction", "tes")
-                if f"{k}_spearman" in t
-            ]
-            if "score_elements_spearman" in t:
-                rows.append(["per-clip score vs truth, elements only (no transitions)", t["score_elements_spearman"]])
-        for key in ("deletion", "insertion"):
-            if key in interp:
-                part = interp[key]
-                rows += [
-                    [f"{key} area (by contribution)", part["auc"]],
-                    [f"{key} area (random order)", part["auc_random"]],
-                ]
-            if f"{key}_centred" in interp:
-                rows.append([f"{key} area (by centred contribution)", interp[f"{key}_centred"]["auc"]])
-        for key, part in (interp.get("faithfulness") or {}).items():
-            rows.append([f"faithfulness of {key}: r(hiding clip k, its {key}), mean over videos", part["r"]])
-        if "variation" in interp:
-            v = interp["variation"]
-            rows += [
-                ["per-clip score variation (std / mean |score|, median over videos)", v["score_median"]],
-                ["per-clip weight variation (median over videos)", v["weight_median"]],
-                [f"videos with nearly constant clip scores (< {v['threshold']:.0%})",
-                 f"{v['nearly_constant_scores']} of {v['n_videos']}"],
-            ]
-        if "skipping_index" in interp:
-            rows.append(
-                [
-                    "temporal-skipping index (self-attention, mean over layers)",
-                    interp["skipping_index"]["mean"],
-                ]
-            )
+        rows = _interpretability_rows(interp)
         parts.append("<h2>interpretability</h2>" + _table(["measure", "value"], rows, name_cols=1))
         if "deletion" in interp and "insertion" in interp:
             parts.append(_img(perturbation_png(interp), "deletion and insertion curves"))
