@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from longaqa.data.generators.release import check_class_name, check_sizes
+from longaqa.data.generators.release import check_class_name, clip_range
 from longaqa.data.synthetic import RoutineSpec, write_routines
 
 KIND = "multiplicative"
@@ -30,10 +30,8 @@ def write_multiplicative(
     class_name: str = "Ball",
 ) -> Path:
     """Write ``num_train + num_test`` routines with :func:`longaqa.data.synthetic.write_routines`."""
-    min_clips = DEFAULT_CLIPS[0] if min_clips is None else min_clips
-    max_clips = max(min_clips, DEFAULT_CLIPS[1]) if max_clips is None else max_clips
-    check_sizes(KIND, num_train=num_train, num_test=num_test, feature_dim=feature_dim, min_clips=min_clips,
-                max_clips=max_clips, fewest_clips=FEWEST_CLIPS)
+    min_clips, max_clips = clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train, num_test=num_test,
+                                      feature_dim=feature_dim, min_clips=min_clips, max_clips=max_clips)
     check_class_name(class_name)
     spec = RoutineSpec(num_train=num_train, num_test=num_test, class_name=class_name, min_clips=min_clips,
                        max_clips=max_clips, feature_dim=feature_dim, seed=seed)

@@ -67,6 +67,19 @@ def check_sizes(
         raise LongAQAError(f"generator {kind}: " + "; ".join(problems))
 
 
+def clip_range(
+    kind: str, default_clips: tuple[int, int], fewest_clips: int, *, num_train: int, num_test: int,
+    feature_dim: int, min_clips: int | None, max_clips: int | None
+) -> tuple[int, int]:
+    """``(min_clips, max_clips)`` with the generator's defaults for those not given, after
+    :func:`check_sizes` has accepted every size."""
+    min_clips = default_clips[0] if min_clips is None else min_clips
+    max_clips = max(min_clips, default_clips[1]) if max_clips is None else max_clips
+    check_sizes(kind, num_train=num_train, num_test=num_test, feature_dim=feature_dim, min_clips=min_clips,
+                max_clips=max_clips, fewest_clips=fewest_clips)
+    return min_clips, max_clips
+
+
 def check_class_name(class_name: str) -> None:
     if not class_name or any(c.isspace() or c in "/\\" for c in class_name):
         raise LongAQAError(f"class_name {class_name!r}: must be non-empty, without spaces or slashes")

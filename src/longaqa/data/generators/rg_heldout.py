@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from longaqa.data.generators.latent import FeatureMap, ar1_noise, orthonormal_directions
-from longaqa.data.generators.release import JudgedVideo, check_class_name, check_sizes, write_rg_release
+from longaqa.data.generators.release import JudgedVideo, check_class_name, clip_range, write_rg_release
 
 KIND = "rg_heldout"
 DEFAULT_CLIPS = (68, 77)
@@ -177,10 +177,8 @@ def write_rg_heldout(
     class_name: str = "Ball",
 ) -> Path:
     """Write ``num_train + num_test`` routines in the RG layout plus ``truth/``; returns ``root``."""
-    min_clips = DEFAULT_CLIPS[0] if min_clips is None else min_clips
-    max_clips = max(min_clips, DEFAULT_CLIPS[1]) if max_clips is None else max_clips
-    check_sizes(KIND, num_train=num_train, num_test=num_test, feature_dim=feature_dim, min_clips=min_clips,
-                max_clips=max_clips, fewest_clips=FEWEST_CLIPS)
+    min_clips, max_clips = clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train, num_test=num_test,
+                                      feature_dim=feature_dim, min_clips=min_clips, max_clips=max_clips)
     check_class_name(class_name)
     videos = generate(seed, num_train + num_test, feature_dim, min_clips, max_clips, class_name)
     return write_rg_release(root, videos, num_train)

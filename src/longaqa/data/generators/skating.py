@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from longaqa.data.generators.latent import FeatureMap, ar1_noise, orthonormal_directions
-from longaqa.data.generators.release import JudgedVideo, check_sizes, write_fisv_release
+from longaqa.data.generators.release import JudgedVideo, clip_range, write_fisv_release
 
 KIND = "skating"
 DEFAULT_CLIPS = (125, 175)
@@ -227,10 +227,8 @@ def write_skating(
     used (Fis-V names videos by number).
     """
     del class_name
-    min_clips = DEFAULT_CLIPS[0] if min_clips is None else min_clips
-    max_clips = max(min_clips, DEFAULT_CLIPS[1]) if max_clips is None else max_clips
-    check_sizes(KIND, num_train=num_train, num_test=num_test, feature_dim=feature_dim, min_clips=min_clips,
-                max_clips=max_clips, fewest_clips=FEWEST_CLIPS)
+    min_clips, max_clips = clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train, num_test=num_test,
+                                      feature_dim=feature_dim, min_clips=min_clips, max_clips=max_clips)
     count = num_train + num_test
     test_ids = np.random.default_rng([seed, 2]).choice(count, size=num_test, replace=False) + 1
     videos = generate(seed, count, feature_dim, min_clips, max_clips)
