@@ -143,7 +143,10 @@ class EpochLog:
 
 
 def write_metrics(out: Path, metrics: dict, pred: np.ndarray, samples: list[VideoSample], cfg: Config,
-                  selection: str, epoch: int | None) -> dict:
+                  selection: str, epoch: int | None, dataset: str | None = None) -> dict:
+    """``metrics.json`` and ``predictions.csv`` in ``out``; returns what metrics.json holds. ``dataset``:
+    the dataset folder the metrics were computed on (``data_root``). A metric that is undefined there
+    is null, with a note that is also printed."""
     result = {
         "srcc": metrics["srcc"],
         "rl2": metrics["rl2"],
@@ -163,7 +166,11 @@ def write_metrics(out: Path, metrics: dict, pred: np.ndarray, samples: list[Vide
         }
     if selection == "best-test":
         result["note"] = "best-test: weights selected on the test set (optimistic; for comparison only)"
-    atomic_write(out / METRICS_FILE, lambda tmp: tmp.write_text(json.dumps(finite_json(result), indent=2) + "\n"))
+    undefined = [key for key, value in result.items() if isinstance(value, float) and not math.isfinite(value)]
+    result = finite_json({**result, "data_root": dataset})
+    atomic_write(out / METRICS_FILE, lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
+    if undefined:
+        print(f"note: {undefined_note(undefined, result.get('n'))}", file=sys.stderr)
 
     def write_preds(tmp: Path) -> None:
         with tmp.open("w", newline="") as fh:
@@ -194,17 +201,6 @@ def undefined_note(keys: list[str], n) -> str:
         "whose true scores, and whose predictions, are not all equal; relative L2 needs true scores "
         "that are not all equal"
     )
-
-
-def record_metrics_source(folder: Path, result: dict, dataset: str | None) -> dict:
-    """``metrics.json`` in ``folder`` with ``data_root``, the dataset folder the metrics were computed
-    on; a metric that is undefined there is null, with a note that is also printed."""
-    undefined = [key for key, value in result.items() if isinstance(value, float) and not math.isfinite(value)]
-    result = finite_json({**result, "data_root": dataset})
-    atomic_write(folder / METRICS_FILE, lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
-    if undefined:
-        print(f"note: {undefined_note(undefined, result.get('n'))}", file=sys.stderr)
-    return result
 
 
 def dataset_folder(cfg: Config, data_root: str | Path | None) -> str | None:

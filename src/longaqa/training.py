@@ -64,7 +64,6 @@ from longaqa.run_folder import (
     dataset_folder,
     finite_json,
     load_run,
-    record_metrics_source,
     run_data_root,
     undefined_note,
     weights_epoch,
@@ -78,7 +77,7 @@ __all__ = [  # what other modules, benches and tests import from here, with what
     "METRICS_FILE", "PREDICTIONS_FILE", "RESUMABLE_KEYS", "RUN_FILE", "RUN_MARKS", "WEIGHTS_FILE", "Criterion",
     "EpochLog", "StopRequest", "TrainingInterrupted", "TrainingState", "build_optimizer", "check_checkpoint_state",
     "dataset_folder", "epoch_line", "estimate_run_bytes", "evaluate_run", "features_to_gpu", "finite_json", "fit",
-    "load_run", "os_errors_named", "record_metrics_source", "resolve_device", "restore_rng_states", "resume_checks",
+    "load_run", "os_errors_named", "resolve_device", "restore_rng_states", "resume_checks",
     "rng_states", "run_data_root", "save_training_checkpoint", "seed_everything", "train_one_epoch",
     "training_warnings", "undefined_note", "weights_epoch", "write_metrics",
 ]
@@ -404,8 +403,7 @@ def _finish(run: _Training, state: TrainingState, dataset: str | None) -> dict:
     save_weights(model, out / WEIGHTS_FILE, {"selection": t.selection, "epoch": str(selected_epoch),
                                              "model_config": model_config})
     metrics, pred = run.evaluate(run.test)
-    result = write_metrics(out, metrics, pred, run.test, cfg, t.selection, selected_epoch)
-    result = record_metrics_source(out, result, dataset)
+    result = write_metrics(out, metrics, pred, run.test, cfg, t.selection, selected_epoch, dataset)
     if run.shard is not None:
         run.shard.finish()
     return result
@@ -485,8 +483,8 @@ def evaluate_run(run_dir: str | Path, data_root: str | Path | None = None) -> di
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise LongAQAError(f"{out}: cannot create the evaluation folder ({exc.strerror})") from None
-    result = write_metrics(out, metrics, pred, test, cfg, selection, weights_epoch(metadata, run / WEIGHTS_FILE))
-    result = record_metrics_source(out, result, dataset)
+    result = write_metrics(out, metrics, pred, test, cfg, selection, weights_epoch(metadata, run / WEIGHTS_FILE),
+                           dataset)
     if out != run:
         print(f"evaluated on {dataset or root}, not the dataset the run was trained on: wrote {out / METRICS_FILE} "
               f"and {PREDICTIONS_FILE} there ({run / METRICS_FILE} is kept)", file=sys.stderr)
