@@ -77,7 +77,7 @@ __all__ = [  # what other modules, benches and tests import from here, with what
     "METRICS_FILE", "PREDICTIONS_FILE", "RESUMABLE_KEYS", "RUN_FILE", "RUN_MARKS", "WEIGHTS_FILE", "Criterion",
     "EpochLog", "StopRequest", "TrainingInterrupted", "TrainingState", "build_optimizer", "check_checkpoint_state",
     "dataset_folder", "epoch_line", "estimate_run_bytes", "evaluate_run", "features_to_gpu", "finite_json", "fit",
-    "load_run", "os_errors_named", "resolve_device", "restore_rng_states", "resume_checks",
+    "load_run", "os_errors_named", "read_train_test", "resolve_device", "restore_rng_states", "resume_checks",
     "rng_states", "run_data_root", "save_training_checkpoint", "seed_everything", "train_one_epoch",
     "training_warnings", "undefined_note", "weights_epoch", "write_metrics",
 ]
@@ -97,10 +97,13 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def build_optimizer(model: torch.nn.Module, cfg: Config, steps_per_epoch: int):
+def build_optimizer(model: torch.nn.Module | list[torch.Tensor], cfg: Config, steps_per_epoch: int):
+    """Adam and the scheduler ``cfg.train`` names, over ``model``'s parameters (or the tensors given:
+    a group's stacked parameters, :mod:`longaqa.group`)."""
     t = cfg.train
+    params = model.parameters() if isinstance(model, torch.nn.Module) else model
     # fused: one kernel for all parameters instead of a loop over them (bench/RESULTS.md)
-    optimizer = torch.optim.Adam(model.parameters(), lr=t.lr, weight_decay=t.weight_decay, fused=True)
+    optimizer = torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay, fused=True)
     per_iter = t.scheduler_interval == "iter"
     if t.scheduler == "step":
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, t.step_size, t.gamma)
@@ -244,13 +247,16 @@ def _set_up_process(t: TrainConfig, shard: distributed.Shard | None) -> tuple[to
 Splits = tuple[list[VideoSample], list[VideoSample], list[VideoSample]]
 
 
+def read_train_test(cfg: Config, data_root) -> tuple[list[VideoSample], list[VideoSample]]:
+    """The train and test videos ``cfg.data`` names, the dataset checked first as a whole."""
+    with os_errors_named():
+        loaded = check_dataset(cfg, data_root)  # every problem at once; the arrays it read are reused
+        return load_train_test(cfg.data, data_root, cfg.model.input_dim, loaded, training_sheet(cfg))
+
+
 def _load_splits(cfg: Config, data_root, data) -> Splits:
     """Train, validation (empty unless ``train.selection=val``) and test videos, the dataset checked."""
-    if data is None:
-        with os_errors_named():
-            loaded = check_dataset(cfg, data_root)  # every problem at once; the arrays it read are reused
-            data = load_train_test(cfg.data, data_root, cfg.model.input_dim, loaded, training_sheet(cfg))
-    train, test = data
+    train, test = data if data is not None else read_train_test(cfg, data_root)
     overflow = [s.name for s in (*train, *test) if not math.isfinite(s.score)]
     if overflow:  # finite raw scores (checked) divided by a tiny data.score_divisor
         raise LongAQAError(

@@ -4,6 +4,9 @@ and ``longaqa train --resume RUN_DIR [--set train.epochs=N]``.
 ``--out`` must not already hold a run. ``--resume`` continues a run from its last checkpoint with the
 run's own ``config.yaml`` and dataset folder (``run.json``); ``--set`` may change only the keys in
 ``longaqa.training.RESUMABLE_KEYS`` (e.g. ``train.epochs`` to extend it).
+
+``--seeds N [--group SIZE]`` trains N seeds of the config as one group (``longaqa.group``) into
+``OUT/seed<k>/`` and writes ``OUT/seeds.json`` (mean ± std); ``--resume OUT --seeds N`` continues it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,13 @@ def register(sub) -> None:
     p.add_argument("--out", help="run folder to create (refused if it already holds a run)")
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue the run in RUN_DIR from its last checkpoint, with its own config")
+    p.add_argument("--seeds", type=int, default=1, metavar="N",
+                   help="train N seeds (train.seed, train.seed+1, ...) into OUT/seed<k>/, as one group on one "
+                   "device (docs/groups.md), and write OUT/seeds.json with mean ± std; with --resume OUT, "
+                   "give the same N")
+    p.add_argument("--group", default="auto", metavar="SIZE",
+                   help="with --seeds: at most SIZE runs per group (auto: all seeds in one group; 1: one "
+                   "run after another)")
     p.add_argument("--quiet", action="store_true",
                    help="no line per epoch on stderr (losses, test metrics, seconds, time left); "
                    "warnings are still printed")
@@ -34,6 +44,8 @@ def run(args) -> int:
     from longaqa.errors import LongAQAError
     from longaqa.training import CONFIG_FILE, fit, run_data_root
 
+    if args.seeds != 1:
+        return run_seeds(args)
     if args.resume:
         run_dir = Path(args.resume)
         if args.config:
@@ -52,3 +64,36 @@ def run(args) -> int:
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for the group
         print(json.dumps(metrics))
     return 0
+
+
+def run_seeds(args) -> int:
+    from pathlib import Path
+
+    from longaqa.config import load_config
+    from longaqa.errors import LongAQAError
+    from longaqa.group.seeds import fit_seeds, seeds_folder_config
+    from longaqa.training import run_data_root
+
+    group_size = None if args.group == "auto" else _group_size(args.group)
+    if args.resume:
+        if args.config:
+            raise LongAQAError("--resume uses the runs' own config.yaml; drop --config")
+        out = Path(args.resume)
+        cfg = load_config(seeds_folder_config(out), args.overrides)
+        root = run_data_root(seeds_folder_config(out).parent, args.data_root)
+        summary = fit_seeds(cfg, out, args.seeds, root, group_size, resume=True, quiet=args.quiet)
+    else:
+        if not args.out or not args.config:
+            raise LongAQAError("train --seeds N needs --config FILE and --out DIR (or --resume DIR)")
+        cfg = load_config(args.config, args.overrides)
+        summary = fit_seeds(cfg, args.out, args.seeds, args.data_root, group_size, quiet=args.quiet)
+    print(json.dumps(summary))
+    return 0
+
+
+def _group_size(text: str) -> int:
+    from longaqa.errors import LongAQAError
+
+    if not text.isdigit() or int(text) < 1:
+        raise LongAQAError(f"--group must be auto or a whole number >= 1, got {text!r}")
+    return int(text)

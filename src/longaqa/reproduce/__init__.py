@@ -71,12 +71,36 @@ def run_cells(cells: list[Cell], data_root: str | None, log: Callable[[str], Non
         )
 
 
+def run_grouped(cells: list[Cell], data_root: str | None, out: Path, group: str | int, executor: str,
+                devices: int | None, options: dict[str, str], log: Callable[[str], None]) -> None:
+    """Train every cell not finished yet in groups of at most ``group`` runs, through ``executor``."""
+    from longaqa.reproduce.groups import auto_group_size, plan_groups, run_groups
+    from longaqa.training import METRICS_FILE
+
+    unique: dict[Path, Cell] = {}
+    for cell in cells:
+        unique.setdefault(cell.run_dir, cell)
+    todo = [c for c in unique.values() if not (c.run_dir / METRICS_FILE).is_file()]
+    log(f"reproduce: {len(unique)} runs, {len(unique) - len(todo)} already finished, {len(todo)} to train")
+    if not todo:
+        return
+    size = auto_group_size(todo[0].cfg) if group == "auto" else int(group)
+    jobs = plan_groups([c.cfg for c in todo], [c.run_dir for c in todo], out, data_root, size)
+    log(f"reproduce: {len(jobs)} groups (at most {size} runs each), executor {executor}")
+    run_groups(jobs, executor, out, devices, options, log)
+
+
 def reproduce(
     table: str, data_root: str | None, out: str | Path, seeds: int = 1, overrides: list[str] | None = None,
     configs_dir: str | Path | None = None, dry_run: bool = False, log: Callable[[str], None] | None = None,
+    group: str | int = 1, executor: str = "inline", devices: int | None = None,
+    executor_options: dict[str, str] | None = None,
 ) -> list[Path]:
     """Train every missing cell of ``table`` (or ``all``) and write its markdown and CSV summaries.
 
+    ``group``: at most that many runs trained as one group (``longaqa.group``; ``"auto"``: as many as
+    the device holds; 1: one run after another, as before groups existed); ``executor``, ``devices``
+    and ``executor_options``: where the groups run (:mod:`longaqa.reproduce.groups`).
     Returns the written files (none on a dry run, which prints the grid and what is finished).
     """
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -96,7 +120,10 @@ def reproduce(
         return []
     check_data(cells, data_root)
     out.mkdir(parents=True, exist_ok=True)
-    run_cells(cells, data_root, log)
+    if group == 1 and executor == "inline":
+        run_cells(cells, data_root, log)
+    else:
+        run_grouped(cells, data_root, out, group, executor, devices, executor_options or {}, log)
     written = []
     for t in tables:
         written += write_table(t, summarize(t, cells), out, seeds)
