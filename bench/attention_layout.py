@@ -23,7 +23,7 @@ from roofline import machine
 from train_step import make_path
 
 from longaqa.allocator import keep_freed_memory
-from longaqa.models.decoder import MultiHeadAttention
+from longaqa.models.attention import MultiHeadAttention
 
 
 def head_major(self, q, k, v, key_valid, p, need_weights):

@@ -5,7 +5,7 @@ PCG64 on two threads (the default).
 
 Times the random words of one (48, 68, 1024) mask each way, then whole fp32 training steps of the
 paper's RG configuration (``bench/train_step.py``'s ``fp32`` path) with the masks drawing from each
-source (``longaqa.models.decoder.random_words``; with two threads the masks are also written there),
+source (``longaqa.models.fastpath.dropout.random_words``; with two threads the masks are also written there),
 in turn in one process so that a busy machine slows them alike.
 """
 
@@ -20,7 +20,7 @@ import torch
 from roofline import machine
 from train_step import make_path
 
-import longaqa.models.decoder as decoder
+import longaqa.models.fastpath.dropout as fast_dropout
 from longaqa.allocator import keep_freed_memory
 
 
@@ -48,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     keep_freed_memory()
     print(f"machine: {machine(torch.device('cpu'))}")
-    sources = {"torch": torch_words, "pcg64": pcg64_one_thread, "pcg64x2": decoder.random_words}
+    sources = {"torch": torch_words, "pcg64": pcg64_one_thread, "pcg64x2": fast_dropout.random_words}
     words = 48 * 68 * 1024 // 4
     draw = {name: [] for name in sources}
     for _ in range(args.rounds):
@@ -65,11 +65,11 @@ def main() -> None:
     steps = {name: [] for name in sources}
     for r in range(args.steps):
         for name in list(sources)[r % len(sources):] + list(sources)[:r % len(sources)]:
-            decoder.random_words = sources[name]
+            fast_dropout.random_words = sources[name]
             start = time.perf_counter()
             step()
             steps[name].append(time.perf_counter() - start)
-    decoder.random_words = sources["pcg64x2"]
+    fast_dropout.random_words = sources["pcg64x2"]
     for name, times in steps.items():
         print(f"{name:7s} fp32 training step: best {min(times):.3f} s, median {statistics.median(times):.3f} s "
               f"({', '.join(f'{t:.3f}' for t in times)})")

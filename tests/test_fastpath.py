@@ -1,15 +1,25 @@
-"""The batch-shared decoder path (model.share_batch_work) against the plain path: same weights, same
-inputs, same random seed -> same outputs, maps and gradients within fp tolerance."""
+"""The CPU fast paths (``model.fastpath``, ``longaqa.models.fastpath``) against the plain model and loss, and
+the plain path under ``torch.func.vmap`` over stacked parameters (grouped training).
+
+Same weights, inputs and seed -> same outputs, maps, losses and gradients within fp tolerance: the
+batch-shared path (``model.share_batch_work``) against the fast path without it, dropout included
+(the same draws); the fast path against the plain one with dropout off (they draw differently).
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import copy
+
 import pytest
 import torch
+from torch.func import functional_call, stack_module_state, vmap
 
 from longaqa.config import load_config
-from longaqa.losses import Criterion
+from longaqa.losses import Criterion, correlation_log_probs
 from longaqa.models import build_model
+from longaqa.models.attention import MultiHeadAttention
+from longaqa.models.fastpath import gram
+from longaqa.models.fastpath.model import FastAttention, FastQueryAQA
 
 BASE = [
     "model.input_dim=12",
@@ -29,13 +39,22 @@ CASES = {
     "no_dropout": ["model.dropout=0.0"],
     "resample_queries": ["model.query_init=resample"],
     "single_score": ["model.head=single_score", "model.num_layers=3"],
+    "additive": ["model.head=additive", "model.local_window=1", "model.local_hidden=8"],
+    "window": ["model.cross_attention_window=1"],
+}
+NO_DROPOUT = ["model.dropout=0.0", "model.attention_dropout=0.0"]
+PATHS = {  # name -> overrides
+    "plain": ["model.fastpath=false"],
+    "fast": ["model.fastpath=true", "model.share_batch_work=false"],
+    "shared": ["model.fastpath=true", "model.share_batch_work=true"],
 }
 
 
-def run(overrides: list[str], share: bool, training: bool, lengths: torch.Tensor, need_weights: bool):
-    cfg = load_config(None, BASE + overrides + [f"model.share_batch_work={share}"])
+def run(overrides: list[str], path: str, training: bool, lengths: torch.Tensor, need_weights: bool):
+    cfg = load_config(None, BASE + overrides + PATHS[path])
     torch.manual_seed(0)
     model = build_model(cfg.model).train(training)
+    assert isinstance(model, FastQueryAQA) == (path != "plain")
     criterion = Criterion(cfg.loss, cfg.model.d_model)
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(5, 9, 12, generator=gen)  # (B, T, Din)
@@ -43,31 +62,185 @@ def run(overrides: list[str], share: bool, training: bool, lengths: torch.Tensor
     target = torch.rand(5, generator=gen)
     torch.manual_seed(2)  # the same dropout draws in both paths
     out = model(x, lengths, need_weights=need_weights)
-    criterion(out, target)["loss"].backward()
+    loss = criterion(out, target)["loss"]
+    loss.backward()
     grads = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
-    return out, grads
+    return out, loss, grads
+
+
+def assert_same(a, b, grads_a, grads_b, need_weights: bool) -> None:
+    tol = dict(rtol=1e-4, atol=1e-5)
+    for name in ("pred", "weights", "scores", "clip_parts"):
+        if getattr(b, name) is not None:
+            torch.testing.assert_close(getattr(a, name), getattr(b, name), **tol, msg=name)
+    for name in ("self_attn_outputs", "cross_attn_outputs", "self_attn_maps", "cross_attn_maps"):
+        layers_a, layers_b = getattr(a, name), getattr(b, name)
+        assert (layers_a is None) == (layers_b is None) == (name.endswith("maps") and not need_weights)
+        for layer_a, layer_b in zip(layers_a or [], layers_b or []):
+            assert layer_a.shape == layer_b.shape  # (B, Q, D) / (B, Q, Q) / (B, Q, T): the contract
+            torch.testing.assert_close(layer_a, layer_b, **tol, msg=name)
+    assert grads_a.keys() == grads_b.keys() and grads_b
+    for name, grad in grads_b.items():
+        torch.testing.assert_close(grads_a[name], grad, **tol, msg=name)
 
 
 @pytest.mark.parametrize("training", [False, True], ids=["eval", "train"])
 @pytest.mark.parametrize("need_weights", [False, True], ids=["fused", "maps"])
 @pytest.mark.parametrize("padded", [False, True], ids=["full", "padded"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_shared_path_matches_plain(case, training, need_weights, padded):
+def test_shared_path_matches_unshared(case, training, need_weights, padded):
     lengths = torch.tensor([9, 4, 9, 6, 9]) if padded else torch.full((5,), 9)
-    plain, plain_grads = run(CASES[case], False, training, lengths, need_weights)
-    shared, shared_grads = run(CASES[case], True, training, lengths, need_weights)
-    tol = dict(rtol=1e-4, atol=1e-5)
-    for name in ("pred", "weights", "scores"):
-        torch.testing.assert_close(getattr(shared, name), getattr(plain, name), **tol, msg=name)
-    for name in ("self_attn_outputs", "cross_attn_outputs", "self_attn_maps", "cross_attn_maps"):
-        a, b = getattr(shared, name), getattr(plain, name)
-        assert (a is None) == (b is None) == (name.endswith("maps") and not need_weights)
-        for layer_a, layer_b in zip(a or [], b or []):
-            assert layer_a.shape == layer_b.shape  # (B, Q, D) / (B, Q, Q) / (B, Q, T): the contract
-            torch.testing.assert_close(layer_a, layer_b, **tol, msg=name)
-    assert shared_grads.keys() == plain_grads.keys() and plain_grads
-    for name, grad in plain_grads.items():
-        torch.testing.assert_close(shared_grads[name], grad, rtol=1e-4, atol=1e-5, msg=name)
+    fast, fast_loss, fast_grads = run(CASES[case], "fast", training, lengths, need_weights)
+    shared, shared_loss, shared_grads = run(CASES[case], "shared", training, lengths, need_weights)
+    torch.testing.assert_close(shared_loss, fast_loss, rtol=1e-4, atol=1e-5)
+    assert_same(shared, fast, shared_grads, fast_grads, need_weights)
+
+
+@pytest.mark.parametrize("training", [False, True], ids=["eval", "train"])
+@pytest.mark.parametrize("need_weights", [False, True], ids=["fused", "maps"])
+@pytest.mark.parametrize("padded", [False, True], ids=["full", "padded"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_fast_path_matches_plain_without_dropout(case, training, need_weights, padded):
+    lengths = torch.tensor([9, 4, 9, 6, 9]) if padded else torch.full((5,), 9)
+    plain, plain_loss, plain_grads = run(CASES[case] + NO_DROPOUT, "plain", training, lengths, need_weights)
+    fast, fast_loss, fast_grads = run(CASES[case] + NO_DROPOUT, "shared", training, lengths, need_weights)
+    assert fast.fastpath and not plain.fastpath
+    torch.testing.assert_close(fast_loss, plain_loss, rtol=1e-4, atol=1e-5)
+    assert_same(fast, plain, fast_grads, plain_grads, need_weights)
+
+
+def test_fast_and_plain_models_have_the_same_state_dict_keys():
+    """Checkpoints load into either path."""
+    cfg = load_config(None, BASE)
+    plain, fast = build_model(cfg.model, fastpath=False), build_model(cfg.model, fastpath=True)
+    assert list(plain.state_dict()) == list(fast.state_dict())
+    fast.load_state_dict(plain.state_dict())
+
+
+VMAP_CASES = {
+    "weight_score": [],
+    "additive": ["model.head=additive", "model.local_window=1", "model.local_hidden=8"],
+    "window": ["model.cross_attention_window=1", "model.norm=pre"],
+}
+
+
+def stacked_runs(case: str, R: int = 3):
+    """R plain models (different seeds), stacked, and per-run padded batches: lengths differ by run."""
+    cfg = load_config(None, BASE + VMAP_CASES[case] + ["model.fastpath=false"])
+    models = []
+    for r in range(R):
+        torch.manual_seed(r)
+        models.append(build_model(cfg.model))
+    gen = torch.Generator().manual_seed(7)
+    lengths = torch.tensor([[9, 4, 7, 9], [3, 9, 9, 5], [9, 9, 9, 9]])[:R]  # (R, B)
+    x = torch.randn(R, 4, 9, 12, generator=gen)  # (R, B, T, Din)
+    x = x * (torch.arange(9)[None, None, :, None] < lengths[..., None, None])
+    target = torch.rand(R, 4, generator=gen)
+    return cfg, models, x, lengths, target
+
+
+@pytest.mark.parametrize("need_weights", [False, True], ids=["fused", "maps"])
+@pytest.mark.parametrize("case", list(VMAP_CASES))
+def test_plain_path_runs_under_vmap_over_stacked_parameters(case, need_weights):
+    """vmap(functional_call) over R stacked models equals R separate calls: predictions, losses and the
+    gradients of the stacked parameters (dropout off, so that both draw nothing)."""
+    cfg, models, x, lengths, target = stacked_runs(case)
+    criterion = Criterion(cfg.loss, cfg.model.d_model)
+    for model in models:
+        model.eval()
+    params, buffers = stack_module_state(models)
+    base = copy.deepcopy(models[0]).to("meta")
+
+    def loss_of(params, buffers, x, lengths, target):
+        out = functional_call(base, (params, buffers), (x, lengths), {"need_weights": need_weights})
+        return criterion(out, target)["loss"], out.pred
+
+    losses, preds = vmap(loss_of, randomness="different")(params, buffers, x, lengths, target)
+    losses.sum().backward()
+    for r, model in enumerate(models):
+        out = model(x[r], lengths[r], need_weights=need_weights)
+        loss = criterion(out, target[r])["loss"]
+        loss.backward()
+        torch.testing.assert_close(preds[r], out.pred, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(losses[r], loss, rtol=1e-5, atol=1e-6)
+        for name, p in model.named_parameters():
+            if p.grad is not None:
+                torch.testing.assert_close(params[name].grad[r], p.grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize("case", list(VMAP_CASES))
+def test_plain_path_trains_under_vmap_with_dropout(case):
+    """Training mode, dropout on, ``randomness="different"``: each run draws its own masks."""
+    cfg, models, x, lengths, target = stacked_runs(case)
+    criterion = Criterion(cfg.loss, cfg.model.d_model)
+    params, buffers = stack_module_state([models[0]] * 3)  # the same model three times
+    base = copy.deepcopy(models[0]).to("meta").train()
+    same_x, same_lengths = x[:1].expand_as(x), lengths[:1].expand_as(lengths)
+
+    def loss_of(params, buffers, x, lengths, target):
+        out = functional_call(base, (params, buffers), (x, lengths))
+        return criterion(out, target)["loss"], out.pred
+
+    losses, preds = vmap(loss_of, randomness="different")(params, buffers, same_x, same_lengths, target)
+    losses.sum().backward()
+    assert torch.isfinite(losses).all()
+    assert not torch.allclose(preds[0], preds[1])  # different dropout draws per run
+    assert all(torch.isfinite(p.grad).all() for p in params.values() if p.grad is not None)
+    assert params["decoder.layers.0.linear1.weight"].grad.abs().sum() > 0
+
+
+def test_batch_shared_query_broadcasts():
+    """A query of batch size 1 against keys of batch size B gives what the query expanded gives."""
+    torch.manual_seed(1)
+    attn = FastAttention(16, 4)
+    query, key = torch.randn(1, 5, 16), torch.randn(3, 6, 16)
+    shared, _ = attn(query, key, key)
+    expanded, _ = attn(query.expand(3, -1, -1), key, key)
+    assert shared.shape == (3, 5, 16)
+    assert torch.allclose(shared, expanded, atol=1e-6)
+    plain = MultiHeadAttention(16, 4)
+    plain.load_state_dict(attn.state_dict())
+    assert torch.allclose(plain(query.expand(3, -1, -1), key, key)[0], shared, atol=1e-6)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_correlation_of_a_batch_shared_output_is_computed_once_with_the_same_values_and_gradients(masked):
+    """The first self-attention's output is one (1, Q, D) tensor broadcast over the batch: the fast
+    correlation computes it once and broadcasts, equal in value and gradient to the plain one."""
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(1, 5, 8, generator=gen, requires_grad=True)
+    valid = torch.tensor([[True] * 5, [True, True, True, False, False], [True] * 5]) if masked else None
+    g = torch.randn(3, 5, 5, generator=gen)
+    shared = gram.correlation_log_probs(a.expand(3, -1, -1), 2.0, valid)
+    full = correlation_log_probs(a.expand(3, -1, -1).contiguous(), 2.0, valid)
+    assert shared.shape == (3, 5, 5)
+    torch.testing.assert_close(shared, full)
+    finite = torch.isfinite(full)
+    (grad_shared,) = torch.autograd.grad(shared.masked_fill(~finite, 0), a, g)
+    (grad_full,) = torch.autograd.grad(full.masked_fill(~finite, 0), a, g)
+    torch.testing.assert_close(grad_shared, grad_full)
+
+
+def test_fast_correlation_is_fp32_under_bf16_autocast():
+    torch.manual_seed(0)
+    a = torch.randn(2, 10, 128, requires_grad=True)
+    ref = correlation_log_probs(a, 1.0, None)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = gram.correlation_log_probs(a, 1.0, None)
+    assert got.dtype == torch.float32
+    torch.testing.assert_close(got, ref)
+
+
+def test_gram_function_matches_autograd():
+    """The Gram function's single-matmul backward equals autograd's through ``a @ a^T``."""
+    torch.manual_seed(0)
+    a = torch.randn(3, 5, 7, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(gram.Gram.apply, (a,))
+    grad = torch.randn(3, 5, 5, dtype=torch.float64)
+    (ours,) = torch.autograd.grad(gram.Gram.apply(a), a, grad)
+    (ref,) = torch.autograd.grad(a @ a.transpose(1, 2), a, grad)
+    assert torch.allclose(ours, ref)
+    assert torch.equal(gram.Gram.apply(a), a @ a.transpose(1, 2))
 
 
 def test_shared_path_computes_the_first_self_attention_once():
@@ -86,48 +259,15 @@ def test_shared_path_computes_the_first_self_attention_once():
 def test_bf16_autocast_shared_path_matches_plain():
     """Under bf16 autocast (memory cast once, queries shared) outputs match the plain path."""
     outs = []
-    for share in (False, True):
-        cfg = load_config(None, BASE + [f"model.share_batch_work={share}"])
+    for path in ("plain", "fast", "shared"):
+        cfg = load_config(None, BASE + PATHS[path])
         torch.manual_seed(0)
         model = build_model(cfg.model).eval()
         x = torch.randn(5, 9, 12, generator=torch.Generator().manual_seed(1))
         with torch.autocast("cpu", dtype=torch.bfloat16):
             outs.append(model(x, torch.full((5,), 9)).pred.float())
     torch.testing.assert_close(outs[1], outs[0], rtol=2e-2, atol=2e-2)
-
-
-@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_dropout_keeps_the_expected_fraction_and_scale(dtype):
-    from longaqa.models.decoder import Dropout
-
-    torch.manual_seed(0)
-    x = torch.ones(200_000, dtype=dtype, requires_grad=True)
-    y = Dropout(0.7).train()(x)
-    kept = y != 0
-    assert abs(kept.float().mean().item() - 0.3) < 0.005  # keep rate 1 - p
-    torch.testing.assert_close(y[kept].float(), torch.full((int(kept.sum()),), 1 / 0.3), rtol=4e-3, atol=0)
-    y.sum().backward()
-    torch.testing.assert_close(x.grad.float(), y.detach().float())  # gradient is the same mask and scale
-    assert torch.equal(Dropout(0.7).eval()(x), x)
-
-
-@pytest.mark.parametrize("p", [0.1, 0.5, 0.7])
-def test_dropout_mask_keeps_every_bit_field_at_the_same_rate_and_is_unbiased(p):
-    """The CPU mask packs four 16-bit codes in each 64-bit draw: all four must be kept at 1 - p (a
-    draw whose sign bit is always 0 keeps every fourth element at another rate), and the mean of
-    the mask is 1 (kept elements are scaled by 1 / the rate they are kept at)."""
-    from longaqa.models.decoder import Dropout
-
-    torch.manual_seed(0)
-    drop = Dropout(p)
-    assert abs(drop.keep_rate - (1 - p)) <= 2**-17
-    mask = drop.cpu_mask(torch.Size((1_200_000,)), torch.float32)  # two chunks of draws (random_words)
-    values = mask.unique().tolist()
-    assert values[0] == 0.0 and values[1:] == [pytest.approx(1 / drop.keep_rate)]
-    kept = (mask != 0).view(-1, 4).float().mean(0)  # one rate per 16-bit field of a draw
-    sd = ((1 - p) * p / 300_000) ** 0.5
-    assert (kept - (1 - p)).abs().max().item() < 5 * sd
-    assert abs(mask.mean().item() - 1.0) < 5 * sd / (1 - p)
+    torch.testing.assert_close(outs[2], outs[0], rtol=2e-2, atol=2e-2)
 
 
 def test_evaluation_reuses_the_query_prefix_until_a_parameter_changes():
@@ -200,15 +340,6 @@ def test_evaluation_cache_is_fresh_after_fused_adam_steps():
         assert torch.equal(model(x, n).pred, fresh(x, n).pred)
 
 
-@pytest.mark.parametrize("p,kept", [(1e-6, 1.0), (0.999999, 0.0)])
-def test_dropout_rates_beyond_the_code_resolution(p, kept):
-    """Rates within 2^-17 of 0 or 1 round to keeping every or no element, without overflowing int16."""
-    from longaqa.models.decoder import Dropout
-
-    y = Dropout(p).train()(torch.ones(1000))
-    assert ((y != 0).float().mean().item(), y.max().item()) == (kept, kept)
-
-
 def test_keep_freed_memory_stops_page_faults_for_repeated_large_blocks():
     """After ``keep_freed_memory`` a freed 13 MiB block (one activation of the paper's model) is reused:
     allocating and touching it again faults in no new pages. Without it glibc maps fresh memory."""
@@ -231,89 +362,3 @@ def test_keep_freed_memory_stops_page_faults_for_repeated_large_blocks():
     assert faults_of_a_step() < 100  # a fresh 13 MiB block alone is about 3,300 pages
 
 
-@pytest.mark.parametrize("expand", [False, True])
-def test_dropout_add_to_is_the_residual_with_the_same_draws(expand):
-    """``add_to(base, x)`` is ``base + dropout(x)`` with the same random draws, value and gradients,
-    also for an ``x`` broadcast from batch size 1 (the batch-shared self-attention output)."""
-    from longaqa.models.decoder import Dropout
-
-    drop = Dropout(0.7).train()
-    gen = torch.Generator().manual_seed(3)
-    base = torch.randn(4, 5, 16, generator=gen, requires_grad=True)
-    x0 = torch.randn(1 if expand else 4, 5, 16, generator=gen, requires_grad=True)
-    x = x0.expand(4, 5, 16)
-    torch.manual_seed(0)
-    fused = drop.add_to(base, x)
-    torch.manual_seed(0)
-    plain = base + drop(x)
-    torch.testing.assert_close(fused, plain)
-    assert (fused == base).float().mean().item() > 0.5  # mostly dropped at p = 0.7
-    g = torch.randn(4, 5, 16, generator=gen)
-    grads_fused = torch.autograd.grad(fused, (base, x0), g)
-    grads_plain = torch.autograd.grad(plain, (base, x0), g)
-    for a, b in zip(grads_fused, grads_plain):
-        torch.testing.assert_close(a, b)
-
-
-def chunks_of(count: int) -> list[np.ndarray]:
-    """The chunks ``random_words`` draws for ``count`` words, in order."""
-    from longaqa.models.decoder import random_words
-
-    chunks: dict[int, np.ndarray] = {}
-    random_words(count, lambda words, offset: chunks.__setitem__(offset, words.copy()))
-    return [chunks[k] for k in sorted(chunks)]
-
-
-def test_random_words_come_in_chunks_reproduced_by_the_seed():
-    """Large draws come in two chunks from two streams (drawn on two threads); both are reproduced by
-    ``torch.manual_seed``, and the two streams are not the same words."""
-    from longaqa.models.decoder import RANDOM_CHUNK_WORDS
-
-    count = RANDOM_CHUNK_WORDS + 11
-    torch.manual_seed(5)
-    first = chunks_of(count)
-    torch.manual_seed(5)
-    again = chunks_of(count)
-    assert [len(c) for c in first] == [count // 2, count - count // 2]
-    assert all(np.array_equal(a, b) for a, b in zip(first, again))
-    assert not np.array_equal(first[0][:1000], first[1][:1000])
-    small = chunks_of(100)
-    assert len(small) == 1 and len(small[0]) == 100
-
-
-@pytest.mark.parametrize("p", [1e-9, 0.3, 1.0])
-def test_dropout_masks_of_odd_sizes_and_extreme_rates(p):
-    """Masks of sizes that are not a multiple of four codes, and rates that keep every or no element:
-    the float32 mask is the bool mask times 1 / keep_rate, element for element, from the same draws."""
-    from longaqa.models.decoder import Dropout
-
-    drop = Dropout(p)
-    for shape in (torch.Size((3, 5)), torch.Size((7, 300, 251))):  # the second is drawn in two chunks
-        torch.manual_seed(2)
-        keep = drop.cpu_keep(shape)
-        torch.manual_seed(2)
-        mask = drop.cpu_mask(shape, torch.float32)
-        assert keep.shape == mask.shape == shape and keep.dtype == torch.bool
-        assert torch.equal(mask, keep.float() * drop.scale)
-        if p == 1e-9:
-            assert bool(keep.all())
-        if p == 1.0:
-            assert not bool(keep.any())
-
-
-def test_random_words_are_the_same_on_one_thread():
-    """With one torch thread no helper thread draws, and the words are the same as with two."""
-    from longaqa.models.decoder import RANDOM_CHUNK_WORDS
-
-    threads = torch.get_num_threads()
-    try:
-        torch.set_num_threads(2)
-        torch.manual_seed(9)
-        two = chunks_of(RANDOM_CHUNK_WORDS + 5)
-        torch.set_num_threads(1)
-        torch.manual_seed(9)
-        one = chunks_of(RANDOM_CHUNK_WORDS + 5)
-    finally:
-        torch.set_num_threads(threads)
-    assert len(one) == len(two) == 2
-    assert all(np.array_equal(a, b) for a, b in zip(one, two))

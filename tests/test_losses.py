@@ -92,26 +92,6 @@ def test_temperature_choices():
     assert LossConfig(att_temperature="1").temperature_for(1024) == 1
 
 
-@pytest.mark.parametrize("masked", [False, True])
-def test_correlation_of_a_batch_shared_output_is_computed_once_with_the_same_values_and_gradients(masked):
-    """The first self-attention's output is one (1, Q, D) tensor broadcast over the batch: its
-    correlation distribution is computed once and broadcast, equal in value and gradient to computing
-    it for every sample."""
-
-    gen = torch.Generator().manual_seed(0)
-    a = torch.randn(1, 5, 8, generator=gen, requires_grad=True)
-    valid = torch.tensor([[True] * 5, [True, True, True, False, False], [True] * 5]) if masked else None
-    g = torch.randn(3, 5, 5, generator=gen)
-    shared = correlation_log_probs(a.expand(3, -1, -1), 2.0, valid)
-    full = correlation_log_probs(a.expand(3, -1, -1).contiguous(), 2.0, valid)
-    assert shared.shape == (3, 5, 5)
-    torch.testing.assert_close(shared, full)
-    finite = torch.isfinite(full)
-    (grad_shared,) = torch.autograd.grad(shared.masked_fill(~finite, 0), a, g)
-    (grad_full,) = torch.autograd.grad(full.masked_fill(~finite, 0), a, g)
-    torch.testing.assert_close(grad_shared, grad_full)
-
-
 def test_correlation_is_fp32_under_bf16_autocast():
     """With tau = 1 the logits are squared norms (about d_model): rounded to bf16 they would be off by
     whole units (up to 0.78 in log-probability on this input before the fix), so the loss must not
@@ -123,17 +103,3 @@ def test_correlation_is_fp32_under_bf16_autocast():
         got = correlation_log_probs(a, 1.0, None)
     assert got.dtype == torch.float32
     torch.testing.assert_close(got, ref)
-
-
-def test_gram_function_matches_autograd():
-    """The Gram function's single-matmul backward equals autograd's through ``a @ a^T``."""
-    from longaqa.losses import Gram
-
-    torch.manual_seed(0)
-    a = torch.randn(3, 5, 7, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(Gram.apply, (a,))
-    grad = torch.randn(3, 5, 5, dtype=torch.float64)
-    (ours,) = torch.autograd.grad(Gram.apply(a), a, grad)
-    (ref,) = torch.autograd.grad(a @ a.transpose(1, 2), a, grad)
-    assert torch.allclose(ours, ref)
-    assert torch.equal(Gram.apply(a), a @ a.transpose(1, 2))

@@ -211,7 +211,7 @@ def test_cross_attention_window_is_validated():
 @pytest.mark.parametrize("per_query", [False, True])
 def test_attention_matches_torch_multihead_attention(per_query):
     """The head-by-head explicit attention equals torch's nn.MultiheadAttention (outputs, maps, grads)."""
-    from longaqa.models.decoder import MultiHeadAttention
+    from longaqa.models.attention import MultiHeadAttention
 
     torch.manual_seed(0)
     B, Q, K, D, H = 3, 5, 7, 16, 4
@@ -241,16 +241,3 @@ def test_attention_matches_torch_multihead_attention(per_query):
                                                              attn_mask=mask)
     explicit, _ = ours.explicit(q, k, v, valid, 0.0, False)
     assert torch.allclose(fused.transpose(1, 2).flatten(2), explicit, atol=1e-6)
-
-
-def test_attention_batch_shared_query_broadcasts():
-    """A query of batch size 1 against keys of batch size B gives what the query expanded gives."""
-    from longaqa.models.decoder import MultiHeadAttention
-
-    torch.manual_seed(1)
-    attn = MultiHeadAttention(16, 4)
-    query, key = torch.randn(1, 5, 16), torch.randn(3, 6, 16)
-    shared, _ = attn(query, key, key)
-    expanded, _ = attn(query.expand(3, -1, -1), key, key)
-    assert shared.shape == (3, 5, 16)
-    assert torch.allclose(shared, expanded, atol=1e-6)

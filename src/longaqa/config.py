@@ -111,10 +111,16 @@ class ModelConfig:
     clip itself), so that a clip's part is carried by its own features (see ``LocalParts``)."""
     head_hidden: list[int] = field(default_factory=lambda: [512, 256])
     """Hidden widths of the head MLPs (3 layers: d_model -> 512 -> 256 -> 1)."""
+    fastpath: bool = True
+    """Speed only, results unchanged within fp tolerance: the model and loss run the CPU fast paths of
+    ``longaqa.models.fastpath`` (batch-shared query work, dropout masks from numpy, hand-written backward
+    passes). Dropout draws differ from the plain path's. False: the plain model, which runs under
+    ``torch.func`` transforms (``vmap`` over stacked parameters)."""
     share_batch_work: bool = True
-    """Speed only, results unchanged: learned queries enter the decoder once per batch, so the work that
-    is identical for every sample (the first self-attention; with dropout off also its norm and the
-    cross-attention query projection) is computed once. False: every sample recomputes it."""
+    """Speed only, with ``fastpath``, results unchanged: learned queries enter the decoder once per
+    batch, so the work that is identical for every sample (the first self-attention; with dropout off
+    also its norm and the cross-attention query projection) is computed once. False: every sample
+    recomputes it."""
 
     def __post_init__(self) -> None:
         _check_choices("model", self)

@@ -11,21 +11,7 @@ from torch import nn
 
 from longaqa.config import LossConfig
 from longaqa.models.aqa import AQAOutput
-
-
-class Gram(torch.autograd.Function):
-    """``a @ a^T`` for ``a`` (B, Q, D), with the backward ``(G + G^T) @ a``: one batched matmul instead
-    of autograd's two, and no transposed copy or strided sum of the two halves of the gradient."""
-
-    @staticmethod
-    def forward(ctx, a: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(a)
-        return torch.bmm(a, a.transpose(1, 2))
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
-        (a,) = ctx.saved_tensors
-        return torch.bmm(grad + grad.transpose(1, 2), a)
+from longaqa.models.fastpath.gram import correlation_log_probs as fast_correlation_log_probs
 
 
 def correlation_log_probs(
@@ -36,19 +22,12 @@ def correlation_log_probs(
     Always in fp32: under bf16 autocast the product would be rounded to bf16 (8 significant bits), and
     with tau = 1 the logits are squared norms of the order of d_model, so the rounding error (about
     0.4%, i.e. whole logit units) would reshape the distributions the KL compares.
-
-    An ``attn_output`` broadcast over the batch (batch stride 0: the batch-shared first self-attention)
-    is multiplied once, not once per sample.
     """
-    B = attn_output.shape[0]
-    shared = B > 1 and attn_output.stride(0) == 0
-    a = (attn_output[:1] if shared else attn_output).float()
-    with torch.autocast(a.device.type, enabled=False):  # in fp32 under bf16 autocast too: see below
-        gram = Gram.apply(a) / temperature  # (1 or B, Q, Q)
-    if query_valid is None:
-        log_probs = gram.log_softmax(-1)
-        return log_probs.expand(B, -1, -1) if shared else log_probs
-    gram = gram.expand(B, -1, -1).masked_fill(~query_valid[:, None, :], float("-inf"))
+    a = attn_output.float()  # (B, Q, D)
+    with torch.autocast(a.device.type, enabled=False):
+        gram = a @ a.transpose(1, 2) / temperature  # (B, Q, Q)
+    if query_valid is not None:
+        gram = gram.masked_fill(~query_valid[:, None, :], float("-inf"))
     return gram.log_softmax(-1)
 
 
@@ -60,17 +39,20 @@ def attention_loss(
     reduction: str = "mean",
     detach_target: bool = False,
     query_valid: torch.Tensor | None = None,
+    fastpath: bool = False,
 ) -> torch.Tensor:
     """Sum over layers of KL between the self- and cross-attention correlation distributions (eq. 3).
 
     ``direction`` ``self_cross`` is KL(L_S || L_C) (paper); ``cross_self`` is KL(L_C || L_S) (authors).
     The first distribution of the KL is the "target"; ``detach_target`` stops its gradient.
     ``reduction`` ``mean`` averages the per-row KL over the valid rows of all samples; ``sum`` sums it.
+    ``fastpath``: the correlation of ``longaqa.models.fastpath.gram`` (same values).
     """
+    correlation = fast_correlation_log_probs if fastpath else correlation_log_probs
     total = self_outputs[0].new_zeros((), dtype=torch.float32)
     for a_self, a_cross in zip(self_outputs, cross_outputs):
-        log_s = correlation_log_probs(a_self, temperature, query_valid)
-        log_c = correlation_log_probs(a_cross, temperature, query_valid)
+        log_s = correlation(a_self, temperature, query_valid)
+        log_c = correlation(a_cross, temperature, query_valid)
         log_p, log_q = (log_s, log_c) if direction == "self_cross" else (log_c, log_s)
         if detach_target:
             log_p = log_p.detach()
@@ -124,6 +106,7 @@ class Criterion(nn.Module):
                 self.cfg.att_reduction,
                 self.cfg.att_detach_target,
                 out.query_valid,
+                out.fastpath,
             )
         else:
             att = mse.new_zeros(())

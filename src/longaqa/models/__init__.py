@@ -6,18 +6,23 @@ from longaqa.config import Config, ModelConfig
 from longaqa.models.aqa import AQAOutput, QueryAQA
 from longaqa.models.baseline import MeanPoolAQA
 from longaqa.models.decoder import Decoder
+from longaqa.models.fastpath.model import FastDecoder, FastQueryAQA
 from longaqa.models.heads import AdditiveHead, SingleScoreHead, WeightScoreHead
 
 __all__ = ["AQAOutput", "MeanPoolAQA", "QueryAQA", "build_model", "model_from_config"]
 
 
-def build_model(cfg: ModelConfig, sheet=None, score_divisor: float = 1.0) -> QueryAQA | MeanPoolAQA:
+def build_model(
+    cfg: ModelConfig, sheet=None, score_divisor: float = 1.0, fastpath: bool | None = None
+) -> QueryAQA | MeanPoolAQA:
     """The model ``cfg`` describes. The additive head also needs the score ``sheet``
     (``longaqa.sheets.score_sheet(cfg.data)``, one part per clip when None) and ``data.score_divisor``;
-    :func:`model_from_config` passes both."""
+    :func:`model_from_config` passes both. ``fastpath`` (default ``cfg.fastpath``): the subclasses of
+    ``longaqa.models.fastpath.model`` (the same parameters and state dict keys)."""
     if cfg.head == "mean_pool":
         return MeanPoolAQA(cfg.input_dim, cfg.d_model, cfg.num_queries, list(cfg.head_hidden), cfg.dropout)
-    decoder = Decoder(
+    fast = cfg.fastpath if fastpath is None else fastpath
+    decoder = (FastDecoder if fast else Decoder)(
         num_layers=cfg.num_layers,
         final_norm=cfg.d_model if cfg.norm == "pre" else None,
         d_model=cfg.d_model,
@@ -36,7 +41,8 @@ def build_model(cfg: ModelConfig, sheet=None, score_divisor: float = 1.0) -> Que
                             cfg.local_competition)
     else:
         head = (WeightScoreHead if cfg.head == "weight_score" else SingleScoreHead)(cfg.d_model, list(cfg.head_hidden))
-    return QueryAQA(
+    fast_only = dict(share_batch_work=cfg.share_batch_work) if fast else {}
+    return (FastQueryAQA if fast else QueryAQA)(
         input_dim=cfg.input_dim,
         d_model=cfg.d_model,
         num_queries=cfg.num_queries,
@@ -49,15 +55,15 @@ def build_model(cfg: ModelConfig, sheet=None, score_divisor: float = 1.0) -> Que
         memory_pe=cfg.memory_pe,
         query_pos_adds_content=cfg.query_pos_adds_content,
         padding_mask=cfg.padding_mask,
-        share_batch_work=cfg.share_batch_work,
         cross_attention_window=cfg.cross_attention_window,
+        **fast_only,
     )
 
 
-def model_from_config(cfg: Config) -> QueryAQA | MeanPoolAQA:
+def model_from_config(cfg: Config, fastpath: bool | None = None) -> QueryAQA | MeanPoolAQA:
     """:func:`build_model` with what the additive head reads from the data section."""
     if cfg.model.head != "additive":
-        return build_model(cfg.model)
+        return build_model(cfg.model, fastpath=fastpath)
     from longaqa.sheets import score_sheet
 
-    return build_model(cfg.model, score_sheet(cfg.data), cfg.data.score_divisor)
+    return build_model(cfg.model, score_sheet(cfg.data), cfg.data.score_divisor, fastpath)

@@ -26,6 +26,8 @@ class AQAOutput:
     clip_valid (B, T): masks (None when padding is not masked). self_attn_outputs and
     cross_attn_outputs: per layer (B, Q, D), used by the attention loss. self_attn_maps (B, Q, Q) and
     cross_attn_maps (B, Q, T): per layer, head-averaged probabilities, only with ``need_weights``.
+    fastpath: made by the CPU fast paths of ``longaqa.models.fastpath`` (``model.fastpath``), whose attention
+    outputs may be broadcast over the batch; the criterion then takes the loss's fast path too.
     """
 
     pred: torch.Tensor
@@ -41,6 +43,7 @@ class AQAOutput:
     clip_contributions: torch.Tensor | None = None
     video_terms: torch.Tensor | None = None
     subscores: dict[str, torch.Tensor] | None = None
+    fastpath: bool = False
 
     @property
     def contributions(self) -> torch.Tensor | None:
@@ -70,12 +73,10 @@ class QueryAQA(nn.Module):
         query_pos_adds_content: bool = False,
         padding_mask: bool = True,
         query_resample_eval: bool = False,
-        share_batch_work: bool = True,
         cross_attention_window: int = 0,
     ):
         super().__init__()
         self.cross_attention_window = cross_attention_window
-        self.share_batch_work = share_batch_work
         self.query_resample_eval = query_resample_eval
         self.input_proj = nn.Linear(input_dim, d_model) if input_dim != d_model else nn.Identity()
         self.num_queries = num_queries
@@ -95,7 +96,72 @@ class QueryAQA(nn.Module):
         self.head = head
         self.sees_whole_video = hasattr(head, "sheet")
         """Trained on whole videos, not crops: the additive head's parts sum to the whole video's marks."""
-        self._query_prefix: tuple | None = None  # (key, prefix): see cached_query_prefix
+
+    def forward(
+        self,
+        clip_features: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        need_weights: bool = False,
+        clip_mask: torch.Tensor | None = None,
+    ) -> AQAOutput:
+        """``clip_features`` (B, T, Din), zero-padded after ``lengths`` (B,) valid clips.
+
+        ``clip_mask`` (B, T) bool, optional: False hides a clip from cross-attention (the queries stay);
+        used by the deletion/insertion tests of ``longaqa.interpret``. Keep at least one clip per video.
+        """
+        B, T, _ = clip_features.shape
+        device = clip_features.device
+        memory = self.input_proj(clip_features)  # (B, T, D)
+        if torch.is_autocast_enabled(device.type):  # cast once, not in each layer's k/v projection
+            memory = memory.to(torch.get_autocast_dtype(device.type))
+        clip_valid, query_valid, cross_valid = self.masks(B, T, lengths, clip_mask, device)
+
+        content = self.query_content(B)  # (1 or B, Q, D)
+        query_pos = self.query_pos_table[None] if self.query_pe else None  # (1, Q, D)
+        if self.query_pos_adds_content:  # authors' code: PE plus batch item 0's content
+            extra = content[:1]
+            query_pos = extra if query_pos is None else query_pos + extra
+        memory_pos = sine_encoding(T, self.d_model, device=device)[None] if self.memory_pe else None
+
+        decoded, per_layer = self.decode(
+            content, memory, query_pos, memory_pos, query_valid, cross_valid, need_weights
+        )  # (B, Q, D)
+        head_out = self.head(decoded, query_valid, memory=memory, clip_valid=clip_valid)
+        return AQAOutput(
+            pred=head_out["pred"],
+            weights=head_out.get("weights"),
+            scores=head_out.get("scores"),
+            clip_parts=head_out.get("clip_parts"),
+            clip_contributions=head_out.get("clip_contributions"),
+            video_terms=head_out.get("video_terms"),
+            subscores=head_out.get("subscores"),
+            query_valid=query_valid,
+            clip_valid=clip_valid,
+            self_attn_outputs=[p["self_attn_output"] for p in per_layer],
+            cross_attn_outputs=[p["cross_attn_output"] for p in per_layer],
+            self_attn_maps=[p["self_attn_map"] for p in per_layer] if need_weights else None,
+            cross_attn_maps=[p["cross_attn_map"] for p in per_layer] if need_weights else None,
+        )
+
+    def masks(
+        self, B: int, T: int, lengths: torch.Tensor | None, clip_mask: torch.Tensor | None, device: torch.device
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
+        """(clip_valid (B, T), query_valid (B, Q), cross_valid): the clips that exist and are not hidden,
+        the queries whose clip exists, and the keys each query may attend to ((B, T), or (B, Q, T) with a
+        ``cross_attention_window``). None where nothing is masked."""
+        clip_valid = query_valid = None
+        if self.padding_mask and lengths is not None:
+            lengths = lengths.to(device)
+            clip_valid = length_mask(lengths, T)  # (B, T)
+            # one query per clip: a query whose clip does not exist takes no part
+            query_valid = length_mask(lengths, self.num_queries)  # (B, Q)
+        if clip_mask is not None:
+            clip_mask = clip_mask.to(device=device, dtype=torch.bool)
+            clip_valid = clip_mask if clip_valid is None else clip_valid & clip_mask  # (B, T)
+        cross_valid = clip_valid
+        if self.cross_attention_window > 0:
+            cross_valid = self.local_keys(B, T, lengths, clip_valid, device)  # (B, Q, T)
+        return clip_valid, query_valid, cross_valid
 
     def query_content(self, batch_size: int) -> torch.Tensor:
         """The queries' content: ``(1, Q, D)`` when shared by the batch, ``(B, Q, D)`` when resampled."""
@@ -107,33 +173,10 @@ class QueryAQA(nn.Module):
             ) * self.query_init_std
         return self.query_eval[None]
 
-    def train(self, mode: bool = True):
-        # Optimizers may update parameters in place without bumping their version counters (fused
-        # Adam does not), so the evaluation cache below is dropped whenever the mode changes.
-        self._query_prefix = None
-        return super().train(mode)
-
-    def cached_query_prefix(self, tgt: torch.Tensor, query_pos: torch.Tensor | None, batch: int):
-        """The first decoder layer's self-attention block, which in evaluation depends on no input.
-
-        Computed once and reused while the parameters it reads are unchanged: the cache key holds
-        each one's storage and version counter (bumped by ``load_state_dict`` and most in-place
-        updates) and the autocast state, and ``train()``/``eval()`` drop it (fused Adam updates in
-        place without bumping versions). Used only without autograd.
-        """
-        layer = self.decoder.layers[0]
-        device = tgt.device
-        sources = [self.query_embed, self.query_pos_table, *layer.self_attn.parameters(),
-                   *layer.norm1.parameters()]
-        key = (
-            tuple((t.data_ptr(), t._version) for t in sources),
-            torch.is_autocast_enabled(device.type),
-            torch.get_autocast_dtype(device.type),
-            torch.is_inference_mode_enabled(),
-        )
-        if self._query_prefix is None or self._query_prefix[0] != key:
-            self._query_prefix = (key, layer.self_attention_block(tgt, query_pos, None, False, batch))
-        return self._query_prefix[1]
+    def decode(self, content, memory, query_pos, memory_pos, query_valid, cross_valid, need_weights):
+        """The decoder on the queries ``content`` (1 or B, Q, D), expanded to the batch: (B, Q, D), per layer."""
+        tgt = content.expand(memory.shape[0], -1, -1)  # (B, Q, D)
+        return self.decoder(tgt, memory, query_pos, memory_pos, query_valid, cross_valid, need_weights)
 
     def local_keys(
         self,
@@ -161,76 +204,3 @@ class QueryAQA(nn.Module):
         local = local & clip_valid[:, None, :]
         empty = ~local.any(-1, keepdim=True)  # (B, Q, 1)
         return torch.where(empty, clip_valid[:, None, :], local)
-
-    def forward(
-        self,
-        clip_features: torch.Tensor,
-        lengths: torch.Tensor | None = None,
-        need_weights: bool = False,
-        clip_mask: torch.Tensor | None = None,
-    ) -> AQAOutput:
-        """``clip_features`` (B, T, Din), zero-padded after ``lengths`` (B,) valid clips.
-
-        ``clip_mask`` (B, T) bool, optional: False hides a clip from cross-attention (the queries stay);
-        used by the deletion/insertion tests of ``longaqa.interpret``. Keep at least one clip per video.
-        """
-        B, T, _ = clip_features.shape
-        Q = self.num_queries
-        device = clip_features.device
-        memory = self.input_proj(clip_features)  # (B, T, D)
-        if torch.is_autocast_enabled(device.type):  # cast once, not in each layer's k/v projection
-            memory = memory.to(torch.get_autocast_dtype(device.type))
-
-        clip_valid = query_valid = None
-        every_clip_valid = False  # no padding: the cross-attention needs no mask
-        if self.padding_mask and lengths is not None:
-            lengths = lengths.to(device)
-            clip_valid = length_mask(lengths, T)  # (B, T)
-            # one query per clip: a query whose clip does not exist takes no part
-            query_valid = length_mask(lengths, Q)  # (B, Q)
-            shortest = int(lengths.min())  # one read from the device for both masks
-            if shortest >= Q:
-                query_valid = None
-            every_clip_valid = shortest >= T
-        if clip_mask is not None:
-            clip_mask = clip_mask.to(device=device, dtype=torch.bool)
-            clip_valid = clip_mask if clip_valid is None else clip_valid & clip_mask  # (B, T)
-            every_clip_valid = False
-
-        # keys each query may attend to: (B, T), (B, Q, T) with a window, or None (every clip)
-        cross_valid = None if every_clip_valid else clip_valid
-        if self.cross_attention_window > 0:
-            cross_valid = self.local_keys(B, T, lengths, clip_valid, device)
-
-        content = self.query_content(B)  # (1 or B, Q, D)
-        # shared queries enter the decoder once, (1, Q, D); it broadcasts them where they start to differ
-        tgt = content if self.share_batch_work else content.expand(B, Q, self.d_model)
-        query_pos = self.query_pos_table[None] if self.query_pe else None  # (1, Q, D)
-        if self.query_pos_adds_content:  # authors' code: PE plus batch item 0's content
-            extra = content[:1]
-            query_pos = extra if query_pos is None else query_pos + extra
-        memory_pos = sine_encoding(T, self.d_model, device=device)[None] if self.memory_pe else None
-
-        prefix = None
-        if (self.share_batch_work and self.query_init == "learned" and not self.training
-                and not torch.is_grad_enabled() and query_valid is None and not need_weights):
-            prefix = self.cached_query_prefix(tgt, query_pos, B)
-        decoded, per_layer = self.decoder(
-            tgt, memory, query_pos, memory_pos, query_valid, cross_valid, need_weights, prefix
-        )  # (B, Q, D)
-        head_out = self.head(decoded, query_valid, memory=memory, clip_valid=clip_valid)
-        return AQAOutput(
-            pred=head_out["pred"],
-            weights=head_out.get("weights"),
-            scores=head_out.get("scores"),
-            clip_parts=head_out.get("clip_parts"),
-            clip_contributions=head_out.get("clip_contributions"),
-            video_terms=head_out.get("video_terms"),
-            subscores=head_out.get("subscores"),
-            query_valid=query_valid,
-            clip_valid=clip_valid,
-            self_attn_outputs=[p["self_attn_output"] for p in per_layer],
-            cross_attn_outputs=[p["cross_attn_output"] for p in per_layer],
-            self_attn_maps=[p["self_attn_map"] for p in per_layer] if need_weights else None,
-            cross_attn_maps=[p["cross_attn_map"] for p in per_layer] if need_weights else None,
-        )
