@@ -83,8 +83,8 @@ def run_seeds(args) -> int:
         root = run_data_root(seeds_folder_config(out).parent, args.data_root)
         summary = fit_seeds(cfg, out, args.seeds, root, group_size, resume=True, quiet=args.quiet)
     else:
-        if not args.out or not args.config:
-            raise LongAQAError("train --seeds N needs --config FILE and --out DIR (or --resume DIR)")
+        if not args.out:
+            raise LongAQAError("train --seeds N needs --out DIR (a new folder) or --resume DIR")
         cfg = load_config(args.config, args.overrides)
         summary = fit_seeds(cfg, args.out, args.seeds, args.data_root, group_size, quiet=args.quiet)
     print(json.dumps(summary))

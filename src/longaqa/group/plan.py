@@ -18,7 +18,7 @@ PER_RUN_KEYS = {
 }
 """Keys that may differ inside a group (None: the whole section)."""
 
-INIT_ONLY_KEYS = {"model": ("query_init_std",)}
+INIT_ONLY_KEYS = {"model": ("query_init_spread", "query_init_spread_is")}
 """Keys read only when the weights are initialised (for learned queries): they may differ too."""
 
 

@@ -11,8 +11,6 @@ their settings are equal (:func:`longaqa.group.plan.group_key`); its ``state_dic
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
@@ -21,14 +19,8 @@ from longaqa.config import Config
 from longaqa.data.dataset import Batch
 from longaqa.losses import Criterion
 from longaqa.models import model_from_config
+from longaqa.models.attention import MultiHeadAttention
 from longaqa.precision import autocast
-
-
-def plain_config(cfg: Config) -> Config:
-    """``cfg`` with the CPU fast paths off (``model.fastpath``): the form of the model that vmap runs."""
-    if not hasattr(cfg.model, "fastpath"):
-        return cfg
-    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, fastpath=False))
 
 
 def stack_batches(batches: list[Batch], device: torch.device) -> tuple[torch.Tensor, ...]:
@@ -53,7 +45,12 @@ class StackedRuns:
     def __init__(self, cfg: Config, models: list[nn.Module], device: torch.device, precision: str,
                  build_optimizer):
         self.device, self.precision = device, precision
-        self.template = model_from_config(plain_config(cfg)).to(device)  # its own weights are never used
+        # the plain model (no CPU fast paths: vmap runs it); its own weights are never used
+        with torch.random.fork_rng(devices=[]):  # its initial draws must not move the group's dropout stream
+            self.template = model_from_config(cfg, fastpath=False).to(device)
+        for module in self.template.modules():
+            if isinstance(module, MultiHeadAttention):
+                module.use_fused = False  # vmap batches matmuls; fused attention it would loop over
         self.names = [name for name, _ in models[0].named_parameters()]
         params, self.buffers = stack_module_state(models)  # name -> (R, ...), params require grad
         self.params = {name: params[name] for name in self.names}

@@ -231,8 +231,8 @@ def _train_group_epoch(stacked: StackedRuns, runs: list, epoch: int) -> list[dic
 
 
 def _group_line(rows: list[dict], epoch: int, epochs: int, seconds: float, left: float) -> str:
-    loss = np.array([r["train_loss"] for r in rows])
-    parts = [f"group of {len(rows)}: epoch {epoch}/{epochs}", f"loss {loss.mean():.4g} ± {loss.std(ddof=1) if loss.size > 1 else 0:.2g}"]
+    loss_mean, loss_std = mean_std([r["train_loss"] for r in rows])
+    parts = [f"group of {len(rows)}: epoch {epoch}/{epochs}", f"loss {loss_mean:.4g} ± {loss_std:.2g}"]
     srcc = np.array([r["test_srcc"] for r in rows if "test_srcc" in r], dtype=float)
     if srcc.size:
         parts.append("test srcc {:.3f} ± {:.3f}".format(*mean_std(list(srcc))))

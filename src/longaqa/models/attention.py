@@ -17,6 +17,10 @@ class MultiHeadAttention(nn.Module):
     ``key_valid`` (B, K), or (B, Q, K) per query, marks the keys that may be attended to.
     """
 
+    use_fused = True
+    """False: always the explicit form (batched matmuls), e.g. under ``torch.func.vmap``, which has no
+    batching rule for some fused kernels and would loop over the batched dimension (``longaqa.group``)."""
+
     def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0):
         super().__init__()
         self.num_heads = num_heads
@@ -37,7 +41,7 @@ class MultiHeadAttention(nn.Module):
         """``query`` (B, Q, D), ``key`` and ``value`` (B, K, D) -> (output (B, Q, D), maps (B, Q, K) or None)."""
         q, k, v = self.q_proj(query), self.k_proj(key), self.v_proj(value)
         p = self.dropout if self.training else 0.0
-        if need_weights:
+        if need_weights or not self.use_fused:
             out, maps = self.explicit(q, k, v, key_valid, p, need_weights)
         else:
             out, maps = self.fused(q, k, v, key_valid, p), None

@@ -165,11 +165,20 @@ def _run_submitit(jobs: list[GroupJob], out: Path, devices: int | None, options:
     for job in submitted:
         try:
             job.result()
-        except Exception as exc:  # noqa: BLE001 - every job's failure is reported, not only the first
-            failures.append(f"job {job.job_id}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc}")
+        except Exception:  # noqa: BLE001 - every job's failure is reported, not only the first
+            failures.append(f"job {job.job_id}: {_last_error_line(job)}")
     if failures:
         raise LongAQAError(f"{len(failures)} of {len(submitted)} jobs failed (logs in {folder}): "
                            + "; ".join(failures) + "; rerun the same command to continue them")
+
+
+def _last_error_line(job) -> str:
+    """The last line of a failed job's stderr (its exception), or where its log is."""
+    try:
+        lines = [line for line in (job.stderr() or "").splitlines() if line.strip()]
+    except OSError:
+        lines = []
+    return lines[-1].strip() if lines else f"see {job.paths.stderr}"
 
 
 def _train_share(jobs: list[GroupJob]) -> int:
