@@ -74,14 +74,20 @@ def test_missing_data_root_names_the_folder(tmp_path, capsys):
 
 def test_demo_trains_four_models(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--set", "train.epochs=1", "--set", "train.progress=false"]) == 0
+    assert main(["demo", "--out", str(out), "--set", "train.epochs=1", "--set", "train.progress=false",
+                 "--seeds", "2"]) == 0
     printed = capsys.readouterr().out
     assert "paper model (weight-score head)" in printed and "mean-pooled baseline" in printed
     assert "5-clip cross-attention window" in printed and printed.count("clip scores vary by") == 2
+    assert "seeds 0-1, mean ± std" in printed
     summary = json.loads((out / "summary.json").read_text())
     assert {"paper_srcc", "local_window_srcc", "single_score_srcc", "mean_pool_srcc", "selection"} <= set(summary)
+    assert len(summary["paper_srcc_values"]) == 2
+    assert summary["paper_srcc"] == pytest.approx(sum(summary["paper_srcc_values"]) / 2)
     assert summary["local_window_clip_score_variation"] >= 0 and summary["paper_clip_score_variation"] >= 0
-    assert load_config(out / "local_window" / "config.yaml").model.cross_attention_window == 5
+    for k in (0, 1):
+        assert load_config(out / "local_window" / f"seed{k}" / "config.yaml").model.cross_attention_window == 5
+        assert load_config(out / "local_window" / f"seed{k}" / "config.yaml").train.seed == k
     assert (out / "routines" / "truth" / "Ball_001.npz").is_file()
     assert main(["demo", "--out", str(out)]) == 2  # refuses to overwrite without --force
 

@@ -46,13 +46,14 @@ def test_demo_force_never_removes_what_a_demo_did_not_write(tmp_path, capsys, ex
 
 def test_demo_force_replaces_its_own_folder(tmp_path, capsys, monkeypatch):
     import longaqa.commands.demo as demo
-    import longaqa.training as training
+    import longaqa.group.seeds as seeds
 
-    def fake_fit(cfg, out_dir, *args, **kwargs):
-        Path(out_dir).mkdir(parents=True)
-        return {"srcc": 0.5, "rl2_x100": 1.0, "selection": "last"}
+    def fake_fit_seeds(cfg, out_dir, n, *args, **kwargs):
+        (Path(out_dir) / "seed0").mkdir(parents=True)
+        value = {"mean": 0.5, "std": None, "values": [0.5]}
+        return {"runs": [str(Path(out_dir) / "seed0")], "srcc": value, "rl2_x100": value, "selection": "last"}
 
-    monkeypatch.setattr(training, "fit", fake_fit)
+    monkeypatch.setattr(seeds, "fit_seeds", fake_fit_seeds)
     monkeypatch.setattr(demo, "clip_score_variation", lambda run_dir: 0.1)
     monkeypatch.setattr(demo, "DEMO_ROUTINES", dict(num_train=4, num_test=2, min_clips=10, max_clips=12))
     out = tmp_path / "demo_out"

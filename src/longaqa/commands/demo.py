@@ -1,6 +1,7 @@
 """``longaqa demo``: generate judged routines, train the paper's model, a variant beyond the paper and
-two baselines, evaluate them, print their SRCCs, how much the weight-score models' clip scores vary,
-and where the outputs are."""
+two baselines over several seeds (each model's seeds as one group, ``longaqa.group``), evaluate them,
+print their test SRCCs (mean ± std over seeds), how much the weight-score models' clip scores vary,
+and where the outputs are (``OUT/<model>/seed<k>/`` run folders and ``OUT/<model>/seeds.json``)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def register(sub) -> None:
     p.add_argument("--config", default=str(DEFAULT_CONFIG), help="demo config (default: configs/demo.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--force", action="store_true", help="replace an existing demo output folder")
+    p.add_argument("--seeds", type=int, default=5, metavar="N",
+                   help="seeds per model, trained as one group each (default 5); results are mean ± std")
     p.set_defaults(func=run)
 
 
@@ -40,8 +43,11 @@ def run(args) -> int:
     from longaqa.config import load_config
     from longaqa.data.synthetic import RoutineSpec, write_routines
     from longaqa.errors import LongAQAError
-    from longaqa.training import fit
+    from longaqa.group import seeds
+    from longaqa.group.train import mean_std
 
+    if args.seeds < 1:
+        raise LongAQAError(f"--seeds must be >= 1, got {args.seeds}")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise LongAQAError(f"--out {out}: exists and is not a folder; choose another --out")
@@ -70,23 +76,40 @@ def run(args) -> int:
     results = {}
     for name, (label, extra) in MODELS.items():
         run_cfg = load_config(args.config, [*args.overrides, *extra, f"data.root={data_dir.resolve()}"])
-        print(f"training the {label}, {run_cfg.train.epochs} epochs ...")
-        results[name] = fit(run_cfg, out / name, quiet=True)
-    variation = {name: clip_score_variation(out / name) for name in WEIGHT_SCORE_MODELS}
+        print(f"training the {label}, {args.seeds} seed(s) x {run_cfg.train.epochs} epochs ...", flush=True)
+        results[name] = seeds.fit_seeds(run_cfg, out / name, args.seeds, quiet=True)
+    variation = {name: [clip_score_variation(Path(run)) for run in results[name]["runs"]]
+                 for name in WEIGHT_SCORE_MODELS}
     elapsed = time.perf_counter() - start
-    summary = {f"{name}_srcc": r["srcc"] for name, r in results.items()}
-    summary.update({f"{name}_rl2_x100": r["rl2_x100"] for name, r in results.items()})
-    summary.update({f"{name}_clip_score_variation": v for name, v in variation.items()})
+    summary: dict = {"seeds": args.seeds, "first_seed": cfg.train.seed}
+    for name, r in results.items():
+        for metric in ("srcc", "rl2_x100"):  # <name>_<metric>: the mean over seeds; _std: ddof 1
+            summary[f"{name}_{metric}"] = r[metric]["mean"]
+            summary[f"{name}_{metric}_std"] = r[metric]["std"]
+            summary[f"{name}_{metric}_values"] = r[metric]["values"]
+    for name, values in variation.items():
+        summary[f"{name}_clip_score_variation"], summary[f"{name}_clip_score_variation_std"] = mean_std(values)
     summary.update(selection=results["paper"]["selection"], seconds=round(elapsed, 1))
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     for name, (label, _) in MODELS.items():
-        print(f"test SRCC  {label:<44} {results[name]['srcc']:.3f}")
+        print(f"test SRCC  {label:<44} {_pm(results[name]['srcc']['mean'], results[name]['srcc']['std'], '.3f')}")
     for name in WEIGHT_SCORE_MODELS:
-        print(f"clip scores vary by {variation[name]:7.2%} (median over test videos)  {MODELS[name][0]}")
-    print(f"(selection: {summary['selection']}, seed {cfg.train.seed}; {elapsed:.0f} s)")
+        mean, std = mean_std(variation[name])
+        shown = _pm(mean * 100, std * 100, "6.2f")
+        print(f"clip scores vary by {shown} % (median over test videos)  {MODELS[name][0]}")
+    last = cfg.train.seed + args.seeds - 1
+    shown = f"seeds {cfg.train.seed}-{last}, mean ± std" if args.seeds > 1 else f"seed {cfg.train.seed}"
+    print(f"(selection: {summary['selection']}, {shown}; {elapsed:.0f} s)")
     runs = ", ".join(str(out / n) for n in MODELS)
-    print(f"outputs: run folders {runs}; routines {data_dir}; {out / 'summary.json'}")
+    print(f"outputs: run folders {runs} (seed<k>/ each, seeds.json); routines {data_dir}; {out / 'summary.json'}")
     return 0
+
+
+def _pm(mean: float | None, std: float | None, spec: str) -> str:
+    """``mean ± std`` (std omitted when undefined, e.g. one seed)."""
+    if mean is None:
+        return "undefined"
+    return f"{mean:{spec}} ± {std:.3f}" if std else f"{mean:{spec}}"
 
 
 MARKER = ".longaqa-demo"
