@@ -45,6 +45,7 @@ def run(args) -> int:
     from longaqa.errors import LongAQAError
     from longaqa.group import seeds
     from longaqa.group.train import mean_std
+    from longaqa.numbers import plus_minus
 
     if args.seeds < 1:
         raise LongAQAError(f"--seeds must be >= 1, got {args.seeds}")
@@ -92,10 +93,10 @@ def run(args) -> int:
     summary.update(selection=results["paper"]["selection"], seconds=round(elapsed, 1))
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     for name, (label, _) in MODELS.items():
-        print(f"test SRCC  {label:<44} {_pm(results[name]['srcc']['mean'], results[name]['srcc']['std'], '.3f')}")
+        print(f"test SRCC  {label:<44} {plus_minus(results[name]['srcc']['mean'], results[name]['srcc']['std'])}")
     for name in WEIGHT_SCORE_MODELS:
         mean, std = mean_std(variation[name])
-        shown = _pm(mean * 100, std * 100, "6.2f")
+        shown = plus_minus(mean * 100, std * 100, "6.2f")
         print(f"clip scores vary by {shown} % (median over test videos)  {MODELS[name][0]}")
     last = cfg.train.seed + args.seeds - 1
     shown = f"seeds {cfg.train.seed}-{last}, mean ± std" if args.seeds > 1 else f"seed {cfg.train.seed}"
@@ -103,13 +104,6 @@ def run(args) -> int:
     runs = ", ".join(str(out / n) for n in MODELS)
     print(f"outputs: run folders {runs} (seed<k>/ each, seeds.json); routines {data_dir}; {out / 'summary.json'}")
     return 0
-
-
-def _pm(mean: float | None, std: float | None, spec: str) -> str:
-    """``mean ± std`` (std omitted when undefined, e.g. one seed)."""
-    if mean is None:
-        return "undefined"
-    return f"{mean:{spec}} ± {std:.3f}" if std else f"{mean:{spec}}"
 
 
 MARKER = ".longaqa-demo"

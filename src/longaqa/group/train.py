@@ -38,6 +38,7 @@ from longaqa.engine import NonFiniteLoss
 from longaqa.errors import LongAQAError
 from longaqa.group.plan import group_key
 from longaqa.group.stacked import StackedRuns, stack_batches
+from longaqa.numbers import plus_minus
 from longaqa.resume import StopRequest, TrainingInterrupted, TrainingState, restore_training
 from longaqa.run_folder import CHECKPOINT_FILE, CONFIG_FILE, EpochLog, dataset_folder
 
@@ -231,11 +232,11 @@ def _train_group_epoch(stacked: StackedRuns, runs: list, epoch: int) -> list[dic
 
 
 def _group_line(rows: list[dict], epoch: int, epochs: int, seconds: float, left: float) -> str:
-    loss_mean, loss_std = mean_std([r["train_loss"] for r in rows])
-    parts = [f"group of {len(rows)}: epoch {epoch}/{epochs}", f"loss {loss_mean:.4g} ± {loss_std:.2g}"]
-    srcc = np.array([r["test_srcc"] for r in rows if "test_srcc" in r], dtype=float)
-    if srcc.size:
-        parts.append("test srcc {:.3f} ± {:.3f}".format(*mean_std(list(srcc))))
+    parts = [f"group of {len(rows)}: epoch {epoch}/{epochs}",
+             f"loss {plus_minus(*mean_std([r['train_loss'] for r in rows]), '.4g')}"]
+    srcc = [r["test_srcc"] for r in rows if "test_srcc" in r]
+    if srcc:
+        parts.append(f"test srcc {plus_minus(*mean_std(srcc))}")
     parts.append(training._duration(seconds))
     parts.append(f"ETA {training._duration(left)}" if left > 0 else "done")
     return "  ".join(parts)

@@ -29,6 +29,7 @@ from longaqa.errors import LongAQAError, short_path
 from longaqa.interpret.mapping import DEFAULT_MAPPING, queries_to_clips
 from longaqa.interpret.variation import video_variation
 from longaqa.losses import correlation_log_probs
+from longaqa.numbers import format_number
 
 CLIPS_FILE = "clips.csv"
 QUERIES_FILE = "queries.csv"
@@ -215,7 +216,7 @@ def explain_video(
 
 
 def _fmt(value: float) -> str:
-    return "nan" if not np.isfinite(value) else f"{value:.6g}"
+    return format_number(value, ".6g")
 
 
 def write_explanation(expl: VideoExplanation, folder: str | Path) -> Path:

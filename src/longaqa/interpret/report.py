@@ -18,6 +18,7 @@ from longaqa.checkpoint import atomic_write
 from longaqa.errors import LongAQAError, short_path
 from longaqa.interpret.explanation import VideoExplanation
 from longaqa.interpret.variation import NEARLY_CONSTANT, video_variation
+from longaqa.numbers import format_number
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """Content security policy: nothing is loaded from anywhere; images are inline data."""
@@ -42,10 +43,8 @@ def _img(png: bytes, alt: str, cls: str = "plot") -> str:
 
 
 def _num(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return "nan" if not np.isfinite(value) else f"{value:.4g}"
+    if isinstance(value, float) or value is None:
+        return format_number(value, ".4g")
     return html.escape(str(value))
 
 

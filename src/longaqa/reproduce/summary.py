@@ -21,6 +21,7 @@ import numpy as np
 
 from longaqa.errors import LongAQAError
 from longaqa.metrics import fisher_z_mean
+from longaqa.numbers import format_number, plus_minus
 from longaqa.reproduce.cells import Cell
 from longaqa.reproduce.tables import Column, Table
 
@@ -113,14 +114,6 @@ def _selection(results) -> str:
     return "+".join(found)
 
 
-def _fmt(value: float | None, digits: int = 3) -> str:
-    if value is None:
-        return "–"
-    if not math.isfinite(value):
-        return "nan"
-    return f"{value:.{digits}f}"
-
-
 def write_table(table: Table, lines: list[Line], out: Path, seeds: int) -> tuple[Path, Path]:
     """``OUT/<table>.md`` and ``OUT/<table>.csv``."""
     csv_path, md_path = out / f"{table.name}.csv", out / f"{table.name}.md"
@@ -171,7 +164,8 @@ def markdown(table: Table, lines: list[Line], seeds: int) -> str:
                 cells += ["", ""]
                 continue
             mean, std = line.mean_std
-            cells += [f"{_fmt(mean)} ± {_fmt(std)}" if len(line.values) > 1 else _fmt(mean), _fmt(line.paper)]
+            shown = plus_minus(mean, std) if len(line.values) > 1 else format_number(mean, missing="–")
+            cells += [shown, format_number(line.paper, missing="–")]
             selection = line.selection
         label = f"**{selection}** (selected on test)" if "best-test" in selection else selection
         md.append("| " + " | ".join(cells + [label]) + " |")
