@@ -8,6 +8,8 @@ Paths (the same model, the same data, the real ``engine.train_one_epoch`` on one
   fp32     the default fp32 path: batch-shared work, the training optimizer (fused Adam), on a GPU
            the features kept there (train.features_on_device)
   fastest  fp32 path plus bf16 autocast
+All three run the CPU fast paths of ``longaqa.models.fastpath`` (``model.fastpath``, the default);
+``--set model.fastpath=false`` runs them on the plain model.
 Rounds interleave the paths, so a busy machine slows them alike; ratios come from one run. FLOPs are
 counted with torch's FLOP counter (attention kernels included); matmul rates are measured here too.
 Every figure is given by the wall clock and by the CPU clock (this process's CPU seconds / threads),

@@ -139,6 +139,10 @@ def stacked_runs(case: str, R: int = 3):
     return cfg, models, x, lengths, target
 
 
+NO_BATCHING_RULE = "ignore:There is a performance drop:UserWarning"  # torch's CPU flash attention
+
+
+@pytest.mark.filterwarnings(NO_BATCHING_RULE)
 @pytest.mark.parametrize("need_weights", [False, True], ids=["fused", "maps"])
 @pytest.mark.parametrize("case", list(VMAP_CASES))
 def test_plain_path_runs_under_vmap_over_stacked_parameters(case, need_weights):
@@ -168,6 +172,7 @@ def test_plain_path_runs_under_vmap_over_stacked_parameters(case, need_weights):
                 torch.testing.assert_close(params[name].grad[r], p.grad, rtol=1e-4, atol=1e-6, msg=name)
 
 
+@pytest.mark.filterwarnings(NO_BATCHING_RULE)
 @pytest.mark.parametrize("case", list(VMAP_CASES))
 def test_plain_path_trains_under_vmap_with_dropout(case):
     """Training mode, dropout on, ``randomness="different"``: each run draws its own masks."""

@@ -22,11 +22,12 @@ class AQAOutput:
     queries) and score; ``weights * scores`` are the per-query contributions (None for the additive
     head, which has no per-query weights). With the additive head: clip_parts (B, T, P) the per-clip
     parts of its score sheet (0 on padded and hidden clips), clip_contributions (B, T) their signed
-    sum, video_terms (B, V) and subscores (name -> (B,)). query_valid (B, Q) and
-    clip_valid (B, T): masks (None when padding is not masked). self_attn_outputs and
-    cross_attn_outputs: per layer (B, Q, D), used by the attention loss. self_attn_maps (B, Q, Q) and
-    cross_attn_maps (B, Q, T): per layer, head-averaged probabilities, only with ``need_weights``.
-    fastpath: made by the CPU fast paths of ``longaqa.models.fastpath`` (``model.fastpath``), whose attention
+    sum, video_terms (B, V) and subscores (name -> (B,)). query_valid (B, Q) and clip_valid (B, T):
+    masks (None when padding is not masked; the fast path also leaves query_valid None when no video
+    is shorter than Q clips). self_attn_outputs and cross_attn_outputs: per layer (B, Q, D), used by
+    the attention loss. self_attn_maps (B, Q, Q) and cross_attn_maps (B, Q, T): per layer,
+    head-averaged probabilities, only with ``need_weights``. fastpath: made by the CPU fast paths of
+    ``longaqa.models.fastpath`` (``model.fastpath``), whose attention
     outputs may be broadcast over the batch; the criterion then takes the loss's fast path too.
     """
 

@@ -16,7 +16,7 @@ def mlp(in_dim: int, hidden: list[int], out_dim: int = 1) -> nn.Sequential:
     """A ReLU MLP ``in_dim -> hidden... -> out_dim`` with a linear output.
 
     The ReLUs are not in place: on the (B, Q, hidden) view of a linear layer's output an in-place
-    ReLU makes autograd copy slices backward (about 2 ms per MLP and step at the paper's RG size).
+    ReLU makes autograd copy slices backward.
     """
     layers: list[nn.Module] = []
     dims = [in_dim, *hidden]
