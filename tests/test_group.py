@@ -73,7 +73,7 @@ def test_groups_pack_only_runs_that_share_a_step(tiny_overrides):
 
 def test_seeds_summary_and_a_dropout_group(routines, tiny_overrides, tmp_path):
     cfg = load_config(None, tiny_overrides + QUIET + ["train.epochs=2"])
-    summary = fit_seeds(cfg, tmp_path / "s", 3, routines, quiet=True)
+    summary = fit_seeds(cfg, tmp_path / "s", 3, routines, group_size=3, quiet=True)
     assert summary["seeds"] == 3 and len(summary["srcc"]["values"]) == 3
     assert summary["srcc"]["mean"] == pytest.approx(np.mean(summary["srcc"]["values"]))
     assert summary["srcc"]["std"] == pytest.approx(np.std(summary["srcc"]["values"], ddof=1))
@@ -103,7 +103,7 @@ def test_sigkill_during_a_group_then_resume_matches_uninterrupted(routines, tiny
     """Dropout on: the resumed group must continue every run's data order and the group's dropout draws."""
     overrides = tiny_overrides + QUIET + ["train.epochs=40", "train.checkpoint_every=1", "train.selection=val"]
     sets = [a for o in overrides for a in ("--set", o)]
-    base = ["train", "--data-root", str(routines), *sets, "--seeds", "3", "--quiet"]
+    base = ["train", "--data-root", str(routines), *sets, "--seeds", "3", "--group", "3", "--quiet"]
     done = cli(*base, "--out", str(tmp_path / "a"))
     assert done.wait(timeout=300) == 0, done.communicate()[1]
 
@@ -121,7 +121,7 @@ def test_sigkill_during_a_group_then_resume_matches_uninterrupted(routines, tiny
         proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
     assert killed, f"seed {seed}: the group finished before it could be killed"
-    resumed = cli("train", "--resume", str(out), "--seeds", "3", "--quiet")
+    resumed = cli("train", "--resume", str(out), "--seeds", "3", "--group", "3", "--quiet")
     assert resumed.wait(timeout=300) == 0, f"seed {seed}: {resumed.communicate()[1]}"
     for k in range(3):
         a, b = tmp_path / "a" / f"seed{k}", out / f"seed{k}"

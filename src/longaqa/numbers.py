@@ -20,4 +20,5 @@ def plus_minus(mean: float | None, std: float | None, spec: str = ".3f", missing
     """``mean ± std`` in ``spec``; the mean alone when ``std`` is None or 0 (one seed)."""
     if mean is None or not std:
         return format_number(mean, spec, missing)
-    return f"{format_number(mean, spec, missing)} ± {format_number(std, spec, missing)}"
+    precision = spec.lstrip("0123456789")  # the std without the mean's field width
+    return f"{format_number(mean, spec, missing)} ± {format_number(std, precision, missing)}"

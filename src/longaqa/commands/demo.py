@@ -1,5 +1,5 @@
 """``longaqa demo``: generate judged routines, train the paper's model, a variant beyond the paper and
-two baselines over several seeds (each model's seeds as one group, ``longaqa.group``), evaluate them,
+two baselines over several seeds (on a GPU each model's seeds as one group, ``longaqa.group``), evaluate them,
 print their test SRCCs (mean ± std over seeds), how much the weight-score models' clip scores vary,
 and where the outputs are (``OUT/<model>/seed<k>/`` run folders and ``OUT/<model>/seeds.json``)."""
 
@@ -32,7 +32,8 @@ def register(sub) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--force", action="store_true", help="replace an existing demo output folder")
     p.add_argument("--seeds", type=int, default=5, metavar="N",
-                   help="seeds per model, trained as one group each (default 5); results are mean ± std")
+                   help="seeds per model (default 5), as one group per model on a GPU (docs/groups.md); "
+                   "results are mean ± std")
     p.set_defaults(func=run)
 
 

@@ -29,8 +29,9 @@ def register(sub) -> None:
                    "device (docs/groups.md), and write OUT/seeds.json with mean ± std; with --resume OUT, "
                    "give the same N")
     p.add_argument("--group", default="auto", metavar="SIZE",
-                   help="with --seeds: at most SIZE runs per group (auto: all seeds in one group; 1: one "
-                   "run after another)")
+                   help="with --seeds: at most SIZE runs per group (auto, the default: on a GPU as many as "
+                   "its memory holds, on a CPU one run after another, which is faster there; 1: one run "
+                   "after another)")
     p.add_argument("--quiet", action="store_true",
                    help="no line per epoch on stderr (losses, test metrics, seconds, time left); "
                    "warnings are still printed")

@@ -18,6 +18,7 @@ from longaqa.checkpoint import atomic_write
 from longaqa.config import Config
 from longaqa.errors import LongAQAError
 from longaqa.group.plan import pack
+from longaqa.group.sizing import auto_group_size
 from longaqa.group.train import fit_group, mean_std
 from longaqa.run_folder import CONFIG_FILE, METRICS_FILE
 
@@ -40,7 +41,8 @@ def seed_configs(cfg: Config, seeds: int) -> list[Config]:
 def fit_seeds(cfg: Config, out: str | Path, seeds: int, data_root: str | Path | None = None,
               group_size: int | None = None, resume: bool = False, quiet: bool = False) -> dict:
     """Train ``cfg`` at ``seeds`` seeds into ``OUT/seed<k>/``, in groups of at most ``group_size`` runs
-    (None: all in one), and write ``OUT/seeds.json``; return it. ``resume`` continues what a stopped
+    (None: :func:`longaqa.group.sizing.auto_group_size`, all seeds in one group on a GPU that holds
+    them, one after another on a CPU), and write ``OUT/seeds.json``; return it. ``resume`` continues what a stopped
     call left (finished seeds are kept). A config that cannot train in a group (the mean-pooled
     baseline) trains its seeds one after another."""
     from longaqa.training import fit
@@ -51,6 +53,8 @@ def fit_seeds(cfg: Config, out: str | Path, seeds: int, data_root: str | Path | 
     if not resume and any((d / CONFIG_FILE).exists() for d in dirs):
         raise LongAQAError(f"{out}: already holds seed runs; choose another --out, or continue with --resume {out}")
     groupable = cfg.model.head != "mean_pool"
+    if group_size is None and groupable:
+        group_size = auto_group_size(cfg)
     for members in pack(cfgs, group_size if groupable else 1):
         todo = [i for i in members if not (dirs[i] / METRICS_FILE).is_file()]
         if not todo:

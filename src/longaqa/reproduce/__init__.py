@@ -74,7 +74,8 @@ def run_cells(cells: list[Cell], data_root: str | None, log: Callable[[str], Non
 def run_grouped(cells: list[Cell], data_root: str | None, out: Path, group: str | int, executor: str,
                 devices: int | None, options: dict[str, str], log: Callable[[str], None]) -> None:
     """Train every cell not finished yet in groups of at most ``group`` runs, through ``executor``."""
-    from longaqa.reproduce.groups import auto_group_size, plan_groups, run_groups
+    from longaqa.group.sizing import auto_group_size
+    from longaqa.reproduce.groups import plan_groups, run_groups
     from longaqa.training import METRICS_FILE
 
     unique: dict[Path, Cell] = {}
