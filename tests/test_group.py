@@ -41,10 +41,16 @@ def files(run: Path) -> set[str]:
     ["model.head=additive", "loss.lambda_att=0"],
     ["model.head=single_score", "train.selection=val", "train.scheduler=step", "train.step_size=1"],
 ])
-def test_grouped_runs_equal_lone_runs_without_dropout(routines, tiny_overrides, tmp_path, variant):
+def test_grouped_runs_equal_lone_runs_without_dropout(routines, tiny_overrides, tmp_path, variant, monkeypatch):
     overrides = tiny_overrides + QUIET + NO_DROPOUT + ["train.epochs=3", *variant]
     cfgs = [load_config(None, [*overrides, f"train.seed={s}"]) for s in (0, 1, 2)]
     lone = [fit(c, tmp_path / f"lone{c.train.seed}", routines, quiet=True) for c in cfgs]
+    import longaqa.training as training
+
+    def not_one_by_one(*args):
+        raise AssertionError("the group evaluated its runs one by one")
+
+    monkeypatch.setattr(training, "_evaluate_epoch", not_one_by_one)  # the group's one-pass evaluation runs
     grouped = fit_group(cfgs, [tmp_path / f"g{c.train.seed}" for c in cfgs], tmp_path / "group.json",
                         [routines] * 3, quiet=True)
     for c, a, b in zip(cfgs, lone, grouped):
@@ -53,6 +59,15 @@ def test_grouped_runs_equal_lone_runs_without_dropout(routines, tiny_overrides, 
         np.testing.assert_allclose(predictions(tmp_path / f"g{s}"), predictions(tmp_path / f"lone{s}"),
                                    rtol=1e-4, atol=1e-4)
         assert a["epoch"] == b["epoch"] and a["selection"] == b["selection"]
+        # every epoch's log (the group evaluates all runs in one pass: metrics, selection, skipping index)
+        lone_log, group_log = rows(tmp_path / f"lone{s}"), rows(tmp_path / f"g{s}")
+        assert [r.keys() for r in lone_log] == [r.keys() for r in group_log]
+        for x, y in zip(lone_log, group_log):
+            for key in x:
+                if x[key] == "" or y[key] == "":
+                    assert x[key] == y[key], key
+                else:
+                    assert float(y[key]) == pytest.approx(float(x[key]), rel=1e-3, abs=1e-3), key
         assert abs(a["mse"] - b["mse"]) <= 1e-4 * max(1.0, a["mse"])
     assert json.loads((tmp_path / "group.json").read_text())["epoch"] == 3
 

@@ -155,6 +155,13 @@ def evaluate(
     name to the same metrics of that sub-score (e.g. RG ``difficulty``/``execution``/``penalty``).
     """
     pred, subs = predict_with_subscores(model, samples, batch_size, view, device, precision, generator)
+    return metrics_of_predictions(pred, subs, samples, score_divisor)
+
+
+def metrics_of_predictions(
+    pred: np.ndarray, subs: dict[str, np.ndarray], samples: list[VideoSample], score_divisor: float = 1.0
+) -> tuple[dict[str, float], np.ndarray]:
+    """:func:`evaluate`'s metrics and raw-scale predictions from predictions already made (divided scale)."""
     true = np.array([s.score for s in samples], dtype=np.float64)
     metrics = regression_metrics(pred, true)
     metrics["mse_raw"] = metrics["mse"] * score_divisor**2
@@ -187,25 +194,34 @@ def model_skipping_index(
     """
     was_training = model.training
     model.eval()
-    per_layer: list[list[float]] = []
+    batches = []
     crop = model.num_queries if crop_to_queries else None
     try:
         for batch in iterate_batches(samples, batch_size, False, None, crop, "center"):
-            lengths = batch.lengths
-            out = model(batch.clip_features.to(device), lengths.to(device), need_weights=True)
-            maps = [m.float().cpu().numpy() for m in out.self_attn_maps]  # per layer (B, Q, Q)
-            if not per_layer:
-                per_layer = [[] for _ in maps]
-            for i, length in enumerate(lengths.tolist()):
-                q = min(int(length), model.num_queries)
-                if out.query_valid is None:
-                    q = model.num_queries
-                for n, m in enumerate(maps):
-                    value = skipping_index(m[i, :q, :q], bandwidth)
-                    if np.isfinite(value):
-                        per_layer[n].append(value)
+            out = model(batch.clip_features.to(device), batch.lengths.to(device), need_weights=True)
+            batches.append((out.self_attn_maps, batch.lengths, out.query_valid is not None))
     finally:
         model.train(was_training)
+    return skipping_index_of_maps(batches, model.num_queries, bandwidth)
+
+
+def skipping_index_of_maps(
+    batches: list[tuple[list[torch.Tensor], torch.Tensor, bool]], num_queries: int,
+    bandwidth: int = DEFAULT_BANDWIDTH,
+) -> dict[str, float]:
+    """:func:`model_skipping_index` from the self-attention maps already computed: per batch, the maps
+    per layer (B, Q, Q), the lengths (B,) and whether padded queries were masked."""
+    per_layer: list[list[float]] = []
+    for layer_maps, lengths, masked in batches:
+        maps = [m.float().cpu().numpy() for m in layer_maps]  # per layer (B, Q, Q)
+        if not per_layer:
+            per_layer = [[] for _ in maps]
+        for i, length in enumerate(lengths.tolist()):
+            q = min(int(length), num_queries) if masked else num_queries
+            for n, m in enumerate(maps):
+                value = skipping_index(m[i, :q, :q], bandwidth)
+                if np.isfinite(value):
+                    per_layer[n].append(value)
     result = {}
     layer_means = [float(np.mean(v)) if v else float("nan") for v in per_layer]
     result["skipping_index"] = float(np.mean(layer_means)) if layer_means else float("nan")

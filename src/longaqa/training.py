@@ -386,15 +386,21 @@ def _evaluate_epoch(run: _Training, state: TrainingState, epoch: int, row: dict[
         row.update({f"val_{k}": m[k] for k in ("srcc", "rl2", "mse")})
     m, _ = run.evaluate(run.test)
     row.update({f"test_{k}": m[k] for k in ("srcc", "rl2", "mse")})
+    update_selection(run, state, epoch, row)
+    # temporal-skipping index of the self-attention on the test inputs (docs/interpretability.md)
+    cropped = run.cfg.data.eval_view != "full"
+    row.update(model_skipping_index(run.model, run.test, run.cfg.train.batch_size, run.device, cropped))
+
+
+def update_selection(run: _Training, state: TrainingState, epoch: int, row: dict[str, float]) -> None:
+    """Keep ``run.model``'s weights in ``state`` when this epoch's ``row`` is the best so far under
+    ``train.selection`` (val or best-test; ``last`` keeps none)."""
     watched = {"val": "val_srcc", "best-test": "test_srcc"}.get(run.cfg.train.selection)
     if watched is not None:
         value = row[watched] if math.isfinite(row[watched]) else -math.inf
         if state.best_state is None or value > state.best_value:
             state.best_value, state.best_epoch = value, epoch
             state.best_state = copy.deepcopy(run.model.state_dict())
-    # temporal-skipping index of the self-attention on the test inputs (docs/interpretability.md)
-    cropped = run.cfg.data.eval_view != "full"
-    row.update(model_skipping_index(run.model, run.test, run.cfg.train.batch_size, run.device, cropped))
 
 
 def _finish(run: _Training, state: TrainingState, dataset: str | None) -> dict:

@@ -62,7 +62,12 @@ class StackedRuns:
             out = functional_call(self.template, (params, buffers), (features, lengths))
             return self.criterion(out, scores, subscores)  # name -> scalar
 
+        def one_run_eval(params, buffers, features, lengths):
+            out = functional_call(self.template, (params, buffers), (features, lengths), {"need_weights": True})
+            return {"pred": out.pred, "subscores": out.subscores or {}, "self_attn_maps": out.self_attn_maps}
+
         self.one_run = one_run
+        self.one_run_eval = one_run_eval
 
     def losses(self, params, buffers, features, lengths, scores, subscores) -> dict[str, torch.Tensor]:
         """Every run's loss terms on its own batch: name -> (R,); each run its own dropout masks."""
@@ -80,6 +85,14 @@ class StackedRuns:
         self.optimizer.zero_grad(set_to_none=True)
         terms["loss"].sum().backward()  # runs share no parameter: each gets its own loss's gradient
         return terms
+
+    @torch.no_grad()
+    def evaluate(self, features, lengths) -> dict:
+        """Every run's prediction (R, B), sub-scores name -> (R, B) and self-attention maps per layer
+        (R, B, Q, Q) on its own batch, in evaluation mode."""
+        self.template.eval()
+        with autocast(self.device, self.precision):
+            return vmap(self.one_run_eval)(self.params, self.buffers, features, lengths)
 
     def step(self) -> None:
         self.optimizer.step()

@@ -36,6 +36,7 @@ from longaqa.config import Config
 from longaqa.data.dataset import VideoSample, iterate_batches
 from longaqa.engine import NonFiniteLoss
 from longaqa.errors import LongAQAError
+from longaqa.group.evaluate import can_stack, evaluate_group_epoch
 from longaqa.group.plan import group_key
 from longaqa.group.stacked import StackedRuns, stack_batches
 from longaqa.numbers import plus_minus
@@ -170,12 +171,10 @@ def _group_epochs(stacked: StackedRuns, runs: list, states: list[TrainingState],
                 start = time.perf_counter()
                 rows = _train_group_epoch(stacked, runs, epoch)
                 seconds = time.perf_counter() - start
-                if any(epoch % r.cfg.train.eval_every == 0 or epoch == t.epochs for r in runs):
-                    stacked.store([r.model for r in runs])
-                for run, state, row, log in zip(runs, states, rows, logs):
+                for row in rows:
                     row["train_seconds"] = seconds
-                    if epoch % run.cfg.train.eval_every == 0 or epoch == t.epochs:
-                        training._evaluate_epoch(run, state, epoch, row)
+                _evaluate(stacked, runs, states, epoch, rows)
+                for state, row, log in zip(states, rows, logs):
                     log.write(row)
                     state.epoch = epoch
                 if not quiet:
@@ -199,6 +198,21 @@ def _group_epochs(stacked: StackedRuns, runs: list, states: list[TrainingState],
             raise
         raise TrainingInterrupted(f"interrupted during epoch {states[0].epoch + 1}; the group's last committed "
                                   f"checkpoint is kept ({record})") from None
+
+
+def _evaluate(stacked: StackedRuns, runs: list, states: list[TrainingState], epoch: int,
+              rows: list[dict[str, float]]) -> None:
+    """The runs due for evaluation this epoch (``train.eval_every`` and the last epoch), all at once when
+    they can be (:mod:`longaqa.group.evaluate`), else one by one as lone runs."""
+    due = [i for i, r in enumerate(runs) if epoch % r.cfg.train.eval_every == 0 or epoch == r.cfg.train.epochs]
+    if not due:
+        return
+    stacked.store([r.model for r in runs])  # the weights that selection keeps and lone evaluation reads
+    if len(due) == len(runs) and can_stack(runs):
+        evaluate_group_epoch(stacked, runs, states, epoch, rows)
+        return
+    for i in due:
+        training._evaluate_epoch(runs[i], states[i], epoch, rows[i])
 
 
 def _train_group_epoch(stacked: StackedRuns, runs: list, epoch: int) -> list[dict[str, float]]:
