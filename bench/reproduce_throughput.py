@@ -8,7 +8,9 @@ The paper's RG shapes (``configs/rg/ball.yaml``: 200 training videos, batch 48, 
 training steps (after one warm-up) of a group of R runs; "lone" is the lone run's step
 (``engine.train_one_epoch`` on one batch, fast paths on). A run-epoch is ceil(200/48) = 5 steps; its
 evaluation (forward over the 50 test videos plus the skipping index, per run, as every epoch does
-with ``train.eval_every=1``) is timed apart and added for the "with evaluation" figure.
+with ``train.eval_every=1``) is timed apart and added for the "with evaluation" figure: for lone runs
+``engine.evaluate`` plus ``engine.model_skipping_index`` per run, for a group its one vmapped pass
+(``StackedRuns.evaluate``) over all runs.
 
 Prints, per size: seconds per step, run-epochs per second (training only, and with evaluation), the
 fraction of this device's matmul rate in the chosen precision (FLOPs counted by torch's FLOP counter
@@ -110,9 +112,10 @@ def main() -> None:
     shape = (4096, 4096, 4096) if device.type == "cuda" else (1024, 1024, 1024)
     rate = matmul_rate(dtype, device, shape)
 
-    def line(name: str, runs: int, step: float) -> dict:
+    def line(name: str, runs: int, step: float, epoch_eval: float) -> dict:
+        """``epoch_eval``: seconds to evaluate all ``runs`` once (one epoch's evaluation)."""
         train_rate = runs / (step * steps_per_epoch)
-        with_eval = runs / (step * steps_per_epoch + runs * eval_seconds)
+        with_eval = runs / (step * steps_per_epoch + epoch_eval)
         row = {
             "name": name, "runs": runs, "step_seconds": step, "run_epochs_per_s": train_rate,
             "run_epochs_per_s_with_eval": with_eval, "matmul_fraction": runs * flops / step / rate,
@@ -128,15 +131,18 @@ def main() -> None:
     print(f"{machine(device)}; {args.shape} shapes (B={B}, Q={Q}, d_model={cfg.model.d_model}), {args.precision}; "
           f"{flops / 1e9:.0f} GFLOP per run-step, matmul {rate / 1e12:.2f} TFLOP/s, "
           f"evaluation {eval_seconds * 1e3:.0f} ms per run-epoch")
-    rows = [line("lone", 1, lone)]
+    rows = [line("lone", 1, lone, eval_seconds)]
     for runs in (int(s) for s in args.sizes.split(",")):
         models = [model_from_config(cfg).to(device) for _ in range(runs)]
         stacked = StackedRuns(cfg, models, device, args.precision, lambda params: build_optimizer(params, cfg, 1))
         batches = [next(iterate_batches(train, B, True, torch.Generator().manual_seed(r), Q, "random"))
                    for r in range(runs)]
         inputs = stack_batches(batches, device)
-        rows.append(line("group", runs, timed(lambda s=stacked, x=inputs: group_step(s, x), device, args.steps)))
-        del models, stacked, inputs
+        step = timed(lambda s=stacked, x=inputs: group_step(s, x), device, args.steps)
+        tests = [stack_batches([b] * runs, device) for b in iterate_batches(test, B, False, None, None, "center")]
+        epoch_eval = timed(lambda s=stacked, x=tests: [s.evaluate(*t[:2]) for t in x], device, max(1, args.steps // 2))
+        rows.append(line("group", runs, step, epoch_eval))
+        del models, stacked, inputs, tests
         if device.type == "cuda":
             torch.cuda.empty_cache()
     if args.json:

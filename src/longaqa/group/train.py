@@ -60,8 +60,8 @@ def fit_group(
 
     The runs must be groupable (:func:`longaqa.group.plan.group_key`) and have the same number of
     training videos. ``record`` is the group's commit record (a JSON file, e.g. ``OUT/group.json``).
-    ``resume=True`` continues the group from its last committed checkpoint. SIGINT/SIGTERM finish the epoch, commit a
-    checkpoint and raise :class:`TrainingInterrupted`; a non-finite loss in any run stops the group,
+    ``resume=True`` continues the group from its last committed checkpoint. SIGINT/SIGTERM finish the
+    epoch, commit a checkpoint and raise :class:`TrainingInterrupted`; a non-finite loss in any run stops the group,
     names the run, and keeps every run's last committed checkpoint.
     """
     outs = [Path(o) for o in out_dirs]
@@ -84,28 +84,8 @@ def fit_group(
             )
         for out in outs:
             training.check_output_folder(out, 16 * 2**20)
-        device, precision, _ = training._set_up_process(cfgs[0].train, None)
-        runs, states = [], []
-        shared = _shared_data(cfgs, roots, device) if data is None else data  # one copy per dataset
-        for i, (cfg, out) in enumerate(zip(cfgs, outs)):
-            splits = training._load_splits(cfg, roots[i], shared[i])
-            generator = training.seed_everything(cfg.train.seed)  # the lone run's initial weights and order
-            checkpoint = checked[i][0]
-            run = training._build(cfg, out, None, device, precision, generator, splits, fresh=checkpoint is None)
-            run.train_model = run.model
-            state = TrainingState()
-            if checkpoint is not None:
-                total = cfg.train.epochs * (run.steps_per_epoch if run.per_iter else 1)
-                state = restore_training(checkpoint, run.model, run.optimizer, run.scheduler, total,
-                                         run.generator, run.eval_gen, device)  # the group's torch RNG too
-            runs.append(run)
-            states.append(state)
-        sizes = {len(run.train) for run in runs}
-        if len(sizes) > 1:
-            raise LongAQAError(
-                "runs of one group need the same number of training videos, got "
-                + ", ".join(f"{len(run.train)} ({run.out})" for run in runs)
-            )
+        runs, states = _build_runs(cfgs, outs, roots, data, [c for c, _ in checked])
+        device, precision = runs[0].device, runs[0].precision
         stacked = StackedRuns(cfgs[0], [r.model for r in runs], device, precision,
                               lambda params: training.build_optimizer(params, cfgs[0], runs[0].steps_per_epoch))
         stacked.load([r.model for r in runs], [r.optimizer for r in runs], [r.scheduler for r in runs])
@@ -125,6 +105,32 @@ def fit_group(
                 log.close()
         stacked.store([r.model for r in runs])
         return [training._finish(run, state, dataset) for run, state, dataset in zip(runs, states, datasets)]
+
+
+def _build_runs(cfgs: list[Config], outs: list[Path], roots: list, data, checkpoints: list[dict | None]):
+    """Every run set up as a lone run is (model, optimizer, generators; restored from its checkpoint),
+    and its state: ``(runs, states)``. Their training sets must be the same size."""
+    device, precision, _ = training._set_up_process(cfgs[0].train, None)
+    runs, states = [], []
+    shared = _shared_data(cfgs, roots, device) if data is None else data  # one copy per dataset
+    for cfg, out, root, splits, checkpoint in zip(cfgs, outs, roots, shared, checkpoints):
+        splits = training._load_splits(cfg, root, splits)
+        generator = training.seed_everything(cfg.train.seed)  # the lone run's initial weights and order
+        run = training._build(cfg, out, None, device, precision, generator, splits, fresh=checkpoint is None)
+        run.train_model = run.model
+        state = TrainingState()
+        if checkpoint is not None:
+            total = cfg.train.epochs * (run.steps_per_epoch if run.per_iter else 1)
+            state = restore_training(checkpoint, run.model, run.optimizer, run.scheduler, total,
+                                     run.generator, run.eval_gen, device)  # the group's torch RNG too
+        runs.append(run)
+        states.append(state)
+    if len({len(run.train) for run in runs}) > 1:
+        raise LongAQAError(
+            "runs of one group need the same number of training videos, got "
+            + ", ".join(f"{len(run.train)} ({run.out})" for run in runs)
+        )
+    return runs, states
 
 
 def _shared_data(cfgs: list[Config], roots: list, device: torch.device) -> list[tuple[list, list]]:
