@@ -33,7 +33,7 @@ from roofline import flop_counter, machine, matmul_rate
 
 from longaqa.config import load_config
 from longaqa.data.dataset import VideoSample, iterate_batches
-from longaqa.engine import evaluate, model_skipping_index, train_one_epoch
+from longaqa.engine import epoch_batches, evaluate, model_skipping_index, train_one_epoch
 from longaqa.group.stacked import StackedRuns, stack_batches
 from longaqa.losses import Criterion
 from longaqa.models import model_from_config
@@ -98,8 +98,9 @@ def main() -> None:
     model = model_from_config(cfg).to(device)
     optimizer, _, _ = build_optimizer(model, cfg, 1)
     criterion = Criterion(cfg.loss, cfg.model.d_model)
-    lone_step = lambda: train_one_epoch(model, criterion, optimizer, train, B, "random",  # noqa: E731
-                                        torch.Generator().manual_seed(0), device, args.precision)
+    lone_step = lambda: train_one_epoch(  # noqa: E731
+        model, criterion, optimizer, epoch_batches(model, train, B, "random", torch.Generator().manual_seed(0)),
+        device, args.precision)
     lone = timed(lone_step, device, args.steps)
     with flop_counter() as counter:
         lone_step()

@@ -29,7 +29,7 @@ from roofline import MatmulReplay, clocks, flop_counter, machine, roofline, summ
 from longaqa.allocator import keep_freed_memory
 from longaqa.config import TrainConfig, load_config
 from longaqa.data.dataset import VideoSample, samples_on_device
-from longaqa.engine import train_one_epoch
+from longaqa.engine import epoch_batches, train_one_epoch
 from longaqa.losses import Criterion
 from longaqa.models import build_model
 from longaqa.training import build_optimizer
@@ -63,8 +63,8 @@ def make_path(name: str, batch: int, clips: int, device: torch.device, overrides
         samples = samples_on_device(samples, device)
 
     def step() -> None:
-        train_one_epoch(model, criterion, optimizer, samples, batch, cfg.data.train_crop, gen, device,
-                        spec["precision"])
+        batches = epoch_batches(model, samples, batch, cfg.data.train_crop, gen)
+        train_one_epoch(model, criterion, optimizer, batches, device, spec["precision"])
 
     return cfg, model, step
 

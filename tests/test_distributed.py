@@ -98,11 +98,12 @@ def test_scaled_local_gradients_average_to_the_global_gradient(reduction):
     logged: dict[str, float] = {}
     for rank in range(world):
         shard = Shard(rank, world)
-        local, real = shard.local(batch)
+        (part,) = shard.slices([batch])
+        local = part.batch
         terms = criterion(model(local.clip_features, local.lengths), local.scores)
-        shares = shard.shares(batch, local, real, 6, reduction)
-        total = total + shard.scale_loss(terms, shares) / world
-        for key, value in shard.batch_sums(terms, shares, len(batch.names)).items():
+        shares = shard.shares(criterion, batch, local, part.real, 6)
+        total = total + shard.scale_loss(criterion, terms, shares) / world
+        for key, value in shard.batch_sums(criterion, terms, shares, len(batch.names)).items():
             logged[key] = logged.get(key, 0.0) + value
     torch.testing.assert_close(total, whole["loss"], rtol=1e-5, atol=1e-6)
     for key, value in whole.items():  # what a single process logs for this batch
@@ -115,9 +116,10 @@ def test_a_rank_without_samples_contributes_nothing():
     assert not real and local.names == ["v0"]  # still runs forward/backward for the all-reduce
     terms = {"loss": torch.tensor(2.0), "mse_weighted": torch.tensor(1.0),
              "attention_weighted": torch.tensor(1.0)}
-    shares = Shard(1, 2).shares(batch, local, real, 6, "mean")
-    assert float(Shard(1, 2).scale_loss(terms, shares)) == 0.0
-    assert set(Shard(1, 2).batch_sums(terms, shares, 1).values()) == {0.0}
+    criterion = Criterion(LossConfig(), 8)
+    shares = Shard(1, 2).shares(criterion, batch, local, real, 6)
+    assert float(Shard(1, 2).scale_loss(criterion, terms, shares)) == 0.0
+    assert set(Shard(1, 2).batch_sums(criterion, terms, shares, 1).values()) == {0.0}
 
 
 def _stop_worker(rank: int, world: int, store: str, mode: str, root: str, out: str, results: str) -> None:

@@ -8,11 +8,11 @@ CPU). Semantics, chosen so that a run matches a single-process run:
   random crops (the data generator is seeded alike everywhere) and collates the whole global batch,
   then keeps its own contiguous slice of it (:meth:`Shard.local`).
 * The local loss is rescaled (:meth:`Shard.shares`, :meth:`Shard.scale_loss`) so that DDP's
-  gradient *average* equals the gradient of the global batch's loss: MSE and row-averaged
-  attention terms by the process's share of samples (or valid query rows), summed attention terms
-  by the process count. Logged epoch means are those of a single process too. With dropout off the
-  weights then follow a single-process run within floating-point tolerance; with dropout on, every
-  process draws its own dropout masks (seeded by rank).
+  gradient *average* equals the gradient of the global batch's loss: each term by the process's
+  share of what the criterion says the term averages over (``Criterion.averages_over``: samples or
+  valid query rows), a summed term by the process count. Logged epoch means are those of a single
+  process too. With dropout off the weights then follow a single-process run within floating-point
+  tolerance; with dropout on, every process draws its own dropout masks (seeded by rank).
 * Only rank 0 writes the run folder. Other ranks run the same code against a private scratch folder
   (a copy of the run folder when resuming) that is removed when the process exits.
 * Stopping is agreed (:meth:`Shard.any`): a non-finite loss in any process stops every process before
@@ -28,6 +28,7 @@ import atexit
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,16 @@ from torch import nn
 
 from longaqa.data.dataset import Batch
 from longaqa.errors import LongAQAError
+
+
+@dataclass
+class LocalBatch:
+    """A process's slice of a global batch: ``batch`` (its samples), ``whole`` (the global batch) and
+    ``real`` (False: a rank left without samples, running the first sample with its loss scaled to 0)."""
+
+    batch: Batch
+    whole: Batch
+    real: bool
 
 
 @dataclass(frozen=True)
@@ -77,60 +88,41 @@ class Shard:
             subscores=None if batch.subscores is None else {k: v[start:stop] for k, v in batch.subscores.items()},
         ), real
 
-    def shares(
-        self,
-        global_batch: Batch,
-        local_batch: Batch,
-        real: bool,
-        num_queries: int,
-        att_reduction: str,
-        padding_mask: bool = True,
-    ) -> tuple[float, float]:
-        """(sample share, attention share): the factors that make DDP's gradient average the gradient
-        of the global batch's loss, for the MSE-like and the attention terms.
+    def slices(self, batches: Iterable[Batch]) -> Iterator[LocalBatch]:
+        """This rank's slice of every global batch (:meth:`local`), with the global batch beside it."""
+        for batch in batches:
+            local, real = self.local(batch)
+            yield LocalBatch(local, batch, real)
 
-        The MSE is a mean over samples: ``world * b / B``. The attention loss is a mean over valid
-        query rows (``padding_mask``: queries without a clip drop out): ``world * rows / global rows``,
-        or a sum: ``world``. A rank without real samples gets 0.
-        """
-        if not real:
-            return 0.0, 0.0
+    def shares(self, criterion, whole: Batch, local: Batch, real: bool, num_queries: int,
+               padding_mask: bool = True) -> dict[str, float]:
+        """Per unit a loss term averages over (``criterion.averages_over``), the factor that makes DDP's
+        gradient average the gradient of the global batch's loss: ``world x local units / global
+        units`` (samples, valid query rows, from ``criterion.units``), ``world`` for a summed term.
+        A rank without real samples gets 0 for every unit."""
         w = self.world_size
-        sample_share = w * len(local_batch.names) / len(global_batch.names)
-        if att_reduction == "sum":
-            att_share = float(w)
-        elif not padding_mask:  # mean over all b * Q rows
-            att_share = sample_share
-        else:  # one query per clip, up to the query count
-            rows_local = int(local_batch.lengths.clamp(max=num_queries).sum())
-            rows_global = int(global_batch.lengths.clamp(max=num_queries).sum())
-            att_share = w * rows_local / rows_global
-        return sample_share, att_share
+        ours = criterion.units(local, num_queries, padding_mask)
+        theirs = criterion.units(whole, num_queries, padding_mask)
+        shares = {unit: w * ours[unit] / theirs[unit] for unit in theirs}
+        shares["sum"] = float(w)
+        return {unit: value if real else 0.0 for unit, value in shares.items()}
 
-    def scale_loss(self, terms: dict[str, torch.Tensor], shares: tuple[float, float]) -> torch.Tensor:
+    def scale_loss(self, criterion, terms: dict[str, torch.Tensor], shares: dict[str, float]) -> torch.Tensor:
         """The local loss whose DDP-averaged gradient is the gradient of the global batch's loss."""
-        sample_share, att_share = shares
-        loss = terms["mse_weighted"] * sample_share + terms["attention_weighted"] * att_share
-        if "subscores_weighted" in terms:  # per-sample means, like the MSE
-            loss = loss + terms["subscores_weighted"] * sample_share
-        return loss
+        return criterion.total({key: value * shares[criterion.averages_over(key)] for key, value in terms.items()})
 
-    def batch_sums(
-        self, terms: dict[str, torch.Tensor], shares: tuple[float, float], global_size: int
-    ) -> dict[str, float]:
+    def batch_sums(self, criterion, terms: dict[str, torch.Tensor], shares: dict[str, float],
+                   global_size: int) -> dict[str, float]:
         """This rank's part of ``term value of the global batch x global batch size``, per term.
 
         Summed over the ranks (:meth:`all_reduce_sums`) it is what a single process adds to its
         epoch sums for that batch, so logged epoch means match a single-process run.
         """
-        sample_share, att_share = shares
         scale = global_size / self.world_size
-        sums = {}
-        for key, value in terms.items():
-            share = att_share if key.startswith("attention") else sample_share
-            sums[key] = float(value.detach()) * share * scale
-        if {"loss", "mse_weighted", "attention_weighted"} <= sums.keys():
-            sums["loss"] = sums["mse_weighted"] + sums["attention_weighted"] + sums.get("subscores_weighted", 0.0)
+        sums = {key: float(value.detach()) * shares[criterion.averages_over(key)] * scale
+                for key, value in terms.items()}
+        if "loss" in sums:  # the total of the rescaled terms, not the rescaled total
+            sums["loss"] = criterion.total(sums)
         return sums
 
     def all_reduce_sums(self, sums: dict[str, float], count: int) -> tuple[dict[str, float], int]:

@@ -7,13 +7,14 @@ Letters: B batch, T clips, Q queries.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from longaqa.data.dataset import VideoSample, iterate_batches
-from longaqa.distributed import Shard
+from longaqa.data.dataset import Batch, VideoSample, iterate_batches
+from longaqa.distributed import LocalBatch, Shard
 from longaqa.errors import LongAQAError
 from longaqa.losses import Criterion
 from longaqa.metrics import DEFAULT_BANDWIDTH, regression_metrics, skipping_index
@@ -27,48 +28,56 @@ class NonFiniteLoss(LongAQAError):
     """Training produced a NaN or infinite loss."""
 
 
-def train_one_epoch(
+def epoch_batches(
     model: QueryAQA,
-    criterion: Criterion,
-    optimizer: torch.optim.Optimizer,
     samples: list[VideoSample],
     batch_size: int,
     crop_mode: str,
     generator: torch.Generator,
+):
+    """One epoch's shuffled training batches for ``model``: videos longer than its query count are
+    cropped (``crop_mode``), except for a model trained on whole videos (the additive head)."""
+    crop_to = None if getattr(model, "sees_whole_video", False) else model.num_queries
+    return iterate_batches(samples, batch_size, True, generator, crop_to, crop_mode)
+
+
+def train_one_epoch(
+    model: QueryAQA,
+    criterion: Criterion,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable[Batch] | Iterable[LocalBatch],
     device: torch.device,
     precision: str = "fp32",
     scheduler=None,
     progress: bool = False,
     description: str = "train",
+    total: int | None = None,
     shard: Shard | None = None,
 ) -> dict[str, float]:
-    """Train over ``samples`` once; returns the sample-weighted mean of every loss term.
+    """Train once over ``batches`` (e.g. :func:`epoch_batches`); returns the sample-weighted mean of
+    every loss term.
 
-    Videos longer than the query count are cropped (``crop_mode``); ``scheduler`` (if given) is
-    stepped after every iteration. With ``shard`` (several processes, ``model`` in DDP) each global
-    batch of ``batch_size`` is split over the processes (see ``longaqa.distributed``) and the returned
-    means are over the whole group.
+    ``scheduler`` (if given) is stepped after every iteration; ``total`` (the batch count) is for the
+    progress bar. With ``shard`` (several processes, ``model`` in DDP) ``batches`` are this process's
+    slices of the global batches (:meth:`longaqa.distributed.Shard.slices`), the loss is rescaled as
+    the criterion says its terms average, and the returned means are over the whole group.
     """
     model.train()
     criterion.train()
     sums: dict[str, float] = defaultdict(float)
     count = 0
     core = model if shard is None else model.module  # the QueryAQA inside DDP
-    crop_to = None if getattr(core, "sees_whole_video", False) else core.num_queries
-    batches = iterate_batches(samples, batch_size, True, generator, crop_to, crop_mode)
-    total = (len(samples) + batch_size - 1) // batch_size
     # with progress on, tqdm still draws nothing when stderr is not a terminal (logs, pipes, CI)
-    for batch in tqdm(batches, total=total, desc=description, disable=None if progress else True, leave=False):
-        local, real = (batch, True) if shard is None else shard.local(batch)
+    for item in tqdm(batches, total=total, desc=description, disable=None if progress else True, leave=False):
+        local, whole, real = (item, item, True) if shard is None else (item.batch, item.whole, item.real)
         x = local.clip_features.to(device, non_blocking=True)  # (B, T, D)
         with autocast(device, precision):
             out = model(x, local.lengths.to(device))
             terms = criterion(out, local.scores.to(device), local.subscores)
         loss = terms["loss"]
         if shard is not None:  # DDP averages gradients: make that the global batch's gradient
-            shares = shard.shares(batch, local, real, core.num_queries, criterion.cfg.att_reduction,
-                                  getattr(core, "padding_mask", True))
-            loss = shard.scale_loss(terms, shares)
+            shares = shard.shares(criterion, whole, local, real, core.num_queries, getattr(core, "padding_mask", True))
+            loss = shard.scale_loss(criterion, terms, shares)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         # Checked after the backward is queued, so that a GPU runs it while this waits; the weights and
@@ -91,7 +100,7 @@ def train_one_epoch(
             for key, value in terms.items():
                 sums[key] = sums[key] + value.detach().double() * n
         else:  # this rank's part of the global batch's values
-            for key, value in shard.batch_sums(terms, shares, len(batch.names)).items():
+            for key, value in shard.batch_sums(criterion, terms, shares, len(whole.names)).items():
                 sums[key] += value
     if shard is not None:
         sums, count = shard.all_reduce_sums(sums, count)

@@ -87,6 +87,29 @@ class Criterion(nn.Module):
         self.cfg = cfg
         self.temperature = cfg.temperature_for(d_model)
 
+    WEIGHTED_TERMS = ("mse_weighted", "attention_weighted", "subscores_weighted")
+    """The terms whose sum is ``loss``."""
+
+    def averages_over(self, key: str) -> str:
+        """What term ``key`` is a mean over, for rescaling a batch's slice (``longaqa.distributed``):
+        ``query_rows`` (the attention terms: valid query rows), ``sum`` (the attention terms with
+        ``loss.att_reduction=sum``: no mean), or ``samples`` (every other term)."""
+        if key.startswith("attention"):
+            return "sum" if self.cfg.att_reduction == "sum" else "query_rows"
+        return "samples"
+
+    @staticmethod
+    def units(batch, num_queries: int, padding_mask: bool = True) -> dict[str, int]:
+        """How many of each averaged unit ``batch`` holds: samples, and query rows (one query per clip
+        up to ``num_queries``; every query of every sample when padded queries are not masked)."""
+        samples = len(batch.names)
+        rows = int(batch.lengths.clamp(max=num_queries).sum()) if padding_mask else samples * num_queries
+        return {"samples": samples, "query_rows": rows}
+
+    def total(self, terms: dict):
+        """``loss`` from the weighted terms in ``terms`` (tensors or numbers)."""
+        return sum(terms[key] for key in self.WEIGHTED_TERMS if key in terms)
+
     def subscore_weight(self, name: str) -> float:
         return self.cfg.subscore_weights.get(name, self.cfg.lambda_subscores)
 

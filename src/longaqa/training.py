@@ -31,7 +31,14 @@ from longaqa.config import Config, TrainConfig, save_config
 from longaqa.data import load_train_test
 from longaqa.data.dataset import VideoSample, carve_validation, samples_on_device
 from longaqa.data.validate import check_dataset
-from longaqa.engine import NonFiniteLoss, evaluate, model_skipping_index, resolve_precision, train_one_epoch
+from longaqa.engine import (
+    NonFiniteLoss,
+    epoch_batches,
+    evaluate,
+    model_skipping_index,
+    resolve_precision,
+    train_one_epoch,
+)
 from longaqa.errors import LongAQAError
 from longaqa.losses import Criterion
 from longaqa.models import QueryAQA, model_from_config
@@ -363,10 +370,13 @@ def _train_epoch(run: _Training, state: TrainingState, epoch: int) -> dict[str, 
     """One epoch of training, evaluated when due (``train.eval_every`` and the last epoch); its log row."""
     cfg, t = run.cfg, run.cfg.train
     start = time.perf_counter()
+    batches = epoch_batches(run.model, run.train, t.batch_size, cfg.data.train_crop, run.generator)
+    if run.shard is not None:
+        batches = run.shard.slices(batches)  # this process's slice of every global batch
     terms = train_one_epoch(
-        run.train_model, run.criterion, run.optimizer, run.train, t.batch_size, cfg.data.train_crop,
-        run.generator, run.device, run.precision, run.scheduler if run.per_iter else None, t.progress,
-        description=f"epoch {epoch}/{t.epochs}", shard=run.shard,
+        run.train_model, run.criterion, run.optimizer, batches, run.device, run.precision,
+        run.scheduler if run.per_iter else None, t.progress, description=f"epoch {epoch}/{t.epochs}",
+        total=run.steps_per_epoch, shard=run.shard,
     )
     if run.scheduler is not None and not run.per_iter:
         run.scheduler.step()

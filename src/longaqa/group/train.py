@@ -33,8 +33,8 @@ import torch
 from longaqa import training
 from longaqa.checkpoint import RunFolderLock, atomic_write, load_checkpoint
 from longaqa.config import Config
-from longaqa.data.dataset import VideoSample, iterate_batches
-from longaqa.engine import NonFiniteLoss
+from longaqa.data.dataset import VideoSample
+from longaqa.engine import NonFiniteLoss, epoch_batches
 from longaqa.errors import LongAQAError
 from longaqa.group.evaluate import can_stack, evaluate_group_epoch
 from longaqa.group.plan import group_key
@@ -223,10 +223,7 @@ def _evaluate(stacked: StackedRuns, runs: list, states: list[TrainingState], epo
 
 def _train_group_epoch(stacked: StackedRuns, runs: list, epoch: int) -> list[dict[str, float]]:
     """One epoch of every run, each on its own shuffled batches; each run's log row (lr and mean losses)."""
-    cfg = runs[0].cfg
-    core = stacked.template
-    crop_to = None if getattr(core, "sees_whole_video", False) else core.num_queries
-    batches = [iterate_batches(r.train, cfg.train.batch_size, True, r.generator, crop_to, r.cfg.data.train_crop)
+    batches = [epoch_batches(stacked.template, r.train, r.cfg.train.batch_size, r.cfg.data.train_crop, r.generator)
                for r in runs]
     sums: dict[str, torch.Tensor] = defaultdict(float)
     count = 0
