@@ -294,3 +294,27 @@ def test_reproduce_goes_on_when_a_cells_srcc_is_undefined(release, tmp_path, cap
     assert "seed 0: srcc nan" in capsys.readouterr().err
     rows = list(csv.DictReader((out / "table1.csv").open()))
     assert {r["mean"] for r in rows if r["metric"] == "srcc"} == {"nan"}
+
+
+def test_reproduce_in_groups_writes_the_same_run_folders(release, tmp_path, capsys):
+    """--group 8: the RG classes x seeds of table 1 train as one group (the same model, loss and
+    optimizer; other classes and seeds); every cell gets the run folder a lone run writes."""
+    out = tmp_path / "out"
+    args = ["reproduce", "table1", "--data-root", str(release), "--seeds", "2", "--out", str(out),
+            *_sets(TINY), "--group", "8"]
+    assert main(args) == 0, capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "12 runs, 0 already finished, 12 to train" in err and "(at most 8 runs each)" in err
+    records = [json.loads(p.read_text()) for p in (out / "groups").glob("*.json")]
+    assert sorted(len(r["runs"]) for r in records)[-1] == 8  # the four RG classes x two seeds
+    assert all(r["epoch"] == 2 for r in records)
+    lone = {"config.yaml", "run.json", "epochs.csv", "metrics.json", "predictions.csv", "weights.safetensors",
+            "last.safetensors", "checkpoint.safetensors"}
+    runs = sorted((out / "runs").glob("*/*/seed*"))
+    assert len(runs) == 12
+    for run in runs:
+        assert lone <= {p.name for p in run.iterdir()}, run
+    assert (out / "table1.md").is_file()
+    assert main(args) == 0  # finished: nothing to train
+    assert "12 runs, 12 already finished, 0 to train" in capsys.readouterr().err
+    assert main([*args[:-1], "0"]) == 2  # --group 0

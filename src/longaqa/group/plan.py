@@ -36,12 +36,13 @@ def group_key(cfg: Config) -> str:
     return json.dumps(d, sort_keys=True)
 
 
-def pack(cfgs: list[Config], size: int | None) -> list[list[int]]:
+def pack(cfgs: list[Config], size: int | None, extra: list | None = None) -> list[list[int]]:
     """Indices of ``cfgs`` in groups of at most ``size`` runs (None: no limit) with equal
-    :func:`group_key`; groups in order of their first run, runs in their given order."""
+    :func:`group_key` (and equal ``extra[i]``, e.g. the number of training videos); groups in order of
+    their first run, runs in their given order."""
     by_key: dict[str, list[int]] = {}
     for i, cfg in enumerate(cfgs):
-        by_key.setdefault(group_key(cfg), []).append(i)
+        by_key.setdefault(group_key(cfg) + (f"|{extra[i]}" if extra is not None else ""), []).append(i)
     groups = []
     for members in by_key.values():
         step = size or len(members)

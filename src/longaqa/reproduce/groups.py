@@ -44,13 +44,15 @@ class GroupJob:
 
 def plan_groups(cfgs: list[Config], run_dirs: list[Path], out: Path, data_root: str | None,
                 size: int | None) -> list[GroupJob]:
-    """The runs in groups of at most ``size`` (None: as many as can share one). A group's record is
-    named by a hash of its run folders, so the same cells and size give the same groups again."""
+    """The runs in groups of at most ``size`` (None: as many as can share one): runs that share a step
+    (:func:`longaqa.group.plan.group_key`) and train on as many videos. A group's record is named by
+    a hash of its run folders, so the same cells and size give the same groups again."""
     from longaqa.group import pack
 
     jobs = []
     groupable = [c.model.head != "mean_pool" for c in cfgs]
-    for members in pack(cfgs, size):
+    counts = _training_counts(cfgs, data_root)
+    for members in pack(cfgs, size, extra=counts):
         if not groupable[members[0]]:
             parts = [[m] for m in members]
         else:
@@ -60,6 +62,21 @@ def plan_groups(cfgs: list[Config], run_dirs: list[Path], out: Path, data_root: 
             digest = hashlib.sha1("\n".join(str(d.resolve()) for d in dirs).encode()).hexdigest()[:12]
             jobs.append(GroupJob([cfgs[i] for i in part], dirs, out / GROUPS_DIR / f"{digest}.json", data_root))
     return jobs
+
+
+def _training_counts(cfgs: list[Config], data_root: str | None) -> list[int]:
+    """Each run's number of training videos, from its label files (read once per dataset)."""
+    from longaqa.data import dataset_root, load_labels
+
+    seen: dict[tuple, int] = {}
+    counts = []
+    for cfg in cfgs:
+        d = cfg.data
+        key = (d.layout, d.root, d.features_dir, d.class_name, d.target)
+        if key not in seen:
+            seen[key] = len(load_labels(d, dataset_root(d, data_root), "train"))
+        counts.append(seen[key])
+    return counts
 
 
 def train_group_job(job: GroupJob, quiet: bool = True) -> list[dict]:
