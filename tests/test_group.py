@@ -160,3 +160,18 @@ def test_groups_run_through_the_submitit_local_executor(routines, tiny_overrides
     for d in dirs:
         assert json.loads((d / "metrics.json").read_text())["epoch"] == 1
     assert all(job.record.is_file() for job in jobs)
+
+
+def test_a_non_finite_loss_in_one_run_stops_the_group_and_names_it(routines, tiny_overrides, tmp_path):
+    from longaqa.data.dataset import VideoSample
+    from longaqa.engine import NonFiniteLoss
+    from longaqa.training import read_train_test
+
+    overrides = tiny_overrides + QUIET + ["train.epochs=3", "train.checkpoint_every=1"]
+    cfgs = [load_config(None, [*overrides, f"train.seed={s}"]) for s in (0, 1)]
+    train, test = read_train_test(cfgs[0], routines)
+    exploding = [VideoSample(s.name, s.features * 1e30, s.score) for s in train]
+    with pytest.raises(NonFiniteLoss, match=r"non-finite training loss in .*b\b.*every run keeps"):
+        fit_group(cfgs, [tmp_path / "a", tmp_path / "b"], tmp_path / "group.json",
+                  data=[(train, test), (exploding, test)], quiet=True)
+    assert not (tmp_path / "a" / "checkpoint.safetensors").exists()  # nothing committed for a failed first epoch

@@ -233,7 +233,7 @@ def _train_group_epoch(stacked: StackedRuns, runs: list, epoch: int) -> list[dic
         finite = torch.isfinite(terms["loss"])
         if not bool(finite.all()):
             bad = [str(runs[r].out) for r in torch.nonzero(~finite).flatten().tolist()]
-            values = ", ".join(f"{k}={float(v[~finite][0]):.4g}" for k, v in terms.items())
+            values = ", ".join(f"{k}={float(v.detach()[~finite][0]):.4g}" for k, v in terms.items())
             raise NonFiniteLoss(f"non-finite training loss in {', '.join(bad)} ({values})")
         stacked.step()
         n = len(per_run[0].names)
