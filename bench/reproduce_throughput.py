@@ -25,11 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import time
 from pathlib import Path
 
 import torch
-from roofline import flop_counter, machine, matmul_rate
+from roofline import flop_counter, machine, matmul_rate, seconds
 
 from longaqa.config import load_config
 from longaqa.data.dataset import VideoSample, iterate_batches
@@ -44,24 +43,15 @@ TABLE3_RUN_EPOCHS = 16 * 5 * 300
 TRAIN_VIDEOS, TEST_VIDEOS = 200, 50
 
 
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def videos(cfg, n: int, gen: torch.Generator, clips: int) -> list[VideoSample]:
     return [VideoSample(f"v{i}", torch.randn(clips, cfg.model.input_dim, generator=gen),
                         float(torch.rand(1, generator=gen))) for i in range(n)]
 
 
 def timed(fn, device: torch.device, steps: int) -> float:
-    fn()  # warm-up
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    sync(device)
-    return (time.perf_counter() - start) / steps
+    """Seconds per call of ``fn`` over ``steps`` calls after one warm-up call."""
+    fn()
+    return seconds(fn, device, steps)
 
 
 def group_step(stacked: StackedRuns, inputs: tuple) -> None:
