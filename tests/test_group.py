@@ -175,3 +175,24 @@ def test_a_non_finite_loss_in_one_run_stops_the_group_and_names_it(routines, tin
         fit_group(cfgs, [tmp_path / "a", tmp_path / "b"], tmp_path / "group.json",
                   data=[(train, test), (exploding, test)], quiet=True)
     assert not (tmp_path / "a" / "checkpoint.safetensors").exists()  # nothing committed for a failed first epoch
+
+
+def test_seeds_stopped_in_a_lone_run_say_how_to_go_on_and_resume(routines, tiny_overrides, tmp_path, monkeypatch):
+    import longaqa.training as training
+    from longaqa.resume import TrainingInterrupted
+
+    cfg = load_config(None, tiny_overrides + QUIET + ["train.epochs=2", "train.checkpoint_every=1"])
+    real, calls = training.train_one_epoch, {"n": 0}
+
+    def stopped_in_the_second_seed(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:  # seed 1, epoch 2
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_one_epoch", stopped_in_the_second_seed)
+    with pytest.raises(TrainingInterrupted, match=rf"--resume {tmp_path / 's'} --seeds 2"):
+        fit_seeds(cfg, tmp_path / "s", 2, routines, group_size=1, quiet=True)
+    monkeypatch.setattr(training, "train_one_epoch", real)
+    summary = fit_seeds(cfg, tmp_path / "s", 2, routines, group_size=1, resume=True, quiet=True)
+    assert len(summary["srcc"]["values"]) == 2

@@ -20,6 +20,7 @@ from longaqa.errors import LongAQAError
 from longaqa.group.plan import pack
 from longaqa.group.sizing import auto_group_size
 from longaqa.group.train import fit_group, mean_std
+from longaqa.resume import TrainingInterrupted
 from longaqa.run_folder import CONFIG_FILE, METRICS_FILE
 
 SEEDS_FILE = "seeds.json"
@@ -45,8 +46,6 @@ def fit_seeds(cfg: Config, out: str | Path, seeds: int, data_root: str | Path | 
     them, one after another on a CPU), and write ``OUT/seeds.json``; return it. ``resume`` continues what a stopped
     call left (finished seeds are kept). A config that cannot train in a group (the mean-pooled
     baseline) trains its seeds one after another."""
-    from longaqa.training import fit
-
     out = Path(out)
     cfgs = seed_configs(cfg, seeds)
     dirs = [out / f"seed{c.train.seed}" for c in cfgs]
@@ -55,7 +54,19 @@ def fit_seeds(cfg: Config, out: str | Path, seeds: int, data_root: str | Path | 
     groupable = cfg.model.head != "mean_pool"
     if group_size is None and groupable:
         group_size = auto_group_size(cfg)
-    for members in pack(cfgs, group_size if groupable else 1):
+    try:
+        _train_seed_groups(cfgs, dirs, out, data_root, group_size if groupable else 1, quiet)
+    except TrainingInterrupted as exc:  # the run's own note, and how to go on with every seed
+        raise TrainingInterrupted(f"{exc}; or every seed left: longaqa train --resume {out} --seeds {seeds}") from None
+    return write_seed_summary(out, dirs)
+
+
+def _train_seed_groups(cfgs: list[Config], dirs: list[Path], out: Path, data_root, group_size: int | None,
+                       quiet: bool) -> None:
+    """Every seed not finished yet, group by group (a group of one: a lone run), continuing any started."""
+    from longaqa.training import fit
+
+    for members in pack(cfgs, group_size):
         todo = [i for i in members if not (dirs[i] / METRICS_FILE).is_file()]
         if not todo:
             continue
@@ -66,7 +77,6 @@ def fit_seeds(cfg: Config, out: str | Path, seeds: int, data_root: str | Path | 
             first, last = cfgs[todo[0]].train.seed, cfgs[todo[-1]].train.seed
             fit_group([cfgs[i] for i in todo], [dirs[i] for i in todo], out / f"group-seed{first}-{last}.json",
                       [data_root] * len(todo), resume=started, quiet=quiet)
-    return write_seed_summary(out, dirs)
 
 
 def finite_or_none(value: float) -> float | None:
