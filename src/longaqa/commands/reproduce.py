@@ -25,7 +25,7 @@ def register(sub) -> None:
                    help="list the cells and which are finished; train nothing")
     p.add_argument("--group", default="1", metavar="SIZE",
                    help="train at most SIZE runs as one batched computation on one device (longaqa.group; "
-                   "auto: as many as the device's memory holds; default 1: one run after another)")
+                   "auto: as many as a GPU's memory holds, 1 on a CPU; default 1: one run after another)")
     p.add_argument("--executor", default="inline", choices=("inline", "submitit"),
                    help="where groups run: inline (this process) or submitit (SLURM jobs, or one local "
                    "process per GPU without SLURM); docs/groups.md")

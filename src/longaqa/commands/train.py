@@ -25,8 +25,8 @@ def register(sub) -> None:
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue the run in RUN_DIR from its last checkpoint, with its own config")
     p.add_argument("--seeds", type=int, default=1, metavar="N",
-                   help="train N seeds (train.seed, train.seed+1, ...) into OUT/seed<k>/, as one group on one "
-                   "device (docs/groups.md), and write OUT/seeds.json with mean ± std; with --resume OUT, "
+                   help="train N seeds (train.seed, train.seed+1, ...) into OUT/seed<k>/, in groups as "
+                   "--group says (docs/groups.md), and write OUT/seeds.json with mean ± std; with --resume OUT, "
                    "give the same N")
     p.add_argument("--group", default="auto", metavar="SIZE",
                    help="with --seeds: at most SIZE runs per group (auto, the default: on a GPU as many as "
