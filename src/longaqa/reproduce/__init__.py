@@ -71,10 +71,9 @@ def run_cells(cells: list[Cell], data_root: str | None, log: Callable[[str], Non
         )
 
 
-def run_grouped(cells: list[Cell], data_root: str | None, out: Path, group: str | int, executor: str,
+def run_grouped(cells: list[Cell], data_root: str | None, out: Path, group: int, executor: str,
                 devices: int | None, options: dict[str, str], log: Callable[[str], None]) -> None:
     """Train every cell not finished yet in groups of at most ``group`` runs, through ``executor``."""
-    from longaqa.group.sizing import auto_group_size
     from longaqa.reproduce.groups import plan_groups, run_groups
     from longaqa.training import METRICS_FILE
 
@@ -85,7 +84,7 @@ def run_grouped(cells: list[Cell], data_root: str | None, out: Path, group: str 
     log(f"reproduce: {len(unique)} runs, {len(unique) - len(todo)} already finished, {len(todo)} to train")
     if not todo:
         return
-    size = auto_group_size(todo[0].cfg) if group == "auto" else int(group)
+    size = int(group)
     jobs = plan_groups([c.cfg for c in todo], [c.run_dir for c in todo], out, data_root, size)
     log(f"reproduce: {len(jobs)} groups (at most {size} runs each), executor {executor}")
     run_groups(jobs, executor, out, devices, options, log)
@@ -121,6 +120,10 @@ def reproduce(
         return []
     check_data(cells, data_root)
     out.mkdir(parents=True, exist_ok=True)
+    if group == "auto":
+        from longaqa.group.sizing import auto_group_size
+
+        group = auto_group_size(cells[0].cfg) if cells else 1
     if group == 1 and executor == "inline":
         run_cells(cells, data_root, log)
     else:
