@@ -60,9 +60,9 @@ def test_parts_sum_to_subscores_and_total(sheet):
         torch.testing.assert_close(out.pred, s["difficulty"] + s["execution"] - s["penalty"])
 
 
-@pytest.mark.parametrize("window", [0, 1, 3])
-def test_a_clip_moves_only_the_parts_within_the_window(window):
-    model = additive_model(window=window)
+@pytest.mark.parametrize("window,contrast", [(0, False), (1, False), (3, False), (1, True), (3, True)])
+def test_a_clip_moves_only_the_parts_within_the_window(window, contrast):
+    model = additive_model(window=window, **{"model.local_contrast": str(contrast).lower()})
     x = torch.randn(2, 12, 32)
     lengths = torch.tensor([12, 10])
     k = 5
@@ -72,7 +72,23 @@ def test_a_clip_moves_only_the_parts_within_the_window(window):
         a, b = model(x, lengths).clip_parts, model(y, lengths).clip_parts
     far = (torch.arange(12) - k).abs() > window
     assert torch.equal(a[:, far], b[:, far])  # exactly: nothing outside the window enters a part
-    assert not torch.equal(a[:, k], b[:, k])
+    # with contrast a part can be exactly 0 before and after (relu), so ask only that some part moved
+    assert not torch.equal(a[:, ~far], b[:, ~far]) if contrast else not torch.equal(a[:, k], b[:, k])
+
+
+def test_with_local_contrast_a_clip_like_its_neighbours_earns_nothing():
+    model = additive_model(window=2, **{"model.local_contrast": "true"})
+    assert all(layer.bias is None for layer in model.head.local.own if isinstance(layer, torch.nn.Linear))
+    routine = torch.randn(32).expand(1, 10, 32).clone()  # every clip alike
+    with torch.no_grad():
+        alike = model(routine, torch.tensor([10])).clip_parts
+        routine[0, 4] += 3.0 * torch.randn(32)  # one clip stands out: only its window can earn
+        parts = model(routine, torch.tensor([10])).clip_parts
+    assert alike.abs().max() < 1e-6  # 0 up to the rounding of a mean of equal embeddings
+    assert parts[0, (torch.arange(10) - 4).abs() > 2].abs().max() < 1e-6 and (parts >= 0).all()
+    assert parts.max() > 1e-3
+    with pytest.raises(LongAQAError, match="local_contrast needs model.local_window >= 1"):
+        load_config(None, [*TINY, "model.head=additive", "model.local_window=0", "model.local_contrast=true"])
 
 
 def test_the_loss_uses_every_subscore():

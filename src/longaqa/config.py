@@ -106,6 +106,11 @@ class ModelConfig:
     local_competition: bool = False
     """Additive head: clips also compete with their neighbours for credit (``LocalParts.local_share``);
     measured in bench/RESULTS.md ("Explanations against the truth"). Locality then reaches 2 x window."""
+    local_contrast: bool = False
+    """Additive head: a clip's value comes from its contrast with its window (its embedding minus the
+    mean of its valid neighbours') through a map that is 0 at zero contrast, so a clip like its
+    neighbours earns nothing (``LocalParts.local_contrast``); needs ``local_window`` >= 1. Measured in
+    bench/RESULTS.md ("local contrast (issue 14)")."""
     local_context_dropout: float = 0.5
     """Additive head, training only: probability of hiding each neighbour in a clip's window (never the
     clip itself), so that a clip's part is carried by its own features (see ``LocalParts``)."""
@@ -126,6 +131,9 @@ class ModelConfig:
         _check_choices("model", self)
         if self.local_window < 0:
             raise LongAQAError(f"model.local_window must be >= 0, got {self.local_window}")
+        if self.local_contrast and self.local_window < 1:
+            raise LongAQAError("model.local_contrast needs model.local_window >= 1 (a clip's contrast is with "
+                               "its neighbours)")
         _positive("model.local_hidden", self.local_hidden)
         if not 0.0 <= self.local_context_dropout < 1.0:
             raise LongAQAError(f"model.local_context_dropout must be in [0, 1), got {self.local_context_dropout}")

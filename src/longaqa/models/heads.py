@@ -82,6 +82,12 @@ def masked_mean(x: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
     return (x * w).sum(1) / w.sum(1).clamp_min(1)
 
 
+def window_sums(x: torch.Tensor, window: int) -> torch.Tensor:
+    """Sum of ``x`` (B, T, C) over each clip's window ``t - window .. t + window`` (zeros beyond the
+    video): (B, T, C)."""
+    return F.pad(x.transpose(1, 2), (window, window)).unfold(2, 2 * window + 1, 1).sum(-1).transpose(1, 2)
+
+
 class LocalParts(nn.Module):
     """Per-clip non-negative parts computed from the clips within ``window`` of each clip only.
 
@@ -103,18 +109,27 @@ class LocalParts(nn.Module):
     its window's salience (:meth:`local_share`): clips compete with their neighbours for credit, as the
     paper head's softmax weights make clips compete over the whole video. Locality then reaches 2 x
     ``window`` clips (a neighbour's share depends on its own window).
+
+    With ``contrast`` (``model.local_contrast``), a clip's value comes from how it stands out from its
+    window (:meth:`local_contrast`: its embedding minus the mean of its valid neighbours') through a
+    map with no bias that is exactly 0 at zero contrast: a clip like its neighbours (a transition
+    among transitions) earns nothing, so a credit common to every clip has no place to sit. Locality
+    stays ``window`` clips.
     """
 
     GATE_BIAS = 3.0
     """Gates start near 1 (sigmoid(3) = 0.95): a clip starts with its own value."""
 
     def __init__(self, d_model: int, hidden: int, window: int, num_parts: int, dropout: float,
-                 context_dropout: float = 0.5, compete: bool = False):
+                 context_dropout: float = 0.5, compete: bool = False, contrast: bool = False):
         super().__init__()
         self.window = window
         self.context_dropout = context_dropout
+        self.contrast = contrast
         self.embed = nn.Linear(d_model, hidden)
-        self.own = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, num_parts))
+        bias = not contrast  # with contrast: no bias anywhere, so zero contrast gives a value of exactly 0
+        self.own = nn.Sequential(nn.Linear(hidden, hidden, bias=bias), nn.ReLU(),
+                                 nn.Linear(hidden, num_parts, bias=bias))
         self.mix = nn.Linear(hidden * (2 * window + 1), hidden)
         self.gate = nn.Linear(hidden, num_parts)
         nn.init.zeros_(self.gate.weight)
@@ -131,12 +146,17 @@ class LocalParts(nn.Module):
         w = self.window
         mask = valid.to(clips.dtype)[..., None]  # (B, T, 1)
         h = self.dropout(torch.relu(self.embed(clips)) * mask)  # (B, T, H), 0 on hidden clips
-        value = F.softplus(self.own(h).float()) / LOG2  # (B, T, P), from the clip alone
         windows = F.pad(h, (0, 0, w, w)).unfold(1, 2 * w + 1, 1)  # (B, T, H, 2w+1)
+        in_view = F.pad(mask, (0, 0, w, w)).unfold(1, 2 * w + 1, 1)  # (B, T, 1, 2w+1), 1 on valid clips
         if self.training and self.context_dropout > 0 and w > 0:
             keep = torch.rand(B, T, 1, 2 * w + 1, device=clips.device) >= self.context_dropout
             keep[..., w] = True  # the clip itself is always seen
             windows = windows * keep.to(windows.dtype)
+            in_view = in_view * keep.to(in_view.dtype)
+        if self.contrast:  # (B, T, P), from the clip against its window; 0 where it is like its neighbours
+            value = torch.relu(self.own(self.local_contrast(h, mask, windows, in_view)).float())
+        else:  # (B, T, P), from the clip alone
+            value = F.softplus(self.own(h).float()) / LOG2
         gate = torch.sigmoid(self.gate(torch.relu(self.mix(windows.reshape(B, T, -1)))).float())  # (B, T, P)
         if self.salience is not None:  # clips compete with their neighbours for credit
             gate = gate * self.local_share(h, valid, mask)
@@ -148,12 +168,23 @@ class LocalParts(nn.Module):
         w = self.window
         sal = self.salience(h).float().clamp(-30.0, 30.0)  # (B, T, P); no video-wide max: locality is exact
         e = sal.exp() * mask  # (B, T, P), 0 on hidden clips
-
-        def window_sum(x: torch.Tensor) -> torch.Tensor:  # (B, T, C) -> sums over each clip's window
-            return F.pad(x.transpose(1, 2), (w, w)).unfold(2, 2 * w + 1, 1).sum(-1).transpose(1, 2)
-
-        mean = window_sum(e) / window_sum(mask).clamp_min(1)
+        mean = window_sums(e, w) / window_sums(mask, w).clamp_min(1)
         return e / mean.clamp_min(1e-12)
+
+    def local_contrast(self, h: torch.Tensor, mask: torch.Tensor, windows: torch.Tensor,
+                       in_view: torch.Tensor) -> torch.Tensor:
+        """``h_t`` minus the mean of ``h`` over the clips in view within ``window`` of ``t`` (``windows``
+        (B, T, H, 2w+1), ``in_view`` (B, T, 1, 2w+1): valid and, in training, not hidden by context
+        dropout), ``t`` itself excluded (B, T, H); 0 for hidden clips and for a clip with no neighbour in view.
+
+        The clip is left out of its own mean so that the contrast says how it differs from what
+        surrounds it, at the same scale whether 2 or 8 neighbours are in view (edges, hidden clips).
+        The neighbours hidden by context dropout leave the mean as well, so that hiding a clip (how
+        faithfulness is measured) is something training has seen."""
+        count = in_view.sum(-1) - mask  # (B, T, 1) neighbours in view
+        mean = (windows.sum(-1) - h) / count.clamp_min(1)  # (B, T, H); hidden slots hold zeros
+        return (h - mean) * (mask * (count > 0).to(h.dtype))
+
 
 class AdditiveHead(nn.Module):
     """Beyond the paper: the judges' sheet, clip by clip (``longaqa.sheets``, docs/additive.md).
@@ -165,12 +196,13 @@ class AdditiveHead(nn.Module):
     """
 
     def __init__(self, d_model: int, hidden: list[int], sheet, score_divisor: float, window: int,
-                 local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False):
+                 local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False,
+                 contrast: bool = False):
         super().__init__()
         self.sheet = sheet
         self.score_divisor = score_divisor
         self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
-                                compete)
+                                compete, contrast)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)
