@@ -37,7 +37,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     try:  # a quoted field may hold a line break: it stays in the field (then the name is refused)
         reader = csv.reader(io.StringIO(text))
         rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
-    except csv.Error as exc:  # e.g. a field over csv's size limit (found by tests/test_fuzz.py)
+    except csv.Error as exc:  # e.g. a field over csv's size limit
         raise LongAQAError(f"{path}: not a readable CSV file ({exc})") from None
     if not rows:
         raise LongAQAError(f"{path}: empty; expected a header 'name,score[,split]' and one row per video")
