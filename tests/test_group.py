@@ -196,3 +196,17 @@ def test_seeds_stopped_in_a_lone_run_say_how_to_go_on_and_resume(routines, tiny_
     monkeypatch.setattr(training, "train_one_epoch", real)
     summary = fit_seeds(cfg, tmp_path / "s", 2, routines, group_size=1, resume=True, quiet=True)
     assert len(summary["srcc"]["values"]) == 2
+
+
+def test_the_authors_preset_trains_in_a_group(routines, tiny_overrides, tmp_path):
+    """Every departure of the authors' code (resampled queries, random-crop evaluation, no padding mask,
+    reversed and summed KL, prediction noise, ...) runs under the group's vmap, with dropout on."""
+    from longaqa.reproduce import default_configs_dir
+
+    preset = default_configs_dir() / "presets" / "authors.yaml"
+    cfgs = [load_config(preset, tiny_overrides + QUIET + ["train.epochs=2", f"train.seed={s}"]) for s in (0, 1)]
+    assert cfgs[0].data.eval_view == "random_crop" and cfgs[0].model.query_init == "resample"
+    results = fit_group(cfgs, [tmp_path / "a", tmp_path / "b"], tmp_path / "group.json", [routines] * 2,
+                        quiet=True)
+    assert [r["selection"] for r in results] == ["best-test", "best-test"]
+    assert all(len(rows(tmp_path / d)) == 2 for d in ("a", "b"))

@@ -92,7 +92,7 @@ class StackedRuns:
         (R, B, Q, Q) on its own batch, in evaluation mode."""
         self.template.eval()
         with autocast(self.device, self.precision):
-            return vmap(self.one_run_eval)(self.params, self.buffers, features, lengths)
+            return vmap(self.one_run_eval, randomness="different")(self.params, self.buffers, features, lengths)
 
     def step(self) -> None:
         self.optimizer.step()
