@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import time
 from pathlib import Path
 
 import torch
@@ -67,6 +68,8 @@ def main() -> None:
     p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     p.add_argument("--shape", default="paper", choices=("paper", "demo"))
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--compile", action="store_true",
+                   help="also time each group with its vmapped loss under torch.compile (after a compiling step)")
     p.add_argument("--json")
     args = p.parse_args()
     if args.threads:
@@ -133,6 +136,13 @@ def main() -> None:
         tests = [stack_batches([b] * runs, device) for b in iterate_batches(test, B, False, None, None, "center")]
         epoch_eval = timed(lambda s=stacked, x=tests: [s.evaluate(*t[:2]) for t in x], device, max(1, args.steps // 2))
         rows.append(line("group", runs, step, epoch_eval))
+        if args.compile:
+            stacked.losses = torch.compile(stacked.losses)
+            start = time.perf_counter()
+            group_step(stacked, inputs)  # compiles
+            print(f"           torch.compile took {time.perf_counter() - start:.0f} s")
+            compiled = timed(lambda s=stacked, x=inputs: group_step(s, x), device, args.steps)
+            rows.append(line("compiled", runs, compiled, epoch_eval))
         del models, stacked, inputs, tests
         if device.type == "cuda":
             torch.cuda.empty_cache()
