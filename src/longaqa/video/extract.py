@@ -178,75 +178,89 @@ def extract_video(
             f"{path}: {video.info.num_frames} frames at {options.fps:g} fps ({video.info.duration_s:.2f} s) "
             f"is shorter than one {options.clip_frames}-frame clip"
         )
-    device = torch.device(options.device)
-    module = backbone.module
-    L, B = plan.clip_frames, min(options.batch_clips, plan.num_clips)
-    size = backbone.preprocess.out_size
-    buffer = torch.empty(B, 3, L, size, size, device=device)  # (B, C, L, H, W)
-    out = np.empty((plan.num_clips, backbone.feature_dim), dtype=np.float32)  # (T, D)
+    batches = _ClipBatches(backbone, plan, options, on_clip)
     thumbs: list[np.ndarray] | None = [] if options.thumbnail_height > 0 else None
-    cast = autocast(device, options.precision)
-    backbone_seconds = 0.0
-    filled = 0  # frames written into the buffer
-    done = 0  # clips whose features are computed
-    chunk: list[np.ndarray] = []
-
-    def flush_chunk() -> None:
-        nonlocal filled
-        frames = torch.from_numpy(np.stack(chunk)).to(device)  # (n, H, W, C) uint8
-        x = preprocess_frames(frames, backbone.preprocess)  # (C, n, size, size)
-        n = x.shape[1]
-        b, f = divmod(filled, L)
-        buffer[b, :, f : f + n] = x  # a chunk never straddles clips: it is flushed at each clip's end
-        filled += n
-        chunk.clear()
-
-    def run_batch(count: int) -> None:
-        nonlocal done, filled, backbone_seconds
-        _sync(device)
-        t0 = time.perf_counter()
-        with cast:
-            feats = module(buffer[:count])  # (count, D)
-        feats = feats.float().cpu().numpy()
-        _sync(device)
-        backbone_seconds += time.perf_counter() - t0
-        out[done : done + count] = feats
-        done += count
-        filled = 0
-        if on_clip is not None:
-            on_clip(done, plan.num_clips)
-
-    chunk_size = max(1, min(options.frame_chunk, L))
     frames = video.frames(plan.start, plan.stop)
     if options.prefetch_frames:
         frames = prefetch(frames, options.prefetch_frames)
     with contextlib.closing(frames):  # an error below also stops the decoding thread and the file
         for index, frame in enumerate(frames):
-            position = index % L  # frame within its clip
-            if thumbs is not None and position == L // 2:
+            if thumbs is not None and index % plan.clip_frames == plan.clip_frames // 2:
                 thumbs.append(_thumbnail(frame, options.thumbnail_height))
-            chunk.append(frame)
-            if len(chunk) == chunk_size or position == L - 1:
-                flush_chunk()
-            if filled == B * L:
-                run_batch(B)
-    if chunk:
-        flush_chunk()
-    if filled:
-        if filled % L:
-            raise VideoDecodeError(f"{path}: decoding stopped inside clip {done + filled // L}")
-        run_batch(filled // L)
-    if done != plan.num_clips:
-        raise VideoDecodeError(f"{path}: decoded {done} of {plan.num_clips} clips")
+            batches.add(frame, index % plan.clip_frames)
+    batches.finish(path)
     return VideoFeatures(
         name=path.stem,
-        features=out,
+        features=batches.out,
         plan=plan,
         info=video.info,
         seconds=time.perf_counter() - started,
-        backbone_seconds=backbone_seconds,
+        backbone_seconds=batches.backbone_seconds,
         thumbnails=thumbs,
     )
+
+
+class _ClipBatches:
+    """Decoded frames into a ``(B, C, L, size, size)`` buffer, clip by clip, preprocessed in chunks of
+    ``options.frame_chunk`` frames (a chunk never straddles clips); the backbone runs on every full
+    buffer of ``options.batch_clips`` clips and writes its features into ``out`` (T, D)."""
+
+    def __init__(self, backbone: Backbone, plan, options: ExtractOptions,
+                 on_clip: Callable[[int, int], None] | None):
+        self.backbone, self.plan, self.on_clip = backbone, plan, on_clip
+        self.device = torch.device(options.device)
+        self.cast = autocast(self.device, options.precision)
+        self.L, self.B = plan.clip_frames, min(options.batch_clips, plan.num_clips)
+        size = backbone.preprocess.out_size
+        self.buffer = torch.empty(self.B, 3, self.L, size, size, device=self.device)  # (B, C, L, H, W)
+        self.out = np.empty((plan.num_clips, backbone.feature_dim), dtype=np.float32)  # (T, D)
+        self.chunk_size = max(1, min(options.frame_chunk, self.L))
+        self.chunk: list[np.ndarray] = []
+        self.filled = 0  # frames written into the buffer
+        self.done = 0  # clips whose features are computed
+        self.backbone_seconds = 0.0
+
+    def add(self, frame: np.ndarray, position: int) -> None:
+        """One frame, at ``position`` within its clip."""
+        self.chunk.append(frame)
+        if len(self.chunk) == self.chunk_size or position == self.L - 1:
+            self.flush_chunk()
+        if self.filled == self.B * self.L:
+            self.run_batch(self.B)
+
+    def flush_chunk(self) -> None:
+        frames = torch.from_numpy(np.stack(self.chunk)).to(self.device)  # (n, H, W, C) uint8
+        x = preprocess_frames(frames, self.backbone.preprocess)  # (C, n, size, size)
+        n = x.shape[1]
+        b, f = divmod(self.filled, self.L)
+        self.buffer[b, :, f : f + n] = x
+        self.filled += n
+        self.chunk.clear()
+
+    def run_batch(self, count: int) -> None:
+        _sync(self.device)
+        t0 = time.perf_counter()
+        with self.cast:
+            feats = self.backbone.module(self.buffer[:count])  # (count, D)
+        feats = feats.float().cpu().numpy()
+        _sync(self.device)
+        self.backbone_seconds += time.perf_counter() - t0
+        self.out[self.done : self.done + count] = feats
+        self.done += count
+        self.filled = 0
+        if self.on_clip is not None:
+            self.on_clip(self.done, self.plan.num_clips)
+
+    def finish(self, path: Path) -> None:
+        """The last, partly filled batch; every clip of the plan must have its features."""
+        if self.chunk:
+            self.flush_chunk()
+        if self.filled:
+            if self.filled % self.L:
+                raise VideoDecodeError(f"{path}: decoding stopped inside clip {self.done + self.filled // self.L}")
+            self.run_batch(self.filled // self.L)
+        if self.done != self.plan.num_clips:
+            raise VideoDecodeError(f"{path}: decoded {self.done} of {self.plan.num_clips} clips")
 
 
 def find_videos(path: str | Path) -> list[Path]:
