@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from longaqa.config import Config, ModelConfig
+from longaqa.models.additive import AdditiveHead
 from longaqa.models.aqa import AQAOutput, QueryAQA
 from longaqa.models.baseline import MeanPoolAQA
 from longaqa.models.decoder import Decoder
 from longaqa.models.fastpath.model import FastDecoder, FastQueryAQA
-from longaqa.models.heads import AdditiveHead, SingleScoreHead, WeightScoreHead
+from longaqa.models.heads import SingleScoreHead, WeightScoreHead
 
 __all__ = ["AQAOutput", "MeanPoolAQA", "QueryAQA", "build_model", "model_from_config"]
 

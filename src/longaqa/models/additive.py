@@ -1,0 +1,201 @@
+"""The additive head (beyond the paper): per-clip parts of the judges' score sheet, summed over the
+clips, plus video-level terms (docs/additive.md).
+
+Letters: B batch, T clips, Q queries, P parts per clip, V video-level terms, D d_model.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from longaqa.models.heads import mlp
+
+LOG2 = math.log(2.0)
+
+
+def masked_mean(x: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+    """Mean of ``x`` (B, N, D) over the valid positions of ``valid`` (B, N) (all when None): (B, D)."""
+    if valid is None:
+        return x.mean(1)
+    w = valid.to(x.dtype)[..., None]  # (B, N, 1)
+    return (x * w).sum(1) / w.sum(1).clamp_min(1)
+
+
+def window_sums(x: torch.Tensor, window: int) -> torch.Tensor:
+    """Sum of ``x`` (B, T, C) over each clip's window ``t - window .. t + window`` (zeros beyond the
+    video): (B, T, C)."""
+    return F.pad(x.transpose(1, 2), (window, window)).unfold(2, 2 * window + 1, 1).sum(-1).transpose(1, 2)
+
+
+class LocalParts(nn.Module):
+    """Per-clip non-negative parts computed from the clips within ``window`` of each clip only.
+
+    ``part = value(clip) * gate(window)``: a clip's own features give its value (``own``: an MLP
+    of that clip alone, softplus), and the ``2 window + 1`` clips around it (zeros beyond the video and
+    for hidden clips) give a gate in (0, 1) that can only lower it (an element that a fault elsewhere
+    in it voids, a deduction that needs the neighbours to be seen). Nothing else enters, so a change to
+    clip ``j`` can move the parts of clips ``j - window .. j + window`` and of no other clip, exactly
+    (tested). ``part_scale`` (set by :meth:`AdditiveHead.calibrate`) starts parts at typical values.
+
+    Why not one network of the window: only sums over clips are supervised, and a sum does not change
+    when every clip's value moves to its neighbour, so a window network may credit a clip with the
+    value of the clip beside it. Here values come from the clip itself. In training each neighbour's
+    slot is also zeroed with probability ``context_dropout`` (never the clip's own), which keeps the
+    gate from leaning on any one neighbour and prepares it for hidden clips (zeros), which is how
+    deletion and faithfulness tests hide a clip.
+
+    With ``compete`` (``model.local_competition``), the gate is also multiplied by the clip's share of
+    its window's salience (:meth:`local_share`): clips compete with their neighbours for credit, as the
+    paper head's softmax weights make clips compete over the whole video. Locality then reaches 2 x
+    ``window`` clips (a neighbour's share depends on its own window).
+
+    With ``contrast`` (``model.local_contrast``), a clip's value comes from how it stands out from its
+    window (:meth:`local_contrast`: its embedding minus the mean of its valid neighbours') through a
+    map with no bias that is exactly 0 at zero contrast: a clip like its neighbours (a transition
+    among transitions) earns nothing, so a credit common to every clip has no place to sit. Locality
+    stays ``window`` clips.
+    """
+
+    GATE_BIAS = 3.0
+    """Gates start near 1 (sigmoid(3) = 0.95): a clip starts with its own value."""
+
+    def __init__(self, d_model: int, hidden: int, window: int, num_parts: int, dropout: float,
+                 context_dropout: float = 0.5, compete: bool = False, contrast: bool = False):
+        super().__init__()
+        self.window = window
+        self.context_dropout = context_dropout
+        self.contrast = contrast
+        self.embed = nn.Linear(d_model, hidden)
+        bias = not contrast  # with contrast: no bias anywhere, so zero contrast gives a value of exactly 0
+        self.own = nn.Sequential(nn.Linear(hidden, hidden, bias=bias), nn.ReLU(),
+                                 nn.Linear(hidden, num_parts, bias=bias))
+        self.mix = nn.Linear(hidden * (2 * window + 1), hidden)
+        self.gate = nn.Linear(hidden, num_parts)
+        nn.init.zeros_(self.gate.weight)
+        nn.init.constant_(self.gate.bias, self.GATE_BIAS)
+        self.dropout = nn.Dropout(dropout)
+        self.register_buffer("part_scale", torch.ones(num_parts))
+        self.salience = nn.Linear(hidden, num_parts) if compete else None
+        if self.salience is not None:  # starts with every clip alike
+            nn.init.zeros_(self.salience.weight)
+            nn.init.zeros_(self.salience.bias)
+
+    def forward(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        B, T, _ = clips.shape
+        w = self.window
+        mask = valid.to(clips.dtype)[..., None]  # (B, T, 1)
+        h = self.dropout(torch.relu(self.embed(clips)) * mask)  # (B, T, H), 0 on hidden clips
+        windows = F.pad(h, (0, 0, w, w)).unfold(1, 2 * w + 1, 1)  # (B, T, H, 2w+1)
+        in_view = F.pad(mask, (0, 0, w, w)).unfold(1, 2 * w + 1, 1)  # (B, T, 1, 2w+1), 1 on valid clips
+        if self.training and self.context_dropout > 0 and w > 0:
+            keep = torch.rand(B, T, 1, 2 * w + 1, device=clips.device) >= self.context_dropout
+            keep[..., w] = True  # the clip itself is always seen
+            windows = windows * keep.to(windows.dtype)
+            in_view = in_view * keep.to(in_view.dtype)
+        if self.contrast:  # (B, T, P), from the clip against its window; 0 where it is like its neighbours
+            value = torch.relu(self.own(self.local_contrast(h, mask, windows, in_view)).float())
+        else:  # (B, T, P), from the clip alone
+            value = F.softplus(self.own(h).float()) / LOG2
+        gate = torch.sigmoid(self.gate(torch.relu(self.mix(windows.reshape(B, T, -1)))).float())  # (B, T, P)
+        if self.salience is not None:  # clips compete with their neighbours for credit
+            gate = gate * self.local_share(h, valid, mask)
+        return value * gate * self.part_scale * mask
+
+    def local_share(self, h: torch.Tensor, valid: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``exp(s_t) / mean_{j within window of t} exp(s_j)`` per part, with ``s`` a salience from each
+        clip alone (B, T, P): 1 when the window's clips are alike, above 1 for a clip that stands out."""
+        w = self.window
+        sal = self.salience(h).float().clamp(-30.0, 30.0)  # (B, T, P); no video-wide max: locality is exact
+        e = sal.exp() * mask  # (B, T, P), 0 on hidden clips
+        mean = window_sums(e, w) / window_sums(mask, w).clamp_min(1)
+        return e / mean.clamp_min(1e-12)
+
+    def local_contrast(self, h: torch.Tensor, mask: torch.Tensor, windows: torch.Tensor,
+                       in_view: torch.Tensor) -> torch.Tensor:
+        """``h_t`` minus the mean of ``h`` over the clips in view within ``window`` of ``t`` (``windows``
+        (B, T, H, 2w+1), ``in_view`` (B, T, 1, 2w+1): valid and, in training, not hidden by context
+        dropout), ``t`` itself excluded (B, T, H); 0 for hidden clips and for a clip with no neighbour in view.
+
+        The clip is left out of its own mean so that the contrast says how it differs from what
+        surrounds it, at the same scale whether 2 or 8 neighbours are in view (edges, hidden clips).
+        The neighbours hidden by context dropout leave the mean as well, so that hiding a clip (how
+        faithfulness is measured) is something training has seen."""
+        count = in_view.sum(-1) - mask  # (B, T, 1) neighbours in view
+        mean = (windows.sum(-1) - h) / count.clamp_min(1)  # (B, T, H); hidden slots hold zeros
+        return (h - mean) * (mask * (count > 0).to(h.dtype))
+
+
+class AdditiveHead(nn.Module):
+    """Beyond the paper: the judges' sheet, clip by clip (``longaqa.sheets``, docs/additive.md).
+
+    Per clip, non-negative parts (RG: difficulty value, execution deduction) from :class:`LocalParts`
+    over the clip features (``memory``), summed over the valid clips; per video, non-negative terms
+    (RG: penalty; Fis-V: PCS) from the mean of the decoded queries, which see the whole video. The
+    prediction and every sub-score are the sheet's signed sums of them plus its constant (RG: E's 10).
+    """
+
+    def __init__(self, d_model: int, hidden: list[int], sheet, score_divisor: float, window: int,
+                 local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False,
+                 contrast: bool = False):
+        super().__init__()
+        self.sheet = sheet
+        self.score_divisor = score_divisor
+        self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
+                                compete, contrast)
+        self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
+        self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
+        self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)
+        self.register_buffer("video_signs", torch.tensor(sheet.video_signs), persistent=False)
+
+    def forward(self, queries, query_mask, memory=None, clip_valid=None) -> dict:
+        B, T, _ = memory.shape
+        valid = clip_valid if clip_valid is not None else memory.new_ones(B, T, dtype=torch.bool)
+        parts = self.local(memory, valid)  # (B, T, P)
+        sums = parts.sum(1)  # (B, P)
+        if self.video_mlp is not None:
+            pooled = masked_mean(queries, query_mask)  # (B, D)
+            video = F.softplus(self.video_mlp(pooled).float()) / LOG2 * self.video_scale  # (B, V)
+        else:
+            video = parts.new_zeros(B, 0)
+        values = {**dict(zip(self.sheet.clip_parts, sums.unbind(-1))),
+                  **dict(zip(self.sheet.video_terms, video.unbind(-1)))}
+
+        def combine(constant: float, sources) -> torch.Tensor:
+            out = parts.new_full((B,), constant / self.score_divisor)
+            for name, sign in sources:
+                out = out + sign * values[name]
+            return out
+
+        return {
+            "pred": combine(*self.sheet.total),
+            "clip_parts": parts,
+            "clip_contributions": parts @ self.clip_signs,  # (B, T)
+            "video_terms": video,
+            "subscores": {name: combine(*spec) for name, spec in self.sheet.subscores.items()},
+        }
+
+    @torch.no_grad()
+    def calibrate(self, samples) -> dict[str, float]:
+        """Start every part and term near its typical value on ``samples`` (training videos, divided
+        scores). A part or term that is the only source of a sub-score (or of the total) gets that
+        sub-score's mean minus its constant, per clip for a part; returns the scales set, by name."""
+        n = len(samples)
+        mean_clips = sum(s.features.shape[0] for s in samples) / n
+        means = [(self.sheet.total, sum(s.score for s in samples) / n)]
+        if all(s.subscores for s in samples):
+            means += [(spec, sum(s.subscores[k] for s in samples) / n) for k, spec in self.sheet.subscores.items()]
+        floor = 1e-3 * max(abs(means[0][1]), 1e-6)  # a part no sub-score defines alone starts small
+        scales = {}
+        for name in (*self.sheet.clip_parts, *self.sheet.video_terms):
+            value = next((sign * (mean - constant / self.score_divisor)
+                          for (constant, sources), mean in means
+                          for source, sign in sources if len(sources) == 1 and source == name), 0.0)
+            per_clip = name in self.sheet.clip_parts
+            scales[name] = max(value, floor) / (mean_clips if per_clip else 1.0)
+        self.local.part_scale.copy_(torch.tensor([scales[p] for p in self.sheet.clip_parts]))
+        self.video_scale.copy_(torch.tensor([scales[v] for v in self.sheet.video_terms]))
+        return scales
