@@ -182,24 +182,7 @@ def explain_video(
         lc=lc,
     )
     if out.clip_parts is not None:  # the additive head: parts per clip, video terms, no weights
-        sheet = model.head.sheet
-        parts = out.clip_parts[0, :width].float().cpu().numpy().astype(np.float64) * divisor  # (W, P)
-        video = out.video_terms[0].float().cpu().numpy().astype(np.float64) * divisor  # (V,)
-        nan_q = np.full(q, np.nan)
-        return VideoExplanation(
-            **common,
-            mapping="clip",
-            clip_weight=np.full(num_clips, np.nan),
-            clip_score=np.full(num_clips, np.nan),
-            clip_contribution=in_video(parts @ np.asarray(sheet.clip_signs), 0.0),
-            query_weight=nan_q,
-            query_score=nan_q.copy(),
-            query_contribution=nan_q.copy(),
-            clip_parts={part: in_video(parts[:, p], 0.0) for p, part in enumerate(sheet.clip_parts)},
-            video_terms=dict(zip(sheet.video_terms, video.tolist())),
-            video_level=sheet.constant + float(np.dot(video, np.asarray(sheet.video_signs, dtype=np.float64))),
-            subscores={k: float(v[0]) * divisor for k, v in (out.subscores or {}).items()},
-        )
+        return _additive_explanation(common, out, model.head.sheet, divisor, q, width, num_clips, in_video)
     weights = out.weights[0, :q].float().cpu().numpy().astype(np.float64)  # (Q,)
     scores = out.scores[0, :q].float().cpu().numpy().astype(np.float64) * divisor  # (Q,)
     w_clip, s_clip, c_clip, used = queries_to_clips(weights, scores, cross_maps[-1], mapping)
@@ -212,6 +195,29 @@ def explain_video(
         query_weight=weights,
         query_score=scores,
         query_contribution=weights * scores,
+    )
+
+
+def _additive_explanation(common: dict, out, sheet, divisor: float, q: int, width: int, num_clips: int,
+                          in_video) -> VideoExplanation:
+    """The additive head's explanation: its sheet's parts per clip (``in_video`` places the seen
+    clips' values in the whole video), its video-level terms and sub-scores; no weights or scores."""
+    parts = out.clip_parts[0, :width].float().cpu().numpy().astype(np.float64) * divisor  # (W, P)
+    video = out.video_terms[0].float().cpu().numpy().astype(np.float64) * divisor  # (V,)
+    nan_q = np.full(q, np.nan)
+    return VideoExplanation(
+        **common,
+        mapping="clip",
+        clip_weight=np.full(num_clips, np.nan),
+        clip_score=np.full(num_clips, np.nan),
+        clip_contribution=in_video(parts @ np.asarray(sheet.clip_signs), 0.0),
+        query_weight=nan_q,
+        query_score=nan_q.copy(),
+        query_contribution=nan_q.copy(),
+        clip_parts={part: in_video(parts[:, p], 0.0) for p, part in enumerate(sheet.clip_parts)},
+        video_terms=dict(zip(sheet.video_terms, video.tolist())),
+        video_level=sheet.constant + float(np.dot(video, np.asarray(sheet.video_signs, dtype=np.float64))),
+        subscores={k: float(v[0]) * divisor for k, v in (out.subscores or {}).items()},
     )
 
 
