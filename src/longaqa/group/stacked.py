@@ -3,10 +3,12 @@
 Letters: R runs, B batch, T clips, D feature dim.
 
 The runs' own models (each as a lone run builds it, same seed, same initial weights) stay the
-reference: :meth:`StackedRuns.load` stacks their weights and optimizer states, :meth:`StackedRuns.store`
-writes them back (before evaluating, checkpointing or finishing a run). Adam updates every element on
-its own, so one optimizer over the stacked tensors is R optimizers over the runs' tensors, as long as
-their settings are equal (:func:`longaqa.group.plan.group_key`); its ``state_dict`` is theirs, stacked.
+reference: their weights are stacked when a :class:`StackedRuns` is built,
+:meth:`StackedRuns.load_optimizers` stacks their optimizer states, and :meth:`StackedRuns.store`
+writes them back (before evaluating, checkpointing or finishing a run). Adam updates every element
+on its own, so one optimizer over the stacked tensors is R optimizers over the runs' tensors, as long
+as their settings are equal (:func:`longaqa.group.plan.group_key`); its ``state_dict`` is theirs,
+stacked.
 """
 
 from __future__ import annotations
@@ -99,13 +101,9 @@ class StackedRuns:
         if self.scheduler is not None and self.per_iter:
             self.scheduler.step()
 
-    def load(self, models: list[nn.Module], optimizers: list[torch.optim.Optimizer], schedulers: list) -> None:
-        """Take the runs' weights, optimizer states and scheduler state (a resumed group)."""
-        with torch.no_grad():
-            for name in self.names:
-                self.params[name].copy_(torch.stack([dict(m.named_parameters())[name] for m in models]))
-            for name, buf in self.buffers.items():
-                buf.copy_(torch.stack([dict(m.named_buffers())[name] for m in models]))
+    def load_optimizers(self, optimizers: list[torch.optim.Optimizer], schedulers: list) -> None:
+        """Take the runs' optimizer states and scheduler state (a resumed group; the weights were stacked
+        from the runs' models when this was built)."""
         states = [o.state_dict() for o in optimizers]
         if states[0]["state"]:
             stacked = {"state": {}, "param_groups": states[0]["param_groups"]}

@@ -88,7 +88,7 @@ def fit_group(
         device, precision = runs[0].device, runs[0].precision
         stacked = StackedRuns(cfgs[0], [r.model for r in runs], device, precision,
                               lambda params: training.build_optimizer(params, cfgs[0], runs[0].steps_per_epoch))
-        stacked.load([r.model for r in runs], [r.optimizer for r in runs], [r.scheduler for r in runs])
+        stacked.load_optimizers([r.optimizer for r in runs], [r.scheduler for r in runs])
 
         datasets = []
         for run, root, cfg in zip(runs, roots, cfgs):
