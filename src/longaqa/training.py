@@ -461,7 +461,10 @@ def epoch_line(row: dict[str, float], epochs: int, seconds: float, left: float) 
 def features_to_gpu(device: torch.device, *splits: list[VideoSample]) -> tuple[list[VideoSample], ...]:
     """``train.features_on_device``: every split's features on ``device`` when they take at most half of
     its free memory; else the splits as they are, with a note."""
-    size = sum(s.features.numel() * s.features.element_size() for split in splits for s in split)
+    size = sum(s.features.numel() * s.features.element_size() for split in splits for s in split
+               if s.features.device.type != device.type)  # already there (a group's shared data): nothing to move
+    if size == 0:
+        return splits
     free, _ = torch.cuda.mem_get_info(device)
     if size > free / 2:
         print(f"note: the clip features ({size / 2**20:.0f} MiB) stay in host memory: more than half of the "
