@@ -129,10 +129,12 @@ def predict_with_subscores(
         preds.append(out.pred.float().cpu())
         for name, value in (out.subscores or {}).items():
             subs[name].append(value.float().cpu())
-    def as_numpy(chunks: list[torch.Tensor]) -> np.ndarray:
-        return torch.cat(chunks).numpy().astype(np.float64)
+    return joined(preds), {name: joined(chunks) for name, chunks in subs.items()}
 
-    return as_numpy(preds), {name: as_numpy(chunks) for name, chunks in subs.items()}
+
+def joined(chunks: list[torch.Tensor]) -> np.ndarray:
+    """Per-batch values (host tensors) as one float64 array."""
+    return torch.cat(chunks).numpy().astype(np.float64)
 
 
 def predict(

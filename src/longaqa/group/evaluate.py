@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import numpy as np
 import torch
 
 from longaqa import training
 from longaqa.data.dataset import VideoSample, iterate_batches
-from longaqa.engine import metrics_of_predictions, skipping_index_of_maps
+from longaqa.engine import joined, metrics_of_predictions, skipping_index_of_maps
 from longaqa.group.stacked import StackedRuns, stack_batches
 from longaqa.resume import TrainingState
 
@@ -66,9 +65,6 @@ def _evaluate_split(stacked: StackedRuns, runs: list, splits: list[list[VideoSam
             for name, value in out["subscores"].items():
                 subs[r][name].append(value[r].float().cpu())
             maps[r].append(([m[r] for m in out["self_attn_maps"]], batch.lengths, True))
-
-    def joined(chunks: list[torch.Tensor]) -> np.ndarray:
-        return torch.cat(chunks).numpy().astype(np.float64)
 
     results = []
     for r, split in enumerate(splits):
