@@ -125,8 +125,9 @@ def test_synthetic_truth_matches_labels(routines):
 
 def test_features_move_to_the_device_only_when_they_fit(monkeypatch, capsys):
     """train.features_on_device: the splits move (as new lists, the given ones untouched) when they take
-    at most half of the device's free memory; else they stay where they are, with a note. The device
-    query is faked so that the rule is tested without a GPU (the move itself is the CPU here)."""
+    at most half of the device's free memory; else they stay where they are, with a note. Features
+    already on the device (a group's shared data) are not counted. The device query is faked and the
+    device is ``meta``, so that the rule and a real move are tested without a GPU."""
     import torch
 
     from longaqa import training
@@ -134,13 +135,18 @@ def test_features_move_to_the_device_only_when_they_fit(monkeypatch, capsys):
 
     train = [VideoSample(f"v{i}", torch.randn(5, 4), 1.0) for i in range(3)]  # 3 x 80 bytes
     test = [VideoSample("t", torch.randn(7, 4), 2.0)]  # 112 bytes: 352 in all
-    cpu = torch.device("cpu")
+    device = torch.device("meta")
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (704, 10_000))
-    moved_train, moved_test = training.features_to_gpu(cpu, train, test)
+    moved_train, moved_test = training.features_to_gpu(device, train, test)
     assert moved_train is not train and [s.name for s in moved_train] == ["v0", "v1", "v2"]
-    assert torch.equal(moved_test[0].features, test[0].features) and moved_test[0].score == 2.0
+    assert all(s.features.device.type == "meta" for s in moved_train + moved_test)
+    assert moved_test[0].features.shape == (7, 4) and moved_test[0].score == 2.0
+    assert train[0].features.device.type == "cpu"  # the given lists are untouched
     assert capsys.readouterr().err == ""
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (703, 10_000))
-    kept_train, kept_test = training.features_to_gpu(cpu, train, test)
+    kept_train, kept_test = training.features_to_gpu(device, train, test)
     assert kept_train is train and kept_test is test
     assert "stay in host memory" in capsys.readouterr().err
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (0, 10_000))
+    there = training.features_to_gpu(device, moved_train, moved_test)  # nothing left to move: no note
+    assert there[0] is moved_train and capsys.readouterr().err == ""
