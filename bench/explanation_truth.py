@@ -43,6 +43,7 @@ HEADS = {
     "additive": ["model.head=additive", "model.local_hidden=64"],  # the layout's own sheet (data.subscores auto)
     "additive_compete": ["model.head=additive", "model.local_hidden=64", "model.local_competition=true"],
     "additive_contrast": ["model.head=additive", "model.local_hidden=64", "model.local_contrast=true"],
+    "additive_background": ["model.head=additive", "model.local_hidden=64", "model.local_background=true"],
     "additive_total": ["model.head=additive", "model.local_hidden=64", "data.subscores=none"],  # total only
 }
 LAYOUT = {  # the data section each release layout trains with

@@ -58,19 +58,27 @@ class LocalParts(nn.Module):
     map with no bias that is exactly 0 at zero contrast: a clip like its neighbours (a transition
     among transitions) earns nothing, so a credit common to every clip has no place to sit. Locality
     stays ``window`` clips.
+
+    With ``background`` > 0 (``model.local_background``, the share), a clip's value comes from how it
+    differs from the routine's background (:meth:`background`: the mean embedding of the ``background``
+    share of the valid clips with the most close neighbours), again through a map with no bias. Judges
+    credit elements, which are many distinct kinds, and not the connecting movement that every routine
+    is full of; the densest clips are that movement. Given the background, locality is ``window`` clips.
     """
 
     GATE_BIAS = 3.0
     """Gates start near 1 (sigmoid(3) = 0.95): a clip starts with its own value."""
 
     def __init__(self, d_model: int, hidden: int, window: int, num_parts: int, dropout: float,
-                 context_dropout: float = 0.5, compete: bool = False, contrast: bool = False):
+                 context_dropout: float = 0.5, compete: bool = False, contrast: bool = False,
+                 background: float = 0.0):
         super().__init__()
         self.window = window
         self.context_dropout = context_dropout
         self.contrast = contrast
+        self.background_share = background
         self.embed = nn.Linear(d_model, hidden)
-        bias = not contrast  # with contrast: no bias anywhere, so zero contrast gives a value of exactly 0
+        bias = not contrast  # no bias in `own`: zero contrast gives a value of exactly 0
         self.own = nn.Sequential(nn.Linear(hidden, hidden, bias=bias), nn.ReLU(),
                                  nn.Linear(hidden, num_parts, bias=bias))
         self.mix = nn.Linear(hidden * (2 * window + 1), hidden)
@@ -100,6 +108,8 @@ class LocalParts(nn.Module):
             value = torch.relu(self.own(self.local_contrast(h, mask, windows, in_view)).float())
         else:  # (B, T, P), from the clip alone
             value = F.softplus(self.own(h).float()) / LOG2
+            if self.background_share:  # only clips that stand apart from the routine's background earn
+                value = value * self.foreground(clips, valid)[..., None]
         gate = torch.sigmoid(self.gate(torch.relu(self.mix(windows.reshape(B, T, -1)))).float())  # (B, T, P)
         if self.salience is not None:  # clips compete with their neighbours for credit
             gate = gate * self.local_share(h, valid, mask)
@@ -113,6 +123,36 @@ class LocalParts(nn.Module):
         e = sal.exp() * mask  # (B, T, P), 0 on hidden clips
         mean = window_sums(e, w) / window_sums(mask, w).clamp_min(1)
         return e / mean.clamp_min(1e-12)
+
+    MARGIN = (1.5, 2.5)
+    """Foreground ramp: a clip at up to 1.5 times the background's own mean distance from its centre is
+    background (0), from 2.5 times on it is foreground (1), linear between."""
+
+    @torch.no_grad()
+    def foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """How far each clip stands apart from its routine's background (B, T) in [0, 1], 0 on invalid clips.
+
+        The background is the ``background_share`` of each video's valid clips (at least one) with the
+        highest density ``sum_j exp(-|x_t - x_j|^2 / s)`` over its valid clips ``j`` (``s``: a quarter of the
+        video's mean squared distance between clips, so the rule is scale-free). With ``b`` their median
+        (per feature) and ``r`` their median distance from ``b`` (medians: hiding one clip barely moves
+        them, where means moved every clip's foreground measurably), a clip's foreground is ``clamp((|x_t - b| / r - 1.5) / 1.0,
+        0, 1)``. From the clip features without gradient: what is background is not learned."""
+        x = clips.detach().float()
+        pair = valid[:, :, None] & valid[:, None, :]  # (B, T, T)
+        d2 = torch.cdist(x, x).square()  # (B, T, T)
+        count = valid.sum(1, keepdim=True).clamp_min(1)  # (B, 1)
+        scale = (d2 * pair).sum((1, 2)) / (count * (count - 1)).clamp_min(1).squeeze(1)  # (B,)
+        density = (torch.exp(-d2 / (0.25 * scale.clamp_min(1e-12))[:, None, None]) * pair).sum(2)  # (B, T)
+        density = density.masked_fill(~valid, -1.0)
+        rank = density.argsort(1, descending=True).argsort(1)  # (B, T): 0 for the densest clip
+        background = (rank < torch.ceil(self.background_share * count)) & valid  # (B, T)
+        nan = torch.tensor(float("nan"), device=x.device)
+        centre = torch.where(background[..., None], x, nan).nanmedian(1).values  # (B, D)
+        distance = (x - centre[:, None]).norm(dim=-1)  # (B, T)
+        spread = torch.where(background, distance, nan).nanmedian(1, keepdim=True).values.clamp_min(1e-12)  # (B, 1)
+        low, high = self.MARGIN
+        return ((distance / spread - low) / (high - low)).clamp(0, 1) * valid
 
     def local_contrast(self, h: torch.Tensor, mask: torch.Tensor, windows: torch.Tensor,
                        in_view: torch.Tensor) -> torch.Tensor:
@@ -140,12 +180,12 @@ class AdditiveHead(nn.Module):
 
     def __init__(self, d_model: int, hidden: list[int], sheet, score_divisor: float, window: int,
                  local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False,
-                 contrast: bool = False):
+                 contrast: bool = False, background: float = 0.0):
         super().__init__()
         self.sheet = sheet
         self.score_divisor = score_divisor
         self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
-                                compete, contrast)
+                                compete, contrast, background)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)
