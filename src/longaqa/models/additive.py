@@ -124,35 +124,34 @@ class LocalParts(nn.Module):
         mean = window_sums(e, w) / window_sums(mask, w).clamp_min(1)
         return e / mean.clamp_min(1e-12)
 
-    MARGIN = (1.5, 2.5)
-    """Foreground ramp: a clip at up to 1.5 times the background's own mean distance from its centre is
-    background (0), from 2.5 times on it is foreground (1), linear between."""
+    MARGIN = (0.5, 0.8)
+    """Foreground ramp, in units of the video's root-mean-square distance between clips: a clip up to 0.5
+    of it from the background's centre is background (0), from 0.8 on it is foreground (1), linear between."""
 
     @torch.no_grad()
     def foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """How far each clip stands apart from its routine's background (B, T) in [0, 1], 0 on invalid clips.
 
-        The background is the ``background_share`` of each video's valid clips (at least one) with the
-        highest density ``sum_j exp(-|x_t - x_j|^2 / s)`` over its valid clips ``j`` (``s``: a quarter of the
-        video's mean squared distance between clips, so the rule is scale-free). With ``b`` their median
-        (per feature) and ``r`` their median distance from ``b`` (medians: hiding one clip barely moves
-        them, where means moved every clip's foreground measurably), a clip's foreground is ``clamp((|x_t - b| / r - 1.5) / 1.0,
-        0, 1)``. From the clip features without gradient: what is background is not learned."""
+        The background is found from the clip features, without gradient (what is background is not
+        learned), by a scale-free rule: with ``s`` the video's mean squared distance between valid clips,
+        the densest clip (the most neighbours by ``sum_j exp(-|x_t - x_j|^2 / (s / 4))``) and its nearest
+        clips, ``background_share`` of the valid ones, are the background; ``b`` is their median (per
+        feature: hiding one clip barely moves it). A clip's foreground is ``clamp((|x_t - b| / sqrt(s) -
+        0.5) / 0.3, 0, 1)`` (:attr:`MARGIN`)."""
         x = clips.detach().float()
         pair = valid[:, :, None] & valid[:, None, :]  # (B, T, T)
-        d2 = torch.cdist(x, x).square()  # (B, T, T)
-        count = valid.sum(1, keepdim=True).clamp_min(1)  # (B, 1)
-        scale = (d2 * pair).sum((1, 2)) / (count * (count - 1)).clamp_min(1).squeeze(1)  # (B,)
+        d2 = torch.cdist(x, x).square() * pair  # (B, T, T)
+        count = valid.sum(1).clamp_min(1)  # (B,)
+        scale = d2.sum((1, 2)) / (count * (count - 1)).clamp_min(1)  # (B,) mean squared distance
         density = (torch.exp(-d2 / (0.25 * scale.clamp_min(1e-12))[:, None, None]) * pair).sum(2)  # (B, T)
-        density = density.masked_fill(~valid, -1.0)
-        rank = density.argsort(1, descending=True).argsort(1)  # (B, T): 0 for the densest clip
-        background = (rank < torch.ceil(self.background_share * count)) & valid  # (B, T)
-        nan = torch.tensor(float("nan"), device=x.device)
-        centre = torch.where(background[..., None], x, nan).nanmedian(1).values  # (B, D)
-        distance = (x - centre[:, None]).norm(dim=-1)  # (B, T)
-        spread = torch.where(background, distance, nan).nanmedian(1, keepdim=True).values.clamp_min(1e-12)  # (B, 1)
+        densest = density.masked_fill(~valid, -1.0).argmax(1)  # (B,)
+        near = d2[torch.arange(len(x), device=x.device), densest].masked_fill(~valid, float("inf"))  # (B, T)
+        rank = near.argsort(1).argsort(1)  # (B, T): 0 for the densest clip, then its nearest
+        background = (rank < torch.ceil(self.background_share * count)[:, None]) & valid  # (B, T)
+        centre = torch.where(background[..., None], x, torch.nan).nanmedian(1).values  # (B, D)
+        distance = (x - centre[:, None]).norm(dim=-1) / scale.clamp_min(1e-12).sqrt()[:, None]  # (B, T)
         low, high = self.MARGIN
-        return ((distance / spread - low) / (high - low)).clamp(0, 1) * valid
+        return ((distance - low) / (high - low)).clamp(0, 1) * valid
 
     def local_contrast(self, h: torch.Tensor, mask: torch.Tensor, windows: torch.Tensor,
                        in_view: torch.Tensor) -> torch.Tensor:
