@@ -41,9 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 HEADS = {
     "paper": ["model.head=weight_score"],
     "additive": ["model.head=additive", "model.local_hidden=64"],  # the layout's own sheet (data.subscores auto)
-    "additive_compete": ["model.head=additive", "model.local_hidden=64", "model.local_competition=true"],
-    "additive_contrast": ["model.head=additive", "model.local_hidden=64", "model.local_contrast=true"],
-    "additive_background": ["model.head=additive", "model.local_hidden=64", "model.local_background=true"],
+    "additive_compete": ["model.head=additive", "model.local_hidden=64", "model.local_competition=true",
+                         "model.local_background=false"],
+    "additive_contrast": ["model.head=additive", "model.local_hidden=64", "model.local_contrast=true",
+                          "model.local_background=false"],
+    "additive_window": ["model.head=additive", "model.local_hidden=64", "model.local_background=false"],
     "additive_total": ["model.head=additive", "model.local_hidden=64", "data.subscores=none"],  # total only
 }
 LAYOUT = {  # the data section each release layout trains with
@@ -150,6 +152,21 @@ def write_package_table(results: dict, meta: dict) -> None:
     print(f"written: {MEASURED_FILE}")
 
 
+def merge_saved(saved: list[dict]) -> tuple[dict, dict]:
+    """The results of several ``--out`` files as one (generator -> head -> rows) and their meta: the
+    commands joined by ``; ``, the seconds summed; the seeds and epochs must agree."""
+    results: dict = {}
+    for one in saved:
+        for kind, heads in one["results"].items():
+            results.setdefault(kind, {}).update(heads)
+    for key in ("seeds", "epochs"):
+        if len({one["meta"][key] for one in saved}) > 1:
+            sys.exit(f"the saved files differ in {key}: they are not one measurement")
+    meta = {**saved[0]["meta"], "command": "; ".join(one["meta"]["command"] for one in saved),
+            "seconds": round(sum(one["meta"]["seconds"] for one in saved), 1)}
+    return results, meta
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--generators", nargs="*", default=list(GENERATORS))
@@ -171,15 +188,16 @@ def main() -> None:
                    help="also write the means to src/longaqa/interpret/measured_agreement.json (shown in reports)")
     p.add_argument("--threads", type=int, default=0, help="train.num_threads for every run (0: torch's default)")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "explanation_truth.json"))
-    p.add_argument("--tabulate", metavar="JSON", help="print (and with --write-package-table, store) the table "
-                   "of a saved --out file instead of running")
+    p.add_argument("--tabulate", nargs="+", metavar="JSON", help="print (and with --write-package-table, "
+                   "store) the table of saved --out files (several: their runs merged, e.g. two halves run "
+                   "side by side) instead of running")
     args = p.parse_args()
     if args.tabulate:
-        saved = json.loads(Path(args.tabulate).read_text())
-        print(f"`{saved['meta']['command']}` ({saved['meta']['seconds']} s)")
-        print(table(saved["results"], saved["meta"]["seeds"]))
+        results, meta = merge_saved([json.loads(Path(f).read_text()) for f in args.tabulate])
+        print(f"`{meta['command']}` ({meta['seconds']} s)")
+        print(table(results, meta["seeds"]))
         if args.write_package_table:
-            write_package_table(saved["results"], saved["meta"])
+            write_package_table(results, meta)
         return
     unknown = [k for k in args.generators if k not in GENERATORS]
     if unknown:

@@ -111,13 +111,15 @@ class ModelConfig:
     mean of its valid neighbours') through a map that is 0 at zero contrast, so a clip like its
     neighbours earns nothing (``LocalParts.local_contrast``); needs ``local_window`` >= 1. Measured in
     bench/RESULTS.md ("local contrast (issue 14)")."""
-    local_background: bool = False
-    """Additive head: a clip's value comes from its contrast with the routine's *background*, the mean of
-    the ``background_share`` of its clips that have the most close neighbours (the connecting movement
-    every routine is full of, where elements are many distinct kinds), through a map that is 0 at zero
-    contrast (``LocalParts.background``). A clip's parts then depend on its window and on this one
-    per-video reference (reported as ``background`` clips), so locality is exact given the background.
-    Measured in bench/RESULTS.md ("Background contrast (issue 14)")."""
+    local_background: bool = True
+    """Additive head: only clips that stand apart from the routine's *background* earn parts
+    (``LocalParts.foreground``): the background is the densest clip and its nearest clips
+    (``background_share`` of them), the connecting movement every routine is full of, where elements are
+    many distinct kinds. A clip's parts then depend on its window and on this one per-video reference:
+    locality is exact given the background (tested), and hiding one clip barely moves it (a median).
+    Sums over clips cannot say which clips earned; this is the prior that says it (docs/additive.md,
+    measured in bench/RESULTS.md, "Explanations against the truth"). False: strict locality, parts
+    from the window alone."""
     background_share: float = 0.25
     """Additive head with ``local_background``: share of a video's valid clips that form its background."""
     local_context_dropout: float = 0.5
@@ -144,8 +146,9 @@ class ModelConfig:
             raise LongAQAError("model.local_contrast needs model.local_window >= 1 (a clip's contrast is with "
                                "its neighbours)")
         if self.local_contrast and self.local_background:
-            raise LongAQAError("model.local_contrast and model.local_background are two choices of what a "
-                               "clip's value is measured against: set one")
+            raise LongAQAError("model.local_contrast and model.local_background (on by default) are two "
+                               "choices of what a clip's value is measured against: with local_contrast, "
+                               "set model.local_background=false")
         if not 0.0 < self.background_share <= 1.0:
             raise LongAQAError(f"model.background_share must be in (0, 1], got {self.background_share}")
         _positive("model.local_hidden", self.local_hidden)
