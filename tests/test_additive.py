@@ -60,9 +60,12 @@ def test_parts_sum_to_subscores_and_total(sheet):
         torch.testing.assert_close(out.pred, s["difficulty"] + s["execution"] - s["penalty"])
 
 
+STRICT = {"model.local_background": "false"}  # parts from the window alone: locality is exact
+
+
 @pytest.mark.parametrize("window,contrast", [(0, False), (1, False), (3, False), (1, True), (3, True)])
 def test_a_clip_moves_only_the_parts_within_the_window(window, contrast):
-    model = additive_model(window=window, **{"model.local_contrast": str(contrast).lower()})
+    model = additive_model(window=window, **STRICT, **{"model.local_contrast": str(contrast).lower()})
     x = torch.randn(2, 12, 32)
     lengths = torch.tensor([12, 10])
     k = 5
@@ -77,7 +80,7 @@ def test_a_clip_moves_only_the_parts_within_the_window(window, contrast):
 
 
 def test_with_local_contrast_a_clip_like_its_neighbours_earns_nothing():
-    model = additive_model(window=2, **{"model.local_contrast": "true"})
+    model = additive_model(window=2, **STRICT, **{"model.local_contrast": "true"})
     assert all(layer.bias is None for layer in model.head.local.own if isinstance(layer, torch.nn.Linear))
     routine = torch.randn(32).expand(1, 10, 32).clone()  # every clip alike
     with torch.no_grad():
@@ -88,7 +91,10 @@ def test_with_local_contrast_a_clip_like_its_neighbours_earns_nothing():
     assert parts[0, (torch.arange(10) - 4).abs() > 2].abs().max() < 1e-6 and (parts >= 0).all()
     assert parts.max() > 1e-3
     with pytest.raises(LongAQAError, match="local_contrast needs model.local_window >= 1"):
-        load_config(None, [*TINY, "model.head=additive", "model.local_window=0", "model.local_contrast=true"])
+        load_config(None, [*TINY, "model.head=additive", "model.local_window=0", "model.local_contrast=true",
+                           "model.local_background=false"])
+    with pytest.raises(LongAQAError, match="set model.local_background=false"):
+        load_config(None, [*TINY, "model.head=additive", "model.local_contrast=true"])
 
 
 def test_the_loss_uses_every_subscore():
@@ -224,7 +230,7 @@ def test_truth_with_partial_fields(tmp_path):
 
 def test_faithfulness_is_exact_without_context_or_video_terms():
     """Window 0 and one part per clip: hiding clip k removes exactly its contribution."""
-    model = additive_model(SINGLE_SHEET, window=0, divisor=1.0)
+    model = additive_model(SINGLE_SHEET, window=0, divisor=1.0, **STRICT)
     x = np.random.default_rng(2).normal(size=(9, 32)).astype(np.float32)
     with torch.no_grad():
         contribution = model(torch.from_numpy(x)[None], torch.tensor([9])).clip_contributions[0].numpy()
@@ -327,7 +333,7 @@ def test_report_shows_the_parts_and_the_measured_agreement_of_the_head(tmp_path)
 
 
 def test_with_local_competition_a_clip_moves_only_parts_within_twice_the_window():
-    model = additive_model(window=2, **{"model.local_competition": "true"})
+    model = additive_model(window=2, **STRICT, **{"model.local_competition": "true"})
     assert model.head.local.salience is not None
     torch.nn.init.normal_(model.head.local.salience.weight)  # trained salience: clips differ
     x = torch.randn(1, 14, 32)
@@ -337,3 +343,59 @@ def test_with_local_competition_a_clip_moves_only_parts_within_twice_the_window(
         a, b = model(x, torch.tensor([14])).clip_parts, model(y, torch.tensor([14])).clip_parts
     far = (torch.arange(14) - 6).abs() > 4
     assert torch.equal(a[:, far], b[:, far]) and not torch.equal(a[:, ~far], b[:, ~far])
+
+
+def routine_with_standouts(length=16, standouts=(4, 11), seed=0):
+    """One video (1, T, 32): clips near one background vector, and clips far from it at ``standouts``."""
+    g = torch.Generator().manual_seed(seed)
+    base = torch.randn(32, generator=g)
+    x = base + 0.1 * torch.randn(length, 32, generator=g)
+    for k in standouts:
+        x[k] = base + 3.0 * torch.randn(32, generator=g)
+    return x[None]
+
+
+def test_background_clips_earn_nothing_and_standouts_earn():
+    """local_background (the default): the routine's dense clips are background (foreground 0, no
+    parts at all), the clips far from them are foreground (1) and earn."""
+    model = additive_model(window=2)
+    x = routine_with_standouts()
+    local = model.head.local
+    foreground = local.foreground(model.input_proj(x), torch.ones(1, 16, dtype=torch.bool))[0]
+    standout = torch.zeros(16, dtype=torch.bool)
+    standout[[4, 11]] = True
+    assert torch.equal(foreground[standout], torch.ones(2)) and torch.equal(foreground[~standout], torch.zeros(14))
+    with torch.no_grad():
+        parts = model(x, torch.tensor([16])).clip_parts[0]  # (T, P)
+    assert (parts[~standout] == 0).all() and (parts[standout] > 0).all()
+
+
+def test_foreground_is_scale_free_and_ignores_padding():
+    local = additive_model().head.local
+    x = routine_with_standouts(seed=1)
+    valid = torch.ones(1, 16, dtype=torch.bool)
+    foreground = local.foreground(x, valid)
+    torch.testing.assert_close(local.foreground(7.0 * x, valid), foreground)
+    padded = torch.cat([x, 5.0 * torch.randn(1, 6, 32)], 1)  # six padding clips of garbage
+    longer = torch.cat([valid, torch.zeros(1, 6, dtype=torch.bool)], 1)
+    out = local.foreground(padded, longer)
+    torch.testing.assert_close(out[:, :16], foreground)
+    assert (out[:, 16:] == 0).all()
+
+
+def test_with_the_background_locality_is_exact_given_the_background():
+    """A part is value(clip) x gate(window) x foreground(video): changing clip k moves, outside k's window,
+    only the foreground factor, never the rest (exactly)."""
+    model = additive_model(window=2)
+    x = torch.randn(1, 14, 32)
+    y = x.clone()
+    y[:, 6] += 3.0 * torch.randn(32)
+    valid = torch.ones(1, 14, dtype=torch.bool)
+    with torch.no_grad():
+        a, b = model(x, torch.tensor([14])).clip_parts[0], model(y, torch.tensor([14])).clip_parts[0]
+        fa = model.head.local.foreground(model.input_proj(x), valid)[0]
+        fb = model.head.local.foreground(model.input_proj(y), valid)[0]
+    far = ((torch.arange(14) - 6).abs() > 2) & (fa > 0) & (fb > 0)
+    assert far.sum() >= 3  # enough clips to compare on
+    torch.testing.assert_close(a[far] / fa[far, None], b[far] / fb[far, None], rtol=1e-5, atol=0)
+    assert (a[fa == 0] == 0).all() and (b[fb == 0] == 0).all()
