@@ -204,6 +204,18 @@ def test_explanation_writes_parts_that_add_up(tmp_path):
     back = read_explanation(folder)
     assert back.additive and set(back.clip_parts) == {"difficulty", "deduction"}
     np.testing.assert_allclose(back.clip_contribution, expl.clip_contribution, rtol=1e-5, atol=1e-6)
+    # the background prior (on by default): each clip's foreground, last column; a clip at 0 earns nothing
+    assert list(rows[0])[-1] == "foreground"
+    foreground = np.array([float(r["foreground"]) for r in rows])
+    assert ((foreground >= 0) & (foreground <= 1)).all()
+    for r, f in zip(rows, foreground):
+        if f == 0:
+            assert float(r["difficulty"]) == 0 and float(r["deduction"]) == 0
+    np.testing.assert_allclose(back.clip_foreground, foreground)
+    strict = load_config(None, [*TINY, "model.head=additive", "model.local_hidden=8", "model.local_background=false"])
+    plain = write_explanation(explain_video(model_from_config(strict).eval(), strict, "v", features, 14.0), tmp_path / "p")
+    assert "foreground" not in (plain / "clips.csv").read_text().splitlines()[0]
+    assert read_explanation(plain).clip_foreground is None
 
 
 def test_truth_with_partial_fields(tmp_path):
@@ -323,9 +335,11 @@ def test_report_shows_the_parts_and_the_measured_agreement_of_the_head(tmp_path)
 
     cfg = load_config(None, [*TINY, "model.head=additive", "model.local_hidden=8"])
     model = model_from_config(cfg).eval()
-    expl = explain_video(model, cfg, "v", np.random.default_rng(3).normal(size=(10, 32)).astype(np.float32), 12.0)
+    routine = routine_with_standouts()[0].numpy()  # 14 background clips, 2 that stand apart
+    expl = explain_video(model, cfg, "v", routine, 12.0)
     page = write_report(None, [expl], tmp_path / "r.html").read_text()
     assert "clips that earned most" in page and "clips with the most deduction" in page
+    assert "14 of 16 seen clips are the routine's background" in page and ">foreground</th>" in page
     assert "video-level" in page
     measured = json.loads(MEASURED_FILE.read_text())  # written by bench/explanation_truth.py
     assert "how far to trust these explanations (additive head)" in page

@@ -37,6 +37,8 @@ ATTENTION_FILE = "attention.npz"
 SUMMARY_FILE = "explanation.json"
 CLIP_COLUMNS = ["clip", "start_s", "end_s", "weight", "score", "contribution", "centred_contribution"]
 OPTIONAL_CLIP_COLUMNS = ("centred_contribution",)
+FOREGROUND_COLUMN = "foreground"
+"""clips.csv's last column with the additive head's background prior: the clip's foreground in [0, 1]."""
 """Added later (and computed from the others): files written before it lack it and still read."""
 QUERY_COLUMNS = ["query", "weight", "score", "contribution", "peak_clip"]
 VIEWS = ("full", "center_crop")
@@ -57,7 +59,9 @@ class VideoExplanation:
     ``clip_parts`` holds its parts per clip by name (raw scale, e.g. ``difficulty``, ``deduction``),
     ``clip_contribution`` their signed sum, ``video_terms`` its video-level terms (e.g. ``penalty``)
     and ``video_level`` everything not in a clip (the sheet's constant plus the signed video terms), so
-    that ``clip_contribution.sum() + video_level == pred``; ``subscores`` its predicted sub-scores.
+    that ``clip_contribution.sum() + video_level == pred``; ``subscores`` its predicted sub-scores;
+    ``clip_foreground`` (with its background prior, ``model.local_background``) how far each clip stands
+    apart from the routine's background, in [0, 1] (0: background, earns nothing; NaN: not seen).
     """
 
     name: str
@@ -81,6 +85,7 @@ class VideoExplanation:
     video_terms: dict[str, float] = field(default_factory=dict)
     video_level: float = 0.0
     subscores: dict[str, float] = field(default_factory=dict)
+    clip_foreground: np.ndarray | None = None
 
     @property
     def additive(self) -> bool:
@@ -218,6 +223,8 @@ def _additive_explanation(common: dict, out, sheet, divisor: float, q: int, widt
         video_terms=dict(zip(sheet.video_terms, video.tolist())),
         video_level=sheet.constant + float(np.dot(video, np.asarray(sheet.video_signs, dtype=np.float64))),
         subscores={k: float(v[0]) * divisor for k, v in (out.subscores or {}).items()},
+        clip_foreground=None if out.clip_foreground is None else in_video(
+            out.clip_foreground[0, :width].float().cpu().numpy().astype(np.float64), np.nan),
     )
 
 
@@ -308,7 +315,8 @@ def _maps(out, cfg: Config, q: int, width: int) -> tuple[list, list, list, list]
 
 
 def _write_clips(w, expl: VideoExplanation, start_s, end_s, parts: dict) -> None:
-    w.writerow(CLIP_COLUMNS + list(parts))
+    foreground = [] if expl.clip_foreground is None else [FOREGROUND_COLUMN]
+    w.writerow(CLIP_COLUMNS + list(parts) + foreground)
     centred = expl.clip_centred_contribution
     blank = expl.additive  # no weights or scores: left empty
     for t in range(expl.num_clips):
@@ -319,6 +327,7 @@ def _write_clips(w, expl: VideoExplanation, start_s, end_s, parts: dict) -> None
             _fmt(expl.clip_contribution[t]),
             _fmt(centred[t]),
             *(_fmt(v[t]) for v in parts.values()),
+            *([] if expl.clip_foreground is None else [_fmt(expl.clip_foreground[t])]),
         ])
 
 
@@ -393,4 +402,5 @@ def read_explanation(folder: str | Path) -> VideoExplanation:
         video_terms={k: float(v) for k, v in summary.get("video_terms", {}).items()},
         video_level=float(summary.get("video_level", 0.0)),
         subscores={k: float(v) for k, v in summary.get("subscores", {}).items()},
+        clip_foreground=clips.get(FOREGROUND_COLUMN),
     )

@@ -103,13 +103,15 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
             float(expl.clip_contribution[t]),
             float(centred[t]),
             *(float(v[t]) for v in parts.values()),
+            *([] if expl.clip_foreground is None else [float(expl.clip_foreground[t])]),
         ]
         if thumbs is not None:
             cells.append(_Raw(_img(thumbs[t], f"clip {t}", "thumb")) if t < len(thumbs) else "")
         return cells
 
     header = ["clip", "start_s", "end_s", "weight", "score", "contribution", "centred_contribution",
-              *parts] + (["frame"] if thumbs is not None else [])
+              *parts, *([] if expl.clip_foreground is None else ["foreground"])]
+    header += ["frame"] if thumbs is not None else []
     k = min(top_k, len(order))
     true = "" if expl.true is None else f" &middot; true <b>{expl.true:.3f}</b>"
     score_variation = video_variation(expl)["score"]
@@ -191,12 +193,17 @@ def _additive_section(expl: VideoExplanation, header, row, parts: dict, k: int, 
     blocks = "".join(f"<div><h3>{title}</h3>{_table(header, [row(t) for t in clips])}</div>" for title, clips in tables)
     anchor = html.escape(expl.name, quote=True)
     sums = {name: float(values.sum()) for name, values in parts.items()}
+    background = ""
+    if expl.clip_foreground is not None:  # the background prior (model.local_background)
+        seen = expl.clip_foreground[expl.window]
+        background = (f" &middot; {int(np.sum(seen == 0))} of {len(seen)} seen clips are the routine's background "
+                      "(foreground 0: connecting movement, they earn nothing)")
     return f"""
 <section class="video" id="video-{anchor}" data-video="{anchor}">
 <h2>{html.escape(expl.name)}</h2>
 <p>predicted <b>{expl.pred:.3f}</b>{true} &middot; {expl.num_clips} clips of {expl.clip_seconds:.2f} s
 &middot; additive head: per-clip parts summed ({fmt(sums)}), video-level {expl.video_level:.3f}
-({fmt(expl.video_terms) or "constant only"}); predicted sub-scores: {fmt(expl.subscores) or "none"}</p>
+({fmt(expl.video_terms) or "constant only"}); predicted sub-scores: {fmt(expl.subscores) or "none"}{background}</p>
 {_img(curves_png(expl), f"{expl.name}: per-clip parts and contribution over time")}
 <div class="cols">{blocks}</div>
 {_img(attention_png(expl), f"{expl.name}: attention maps")}

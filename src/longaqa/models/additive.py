@@ -92,7 +92,8 @@ class LocalParts(nn.Module):
             nn.init.zeros_(self.salience.weight)
             nn.init.zeros_(self.salience.bias)
 
-    def forward(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    def forward(self, clips: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Parts (B, T, P), and each clip's foreground (B, T) with ``local_background`` (else None)."""
         B, T, _ = clips.shape
         w = self.window
         mask = valid.to(clips.dtype)[..., None]  # (B, T, 1)
@@ -108,12 +109,13 @@ class LocalParts(nn.Module):
             value = torch.relu(self.own(self.local_contrast(h, mask, windows, in_view)).float())
         else:  # (B, T, P), from the clip alone
             value = F.softplus(self.own(h).float()) / LOG2
-            if self.background_share:  # only clips that stand apart from the routine's background earn
-                value = value * self.foreground(clips, valid)[..., None]
+        foreground = self.foreground(clips, valid) if self.background_share else None  # (B, T)
+        if foreground is not None:  # only clips that stand apart from the routine's background earn
+            value = value * foreground[..., None]
         gate = torch.sigmoid(self.gate(torch.relu(self.mix(windows.reshape(B, T, -1)))).float())  # (B, T, P)
         if self.salience is not None:  # clips compete with their neighbours for credit
             gate = gate * self.local_share(h, valid, mask)
-        return value * gate * self.part_scale * mask
+        return value * gate * self.part_scale * mask, foreground
 
     def local_share(self, h: torch.Tensor, valid: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``exp(s_t) / mean_{j within window of t} exp(s_j)`` per part, with ``s`` a salience from each
@@ -193,7 +195,7 @@ class AdditiveHead(nn.Module):
     def forward(self, queries, query_mask, memory=None, clip_valid=None) -> dict:
         B, T, _ = memory.shape
         valid = clip_valid if clip_valid is not None else memory.new_ones(B, T, dtype=torch.bool)
-        parts = self.local(memory, valid)  # (B, T, P)
+        parts, foreground = self.local(memory, valid)  # (B, T, P), (B, T) or None
         sums = parts.sum(1)  # (B, P)
         if self.video_mlp is not None:
             pooled = masked_mean(queries, query_mask)  # (B, D)
@@ -213,6 +215,7 @@ class AdditiveHead(nn.Module):
             "pred": combine(*self.sheet.total),
             "clip_parts": parts,
             "clip_contributions": parts @ self.clip_signs,  # (B, T)
+            "clip_foreground": foreground,
             "video_terms": video,
             "subscores": {name: combine(*spec) for name, spec in self.sheet.subscores.items()},
         }

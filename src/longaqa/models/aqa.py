@@ -22,9 +22,10 @@ class AQAOutput:
     queries) and score; ``weights * scores`` are the per-query contributions (None for the additive
     head, which has no per-query weights). With the additive head: clip_parts (B, T, P) the per-clip
     parts of its score sheet (0 on padded and hidden clips), clip_contributions (B, T) their signed
-    sum, video_terms (B, V) and subscores (name -> (B,)). query_valid (B, Q) and clip_valid (B, T):
-    masks (None when padding is not masked; the fast path also leaves query_valid None when no video
-    is shorter than Q clips). self_attn_outputs and cross_attn_outputs: per layer (B, Q, D), used by
+    sum, video_terms (B, V) and subscores (name -> (B,)); with its background prior, clip_foreground
+    (B, T) in [0, 1] (0: the clip is the routine's background and earns nothing). query_valid (B, Q)
+    and clip_valid (B, T): masks (None when padding is not masked; the fast path also leaves query_valid
+    None when no video is shorter than Q clips). self_attn_outputs and cross_attn_outputs: per layer (B, Q, D), used by
     the attention loss. self_attn_maps (B, Q, Q) and cross_attn_maps (B, Q, T): per layer,
     head-averaged probabilities, only with ``need_weights``. fastpath: made by the CPU fast paths of
     ``longaqa.models.fastpath`` (``model.fastpath``), whose attention
@@ -44,6 +45,7 @@ class AQAOutput:
     clip_contributions: torch.Tensor | None = None
     video_terms: torch.Tensor | None = None
     subscores: dict[str, torch.Tensor] | None = None
+    clip_foreground: torch.Tensor | None = None
     fastpath: bool = False
 
     @property
@@ -135,6 +137,7 @@ class QueryAQA(nn.Module):
             clip_parts=head_out.get("clip_parts"),
             clip_contributions=head_out.get("clip_contributions"),
             video_terms=head_out.get("video_terms"),
+            clip_foreground=head_out.get("clip_foreground"),
             subscores=head_out.get("subscores"),
             query_valid=query_valid,
             clip_valid=clip_valid,
