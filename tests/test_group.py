@@ -103,6 +103,16 @@ def cli(*args: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
+def epochs_written(run: Path) -> int:
+    """Complete lines of ``run/epochs.csv`` after its header, read while the run may be writing it (a
+    line being appended is not counted; csv.DictReader on a half-written header raised TypeError)."""
+    try:
+        text = (run / "epochs.csv").read_text()
+    except FileNotFoundError:
+        return 0
+    return max(text.count("\n") - 1, 0)
+
+
 def rows(run: Path) -> list[dict[str, str]]:
     try:
         with (run / "epochs.csv").open(newline="") as fh:
@@ -128,7 +138,7 @@ def test_sigkill_during_a_group_then_resume_matches_uninterrupted(routines, tiny
     proc = cli(*base, "--out", str(out))
     target = rng.randint(1, 30)
     deadline = time.monotonic() + 120
-    while len(rows(first)) < target and proc.poll() is None and time.monotonic() < deadline:
+    while epochs_written(first) < target and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     time.sleep(rng.uniform(0, 0.05))
     killed = proc.poll() is None
