@@ -14,6 +14,7 @@ from longaqa.config import load_config
 from longaqa.data.fisv import parse_fisv_labels
 from longaqa.data.generators import GENERATORS, write_generated
 from longaqa.data.generators import skating as skating_module
+from longaqa.data.generators import skating_heldout as skating_heldout_module
 from longaqa.data.generators.release import format_fisv_points, format_points
 from longaqa.data.rg import parse_rg_labels
 from longaqa.data.synthetic import RG_HEADER
@@ -27,8 +28,10 @@ SMALL = {
     "rg_additive": dict(min_clips=12, max_clips=18),
     "rg_heldout": dict(min_clips=14, max_clips=22),
     "skating": dict(min_clips=24, max_clips=34),
+    "skating_heldout": dict(min_clips=40, max_clips=56),
 }
 ADDITIVE_RG = ("rg_additive", "rg_heldout")
+SKATING = ("skating", "skating_heldout")
 
 
 def small(kind: str, root, seed: int = 1):
@@ -60,10 +63,10 @@ def truth(root, name: str) -> dict[str, np.ndarray]:
 
 
 def test_registry():
-    assert set(GENERATORS) == {"multiplicative", "rg_additive", "skating", "rg_heldout"}
+    assert set(GENERATORS) == {"multiplicative", "rg_additive", "skating", "rg_heldout", "skating_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
-        "multiplicative": "rg", "rg_additive": "rg", "skating": "fisv", "rg_heldout": "rg"}
-    assert [k for k, i in GENERATORS.items() if i.held_out] == ["rg_heldout"]
+        "multiplicative": "rg", "rg_additive": "rg", "skating": "fisv", "rg_heldout": "rg", "skating_heldout": "fisv"}
+    assert [k for k, i in GENERATORS.items() if i.held_out] == ["rg_heldout", "skating_heldout"]
     from longaqa.commands.generate import KINDS
 
     assert all(f"{kind} ({info.layout}" in KINDS for kind, info in GENERATORS.items())
@@ -131,8 +134,9 @@ def test_rg_truth_sums_to_the_sheet(generated, kind):
             assert hundredths(d) % 10 == 0 and hundredths(e) % 5 == 0 and hundredths(penalty) % 5 == 0
 
 
-def test_skating_truth_sums_to_the_sheet(generated):
-    root = generated["skating"]
+@pytest.mark.parametrize("kind", SKATING)
+def test_skating_truth_sums_to_the_sheet(generated, kind):
+    root = generated[kind]
     lines = (root / "train_dataset.txt").read_text().splitlines() + (root / "test_dataset.txt").read_text().splitlines()
     for line in lines:
         name, tes, pcs, deductions = line.split(" ")
@@ -144,7 +148,7 @@ def test_skating_truth_sums_to_the_sheet(generated):
         assert abs(t["deduction"].sum() - int(deductions)) <= 0.006, name
         assert abs(t["contribution"].sum() - (float(tes) - int(deductions))) <= 0.006, name
         np.testing.assert_allclose(t["tes"], t["difficulty"] + t["goe"], atol=1e-6)
-        assert set(np.unique(t["deduction"])) <= {0.0, 1.0, 2.0}
+        assert set(np.unique(t["deduction"])) <= {0.0, 1.0, 2.0, 3.0}  # ISU: later falls cost more
         assert (t["element_type"] >= 0).sum() > 0 and (t["tes"][t["element_type"] < 0] == 0).all()
 
 
@@ -201,13 +205,44 @@ def test_skating_pcs_is_holistic_not_a_sum_over_clips():
     assert np.corrcoef(tes, pcs)[0, 1] > 0.5  # yet PCS follows skill, as in Fis-V
 
 
+def test_skating_heldout_labels_look_like_free_skating(tmp_path):
+    root = write_generated("skating_heldout", tmp_path, seed=0, num_train=120, num_test=40, feature_dim=4)
+    rows = parse_fisv_labels(root / "train_dataset.txt") + parse_fisv_labels(root / "test_dataset.txt")
+    assert len(rows) == 160
+    tes, pcs, deductions = (np.array([row[i] for row in rows]) for i in (1, 2, 3))
+    assert 40 <= tes.mean() <= 70 and 35 <= pcs.mean() <= 70  # free skating: about twice Fis-V's short programme
+    assert 0.6 <= np.corrcoef(tes, pcs)[0, 1] <= 0.95
+    assert (deductions == 0).mean() >= 0.5 and (deductions <= 1).mean() >= 0.8  # most programmes: 0 or 1 fall
+    low, high = GENERATORS["skating_heldout"].default_clips
+    for name, *_ in rows:
+        t = truth(root, name)
+        assert low <= len(t["element_type"]) <= high
+        assert len(np.unique(t["element_type"][t["element_type"] >= 0])) >= 10  # a free programme's elements
+
+
+def test_skating_heldout_pcs_is_holistic_not_a_sum_over_clips():
+    programmes = list(skating_heldout_module.generate(seed=0, count=300, feature_dim=4, min_clips=180, max_clips=200))
+    pcs = np.array([p.marks["pcs"] for p in programmes]) / 100
+    clip_sums = np.array([[1, len(p.features), *(p.truth[k].sum() for k in ("difficulty", "goe", "deduction"))]
+                          for p in programmes])
+    coef, *_ = np.linalg.lstsq(clip_sums, pcs, rcond=None)
+    assert 1 - (pcs - clip_sums @ coef).var() / pcs.var() < 0.85  # per-clip sums leave much of PCS unexplained
+    tes = np.array([p.marks["tes"] for p in programmes])
+    assert np.corrcoef(tes, pcs)[0, 1] > 0.5
+
+
 def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
-    with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, skating, rg_heldout"):
+    with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, skating, rg_heldout, "
+                       "skating_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
     with pytest.raises(LongAQAError, match="min_clips must be at least"):
         write_generated("skating", tmp_path, min_clips=5, max_clips=10)
+    with pytest.raises(LongAQAError, match="min_clips must be at least 32 for skating_heldout"):
+        write_generated("skating_heldout", tmp_path, min_clips=20, max_clips=40)
+    with pytest.raises(LongAQAError, match="num_test must be at least 1"):
+        write_generated("skating_heldout", tmp_path, num_test=0)
     with pytest.raises(LongAQAError, match="class_name"):
         write_generated("rg_heldout", tmp_path, class_name="Big Ball")
     assert not any(tmp_path.iterdir())

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from longaqa.data.generators import multiplicative, rg_additive, rg_heldout, skating
+from longaqa.data.generators import multiplicative, rg_additive, rg_heldout, skating, skating_heldout
 from longaqa.errors import LongAQAError
 
 
@@ -52,6 +52,10 @@ GENERATORS: dict[str, GeneratorInfo] = {
         rg_heldout.write_rg_heldout, "rg", True,
         "FIG-like D + E - penalty with its own structure, held out from model design",
         rg_heldout.DEFAULT_CLIPS),
+    "skating_heldout": GeneratorInfo(
+        skating_heldout.write_skating_heldout, "fisv", True,
+        "ISU-like free skating (TES, falls, holistic PCS) with its own structure, held out from model design",
+        skating_heldout.DEFAULT_CLIPS),
 }
 
 
