@@ -413,3 +413,24 @@ def test_with_the_background_locality_is_exact_given_the_background():
     assert far.sum() >= 3  # enough clips to compare on
     torch.testing.assert_close(a[far] / fa[far, None], b[far] / fb[far, None], rtol=1e-5, atol=0)
     assert (a[fa == 0] == 0).all() and (b[fb == 0] == 0).all()
+
+
+def test_a_long_dense_element_is_not_taken_for_the_background():
+    """The connecting movement recurs all routine long; one long element (a step sequence) is dense in
+    one stretch only. Here the element has more clips, and tighter ones, than the connecting movement,
+    so density alone would call it the background; its coverage of the timeline says otherwise."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.empty(24, 32)
+    connecting, element = [0, 3, 6, 9, 19, 21, 22, 23], list(range(10, 19))
+    standouts = [t for t in range(24) if t not in connecting + element]
+    x[connecting] = torch.randn(32, generator=g) + 0.1 * torch.randn(len(connecting), 32, generator=g)
+    x[element] = torch.randn(32, generator=g) + 0.02 * torch.randn(len(element), 32, generator=g)
+    x[standouts] = torch.randn(len(standouts), 32, generator=g)
+    local = additive_model().head.local
+    valid = torch.ones(1, 24, dtype=torch.bool)
+    d2 = torch.cdist(x, x).square()
+    density = torch.exp(-d2 / (0.25 * d2.sum() / (24 * 23))).sum(1)
+    assert density.argmax() in element  # density alone points at the element
+    foreground = local.foreground(x[None], valid)[0]
+    assert (foreground[connecting] == 0).all() and (foreground[element] == 1).all()
+    assert (foreground[standouts] == 1).all()

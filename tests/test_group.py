@@ -38,11 +38,15 @@ def files(run: Path) -> set[str]:
 @pytest.mark.parametrize("variant", [
     [],  # the paper's model: weight-score head, attention loss
     ["model.cross_attention_window=2", "loss.lambda_att=0"],
+    ["model.head=additive", "loss.lambda_att=0", "model.local_background=false"],
+    # with the background prior, two test routines of this tiny data get the same prediction (every
+    # clip background early on), so their order, and the SRCC, is decided by rounding: SRCC not compared
     ["model.head=additive", "loss.lambda_att=0"],
     ["model.head=single_score", "train.selection=val", "train.scheduler=step", "train.step_size=1"],
 ])
 def test_grouped_runs_equal_lone_runs_without_dropout(routines, tiny_overrides, tmp_path, variant, monkeypatch):
     overrides = tiny_overrides + QUIET + NO_DROPOUT + ["train.epochs=3", *variant]
+    tied_predictions = "model.head=additive" in variant and "model.local_background=false" not in variant
     cfgs = [load_config(None, [*overrides, f"train.seed={s}"]) for s in (0, 1, 2)]
     lone = [fit(c, tmp_path / f"lone{c.train.seed}", routines, quiet=True) for c in cfgs]
     import longaqa.training as training
@@ -66,6 +70,8 @@ def test_grouped_runs_equal_lone_runs_without_dropout(routines, tiny_overrides, 
             for key in x:
                 if x[key] == "" or y[key] == "":
                     assert x[key] == y[key], key
+                elif key.endswith("_srcc") and tied_predictions:
+                    continue
                 else:
                     assert float(y[key]) == pytest.approx(float(x[key]), rel=1e-3, abs=1e-3), key
         assert abs(a["mse"] - b["mse"]) <= 1e-4 * max(1.0, a["mse"])
