@@ -213,7 +213,8 @@ def test_explanation_writes_parts_that_add_up(tmp_path):
             assert float(r["difficulty"]) == 0 and float(r["deduction"]) == 0
     np.testing.assert_allclose(back.clip_foreground, foreground)
     strict = load_config(None, [*TINY, "model.head=additive", "model.local_hidden=8", "model.local_background=false"])
-    plain = write_explanation(explain_video(model_from_config(strict).eval(), strict, "v", features, 14.0), tmp_path / "p")
+    plain_expl = explain_video(model_from_config(strict).eval(), strict, "v", features, 14.0)
+    plain = write_explanation(plain_expl, tmp_path / "p")
     assert "foreground" not in (plain / "clips.csv").read_text().splitlines()[0]
     assert read_explanation(plain).clip_foreground is None
 
