@@ -154,7 +154,8 @@ def write_package_table(results: dict, meta: dict) -> None:
 
 def merge_saved(saved: list[dict]) -> tuple[dict, dict]:
     """The results of several ``--out`` files as one (generator -> head -> rows) and their meta: the
-    commands joined by ``; ``, the seconds summed; the seeds and epochs must agree."""
+    commands joined by ``; ``, the seconds summed; the seeds and epochs must agree. A generator and head
+    measured in several files keeps the last file's rows (a re-measured head replaces its earlier run)."""
     results: dict = {}
     for one in saved:
         for kind, heads in one["results"].items():
