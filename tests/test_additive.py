@@ -435,3 +435,17 @@ def test_a_long_dense_element_is_not_taken_for_the_background():
     foreground = local.foreground(x[None], valid)[0]
     assert (foreground[connecting] == 0).all() and (foreground[element] == 1).all()
     assert (foreground[standouts] == 1).all()
+
+
+@pytest.mark.parametrize("length", [1, 2, 3])
+def test_foreground_of_very_short_or_constant_routines_is_finite(length):
+    """One clip, two, three, and clips all alike: the rule stays finite and in [0, 1] (no 0/0), and
+    a routine whose clips are all alike is all background."""
+    local = additive_model().head.local
+    valid = torch.zeros(2, 5, dtype=torch.bool)
+    valid[:, :length] = True
+    x = torch.randn(2, 5, 32)
+    x[1, :] = x[1, :1]  # every clip of video 1 alike
+    foreground = local.foreground(x, valid)
+    assert torch.isfinite(foreground).all() and ((foreground >= 0) & (foreground <= 1)).all()
+    assert (foreground[1] == 0).all() and (foreground[:, length:] == 0).all()
