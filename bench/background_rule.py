@@ -11,12 +11,14 @@ as written (the model applies the rule to ``input_proj`` of them, a linear map o
 
     python bench/background_rule.py                  # every generator, 40 videos each
     python bench/background_rule.py --generators skating --videos 10
+    python bench/background_rule.py --time      # its cost per batch at the releases' shapes, one thread
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +43,22 @@ def measure(x: np.ndarray, kinds: np.ndarray | None, rule: LocalParts) -> dict:
     return row
 
 
+def time_rule(rule: LocalParts) -> None:
+    """Milliseconds per call of the rule on a batch at the paper's shapes (best of 5, one thread)."""
+    torch.set_num_threads(1)
+    for batch, clips in ((48, 77), (32, 175)):  # RG (batch 48, the longest video) and Fis-V (its longest)
+        x, valid = torch.randn(batch, clips, 1024), torch.ones(batch, clips, dtype=torch.bool)
+        rule.foreground(x, valid)
+        best = min(_seconds(rule, x, valid) for _ in range(5))
+        print(f"foreground of {batch} videos x {clips} clips x 1024: {best * 1000:.1f} ms (one thread)")
+
+
+def _seconds(rule: LocalParts, x: torch.Tensor, valid: torch.Tensor) -> float:
+    start = time.perf_counter()
+    rule.foreground(x, valid)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--generators", nargs="*", default=list(GENERATORS), choices=list(GENERATORS))
@@ -50,8 +68,12 @@ def main() -> None:
     p.add_argument("--fisv-clips", type=int, nargs=2, default=[36, 48], metavar=("MIN", "MAX"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--share", type=float, default=0.25, help="model.background_share")
+    p.add_argument("--time", action="store_true", help="time the rule at the releases' shapes instead")
     args = p.parse_args()
     rule = LocalParts(8, 8, 0, 1, 0.0, background=args.share)
+    if args.time:
+        time_rule(rule)
+        return
     print("| generator | clips | background called: truly off elements | off-element clips called "
           "background | mean foreground off / on elements | hiding one clip: summed change, mean / p95 / max |")
     print("|---|---|---|---|---|---|")
