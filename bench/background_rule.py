@@ -1,4 +1,4 @@
-"""The additive head's background rule (``LocalParts.foreground``, docs/additive.md) on generated routines.
+"""The additive head's background rule (``longaqa.models.background``, docs/additive.md) on generated routines.
 
 For each generator (``longaqa.data.generators``; the held-out one reported apart), on the clip features
 as written (the model applies the rule to ``input_proj`` of them, a linear map of the same features):

@@ -113,7 +113,7 @@ class ModelConfig:
     bench/RESULTS.md ("local contrast (issue 14)")."""
     local_background: bool = True
     """Additive head: only clips that stand apart from the routine's *background* earn parts
-    (``LocalParts.foreground``): the background is the densest clip and its nearest clips
+    (``longaqa.models.background``): the background is the densest, most spread neighbourhood of clips
     (``background_share`` of them), the connecting movement every routine is full of, where elements are
     many distinct kinds. A clip's parts then depend on its window and on this one per-video reference:
     locality is exact given the background (tested), and hiding one clip barely moves it (a median).

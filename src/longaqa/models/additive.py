@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from longaqa.models.background import foreground
 from longaqa.models.heads import mlp
 
 LOG2 = math.log(2.0)
@@ -126,56 +127,11 @@ class LocalParts(nn.Module):
         mean = window_sums(e, w) / window_sums(mask, w).clamp_min(1)
         return e / mean.clamp_min(1e-12)
 
-    MARGIN = (0.5, 0.8)
-    """Foreground ramp, in units of the video's root-mean-square distance between clips: a clip up to 0.5
-    of it from the background's centre is background (0), from 0.8 on it is foreground (1), linear between."""
-
-    TIMELINE_BINS = 8
-    """The routine's timeline, cut in this many equal stretches, for the background's coverage of it."""
-
     @torch.no_grad()
     def foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        """How far each clip stands apart from its routine's background (B, T) in [0, 1], 0 on invalid clips.
-
-        The background is found from the clip features, without gradient (what is background is not
-        learned), by a scale-free rule. With ``s`` the video's mean squared distance between valid clips,
-        each clip's *neighbourhood* is itself and its nearest clips, ``background_share`` of the valid
-        ones. The background is the neighbourhood of the clip with the highest density (``sum_j
-        exp(-|x_t - x_j|^2 / (s / 4))``) times its neighbourhood's coverage of the timeline (the share of
-        :attr:`TIMELINE_BINS` stretches it has a clip in): connecting movement is the densest kind of
-        clip *and* recurs all routine long, where one long element (a step sequence) is dense in one
-        stretch only. ``b`` is the background's median (per feature: hiding one clip barely moves it);
-        a clip's foreground is ``clamp((|x_t - b| / sqrt(s) - 0.5) / 0.3, 0, 1)`` (:attr:`MARGIN`)."""
-        x = clips.detach().float()
-        pair = valid[:, :, None] & valid[:, None, :]  # (B, T, T)
-        d2 = torch.cdist(x, x).square() * pair  # (B, T, T)
-        count = valid.sum(1).clamp_min(1)  # (B,)
-        scale = d2.sum((1, 2)) / (count * (count - 1)).clamp_min(1)  # (B,) mean squared distance
-        density = (torch.exp(-d2 / (0.25 * scale.clamp_min(1e-12))[:, None, None]) * pair).sum(2)  # (B, T)
-        size = torch.ceil(self.background_share * count).long()  # (B,) clips in a neighbourhood
-        order = d2.masked_fill(~pair, float("inf")).argsort(2)  # (B, T, T) clip indices, nearest first
-        in_hood = torch.arange(order.shape[2], device=x.device) < size[:, None, None]  # (B, 1, T)
-        score = density * self.timeline_coverage(order, in_hood, valid)
-        seed = score.masked_fill(~valid, -1.0).argmax(1)  # (B,)
-        hood = order[torch.arange(len(x), device=x.device), seed]  # (B, T)
-        background = torch.zeros_like(valid).scatter(1, hood, in_hood[:, 0]) & valid  # (B, T)
-        centre = torch.where(background[..., None], x, torch.nan).nanmedian(1).values  # (B, D)
-        distance = (x - centre[:, None]).norm(dim=-1) / scale.clamp_min(1e-12).sqrt()[:, None]  # (B, T)
-        low, high = self.MARGIN
-        return ((distance - low) / (high - low)).clamp(0, 1) * valid
-
-    def timeline_coverage(self, order: torch.Tensor, in_hood: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        """Per clip, the share of the timeline's stretches that its neighbourhood (clip indices ``order``
-        (B, T, K), nearest first; those where ``in_hood`` (B, 1, K)) has a clip in (B, T). The timeline runs from
-        the first to the last valid clip, so a hidden clip inside it does not move the stretches."""
-        bins = self.TIMELINE_BINS
-        index = torch.arange(valid.shape[1], device=valid.device)
-        first = torch.where(valid, index, valid.shape[1]).min(1).values  # (B,)
-        span = (torch.where(valid, index, -1).max(1).values - first + 1).clamp_min(1)  # (B,)
-        stretch = ((order - first[:, None, None]) * bins) // span[:, None, None]  # (B, T, K)
-        stretch = torch.where(in_hood, stretch.clamp(0, bins - 1), bins)  # outside the neighbourhood: bin `bins`
-        hit = torch.zeros(*order.shape[:2], bins + 1, device=order.device).scatter(2, stretch, 1.0)  # (B, T, bins+1)
-        return hit[..., :bins].sum(-1) / bins
+        """How far each clip stands apart from its routine's background (B, T) in [0, 1]
+        (:func:`longaqa.models.background.foreground` with ``background_share``)."""
+        return foreground(clips, valid, self.background_share)
 
     def local_contrast(self, h: torch.Tensor, mask: torch.Tensor, windows: torch.Tensor,
                        in_view: torch.Tensor) -> torch.Tensor:
