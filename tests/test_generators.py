@@ -11,11 +11,14 @@ import pytest
 
 from longaqa.cli import main
 from longaqa.config import load_config
+from longaqa.data import dataset_root, load_split
 from longaqa.data.fisv import parse_fisv_labels
 from longaqa.data.generators import GENERATORS, write_generated
 from longaqa.data.generators import skating as skating_module
 from longaqa.data.generators import skating_heldout as skating_heldout_module
+from longaqa.data.generators import swimming_heldout as swimming_heldout_module
 from longaqa.data.generators.release import format_fisv_points, format_points
+from longaqa.data.generic import parse_generic_labels
 from longaqa.data.rg import parse_rg_labels
 from longaqa.data.synthetic import RG_HEADER
 from longaqa.data.validate import dataset_problems
@@ -29,9 +32,25 @@ SMALL = {
     "rg_heldout": dict(min_clips=14, max_clips=22),
     "skating": dict(min_clips=24, max_clips=34),
     "skating_heldout": dict(min_clips=40, max_clips=56),
+    "swimming_heldout": dict(min_clips=28, max_clips=36),
 }
 ADDITIVE_RG = ("rg_additive", "rg_heldout")
 SKATING = ("skating", "skating_heldout")
+GENERIC_OVERRIDES = ["data.layout=generic", "data.features_dir=features", "data.class_name=", "data.score_divisor=100"]
+"""What docs/generators.md tells a user to set to train on a generic-layout kind."""
+
+
+def features_dir(kind: str) -> str:
+    return "features" if GENERATORS[kind].layout == "generic" else FEATURES
+
+
+def first_video(kind: str) -> str:
+    return {"rg": "Ball_001", "fisv": "1", "generic": "team_001"}[GENERATORS[kind].layout]
+
+
+def layout_overrides(kind: str) -> list[str]:
+    layout = GENERATORS[kind].layout
+    return GENERIC_OVERRIDES if layout == "generic" else [f"data.layout={layout}"]
 
 
 def small(kind: str, root, seed: int = 1):
@@ -63,10 +82,12 @@ def truth(root, name: str) -> dict[str, np.ndarray]:
 
 
 def test_registry():
-    assert set(GENERATORS) == {"multiplicative", "rg_additive", "skating", "rg_heldout", "skating_heldout"}
+    assert set(GENERATORS) == {"multiplicative", "rg_additive", "skating", "rg_heldout", "skating_heldout",
+                               "swimming_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
-        "multiplicative": "rg", "rg_additive": "rg", "skating": "fisv", "rg_heldout": "rg", "skating_heldout": "fisv"}
-    assert [k for k, i in GENERATORS.items() if i.held_out] == ["rg_heldout", "skating_heldout"]
+        "multiplicative": "rg", "rg_additive": "rg", "skating": "fisv", "rg_heldout": "rg", "skating_heldout": "fisv",
+        "swimming_heldout": "generic"}
+    assert [k for k, i in GENERATORS.items() if i.held_out] == ["rg_heldout", "skating_heldout", "swimming_heldout"]
     from longaqa.commands.generate import KINDS
 
     assert all(f"{kind} ({info.layout}" in KINDS for kind, info in GENERATORS.items())
@@ -82,6 +103,10 @@ def test_real_parsers_read_the_files(generated, kind):
         assert names["train"] == [f"Ball_{i:03d}" for i in range(1, 13)]
         assert names["test"] == [f"Ball_{i:03d}" for i in range(13, 18)]
         seconds = {lab.name: lab.seconds for labels in splits.values() for lab in labels}
+    elif layout == "generic":
+        splits = {s: parse_generic_labels(root / "labels.csv", s) for s in ("train", "test")}
+        names = {s: [name for name, _ in labels] for s, labels in splits.items()}
+        assert names["train"] + names["test"] == [f"team_{i:03d}" for i in range(1, 18)]
     else:
         splits = {s: parse_fisv_labels(root / f"{s}_dataset.txt") for s in ("train", "test")}
         names = {s: [row[0] for row in rows] for s, rows in splits.items()}
@@ -91,7 +116,7 @@ def test_real_parsers_read_the_files(generated, kind):
     assert (len(names["train"]), len(names["test"])) == (12, 5)
     low, high = SMALL[kind]["min_clips"], SMALL[kind]["max_clips"]
     for name in names["train"] + names["test"]:
-        features = np.load(root / FEATURES / f"{name}.npy")
+        features = np.load(root / features_dir(kind) / f"{name}.npy")
         assert features.dtype == np.float32 and features.shape[1] == DIM and np.isfinite(features).all()
         assert low <= len(features) <= high
         if layout == "rg":
@@ -103,7 +128,7 @@ def test_real_parsers_read_the_files(generated, kind):
 
 @pytest.mark.parametrize("kind", list(GENERATORS))
 def test_the_repository_validator_accepts_the_dataset(generated, kind):
-    cfg = load_config(None, [f"data.layout={GENERATORS[kind].layout}", f"model.input_dim={DIM}"])
+    cfg = load_config(None, [*layout_overrides(kind), f"model.input_dim={DIM}"])
     assert dataset_problems(cfg, generated[kind]) == []
 
 
@@ -166,7 +191,7 @@ def test_same_seed_same_files(generated, kind, tmp_path):
     again = small(kind, tmp_path / "again")
     comparison = filecmp.dircmp(generated[kind], again)
     assert not comparison.left_only and not comparison.right_only
-    for folder in (".", FEATURES, "truth"):
+    for folder in (".", features_dir(kind), "truth"):
         names = sorted(p.name for p in (again / folder).iterdir() if p.is_file())
         if kind == "multiplicative" and folder == "truth":  # np.savez stamps the time: compare the arrays
             for name in names:
@@ -176,8 +201,8 @@ def test_same_seed_same_files(generated, kind, tmp_path):
         _, mismatch, errors = filecmp.cmpfiles(generated[kind] / folder, again / folder, names, shallow=False)
         assert not mismatch and not errors, (folder, mismatch, errors)
     other = small(kind, tmp_path / "other", seed=2)
-    first = "Ball_001.npy" if GENERATORS[kind].layout == "rg" else "1.npy"
-    assert not filecmp.cmp(generated[kind] / FEATURES / first, other / FEATURES / first, shallow=False)
+    first = f"{features_dir(kind)}/{first_video(kind)}.npy"
+    assert not filecmp.cmp(generated[kind] / first, other / first, shallow=False)
 
 
 def test_rg_additive_difficulty_and_execution_correlate_like_the_release(tmp_path):
@@ -261,3 +286,58 @@ def test_cli_writes_a_folder_and_refuses_a_non_empty_one(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
     assert main(["generate", "--kind", "nope", "--out", str(tmp_path / "x")]) == 2
     assert "choose one of" in capsys.readouterr().err
+
+
+def test_swimming_heldout_reads_through_the_loader(generated):
+    root = generated["swimming_heldout"]
+    cfg = load_config(None, [*GENERIC_OVERRIDES, f"model.input_dim={DIM}"])
+    lines = (root / "labels.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "name,score,split"
+    written = {}
+    for line in lines[1:]:
+        name, score, split = line.split(",")
+        assert score == format_points(hundredths(score)), f"{name}: {score} is not written with 2 decimals"
+        written[name] = (float(score), split)
+    data_root = dataset_root(cfg.data, root)
+    for split, count in (("train", 12), ("test", 5)):
+        samples = load_split(cfg.data, data_root, split, DIM)
+        assert len(samples) == count
+        for sample in samples:
+            assert written[sample.name] == (pytest.approx(sample.score * 100), split)
+            assert sample.features.shape[1] == DIM and 28 <= sample.features.shape[0] <= 36
+
+
+def test_swimming_heldout_truth_sums_to_the_total_less_the_holistic_part(generated):
+    root = generated["swimming_heldout"]
+    scores = dict(parse_generic_labels(root / "labels.csv", None))
+    for name, score in scores.items():
+        t = truth(root, name)
+        assert {"difficulty", "deduction", "contribution", "element_type"} <= set(t)
+        assert (t["element_type"] >= 0).sum() > 0 and (t["difficulty"][t["element_type"] < 0] == 0).all()
+        assert (t["difficulty"] >= 0).all() and (t["deduction"] >= 0).all()
+        assert 20 <= score - t["contribution"].sum() <= 45, name  # the artistic impression has no per-clip share
+    # the module's own marks: contributions sum to total - artistic impression, up to the labels' rounding
+    for routine in swimming_heldout_module.generate(seed=1, count=40, feature_dim=4, min_clips=28, max_clips=36):
+        marks = routine.marks
+        assert marks["total"] == marks["elements"] - marks["synchro"] + marks["artistic"]
+        contribution = routine.truth["contribution"].astype(np.float32).sum()
+        assert abs(contribution - (marks["total"] - marks["artistic"]) / 100) <= 0.006, routine.name
+        assert abs(routine.truth["deduction"].sum() - marks["synchro"] / 100) <= 0.006, routine.name
+
+
+def test_swimming_heldout_totals_look_like_a_routine_total(tmp_path):
+    root = write_generated("swimming_heldout", tmp_path, seed=0, num_train=150, num_test=50, feature_dim=4)
+    scores = np.array([score for _, score in parse_generic_labels(root / "labels.csv", None)])
+    assert len(scores) == 200
+    assert 70 <= scores.mean() <= 90 and 4 <= scores.std() <= 12 and scores.min() >= 40 and scores.max() <= 110
+    low, high = GENERATORS["swimming_heldout"].default_clips
+    for name in ("team_001", "team_200"):
+        assert low <= len(truth(root, name)["element_type"]) <= high
+
+
+def test_swimming_heldout_refuses_sizes_it_cannot_honour(tmp_path):
+    with pytest.raises(LongAQAError, match="min_clips must be at least 24 for swimming_heldout"):
+        write_generated("swimming_heldout", tmp_path, min_clips=10, max_clips=40)
+    with pytest.raises(LongAQAError, match="max_clips"):
+        write_generated("swimming_heldout", tmp_path, min_clips=40, max_clips=30)
+    assert not any(tmp_path.iterdir())

@@ -1,8 +1,8 @@
 """Generators of judged routines with per-clip truth, one module per scoring model (docs/generators.md).
 
 Each generator draws one fixed "sport" per seed (element types, embeddings, feature map), then
-routines from it, and writes them in a public release layout (``rg`` or ``fisv``,
-:mod:`longaqa.data.generators.release`) plus ``truth/<name>.npz``: float32 per-clip arrays of length T.
+routines from it, and writes them in a public release layout (``rg`` or ``fisv``) or the generic one
+(:mod:`longaqa.data.generators.release`), plus ``truth/<name>.npz``: float32 per-clip arrays of length T.
 Truth fields, where they apply: ``difficulty`` (difficulty value credited to the clip),
 ``deduction`` (execution or fall deduction located on the clip), ``tes`` (skating: base + GOE),
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from longaqa.data.generators import multiplicative, rg_additive, rg_heldout, skating, skating_heldout
+from longaqa.data.generators import (
+    multiplicative,
+    rg_additive,
+    rg_heldout,
+    skating,
+    skating_heldout,
+    swimming_heldout,
+)
 from longaqa.errors import LongAQAError
 
 
@@ -27,8 +34,9 @@ from longaqa.errors import LongAQAError
 class GeneratorInfo:
     writer: Callable[..., Path]
     """``writer(root, *, seed, num_train, num_test, feature_dim, min_clips, max_clips, class_name) -> root``."""
-    layout: Literal["rg", "fisv"]
-    """The public layout written (``data.layout`` to train on it)."""
+    layout: Literal["rg", "fisv", "generic"]
+    """The layout written (``data.layout`` to train on it; ``generic`` also needs
+    ``data.features_dir=features data.class_name=``)."""
     held_out: bool
     """True when the generator is kept out of model design (its source is not to be read by designers)."""
     description: str
@@ -56,6 +64,10 @@ GENERATORS: dict[str, GeneratorInfo] = {
         skating_heldout.write_skating_heldout, "fisv", True,
         "ISU-like free skating (TES, falls, holistic PCS) with its own structure, held out from model design",
         skating_heldout.DEFAULT_CLIPS),
+    "swimming_heldout": GeneratorInfo(
+        swimming_heldout.write_swimming_heldout, "generic", True,
+        "artistic-swimming-like team routines, one total per routine (as LOGO), held out from model design",
+        swimming_heldout.DEFAULT_CLIPS),
 }
 
 

@@ -13,6 +13,12 @@ Fis-V layout (as published by MS_LSTM)::
     ROOT/swintx_avg_fps25_clip32/<id>.npy            float32 (T, F)
     ROOT/truth/<id>.npz
 
+Generic layout (docs/data.md, ``longaqa.data.generic``)::
+
+    ROOT/labels.csv                      header ``name,score,split``, the score at 2 decimals
+    ROOT/features/<name>.npy             float32 (T, F)
+    ROOT/truth/<name>.npz
+
 Marks are carried as integer hundredths of a point, so that a written Total is exactly D + E - P.
 """
 
@@ -158,4 +164,27 @@ def write_fisv_release(root: str | Path, videos: Iterable[JudgedVideo], test_nam
     for split, lines in rows.items():
         lines.sort(key=lambda row: int(row.split(" ", 1)[0]))
         (root / f"{split}_dataset.txt").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return root
+
+
+GENERIC_FEATURES_DIR = "features"
+"""The generic layout's feature folder as the generators write it (``data.features_dir=features``)."""
+
+
+def write_generic_release(
+    root: str | Path, videos: Iterable[JudgedVideo], num_train: int, total_key: str = "total"
+) -> Path:
+    """Write videos in the generic layout (docs/data.md): ``features/<name>.npy`` and ``labels.csv``
+    (``name,score,split``, the score ``marks[total_key]`` at 2 decimals); the first ``num_train`` are
+    ``train``, the rest ``test``."""
+    root = Path(root)
+    (root / GENERIC_FEATURES_DIR).mkdir(parents=True, exist_ok=True)
+    (root / "truth").mkdir(exist_ok=True)
+    lines = ["name,score,split"]
+    for i, video in enumerate(videos):
+        np.save(root / GENERIC_FEATURES_DIR / f"{video.name}.npy", video.features)
+        save_npz(root / "truth" / f"{video.name}.npz", {k: v.astype(np.float32) for k, v in video.truth.items()})
+        split = "train" if i < num_train else "test"
+        lines.append(f"{video.name},{format_points(video.marks[total_key])},{split}")
+    (root / "labels.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
