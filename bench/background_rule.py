@@ -79,12 +79,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for kind in sorted(args.generators, key=lambda k: GENERATORS[k].held_out):
         info = GENERATORS[kind]
-        clips = args.rg_clips if info.layout == "rg" else args.fisv_clips
+        clips = args.fisv_clips if info.layout == "fisv" else args.rg_clips
         with tempfile.TemporaryDirectory() as tmp:
             root = write_generated(kind, Path(tmp) / kind, seed=args.seed, num_train=args.videos, num_test=1,
                                    feature_dim=args.feature_dim, min_clips=clips[0], max_clips=clips[1])
             rows = []
-            for f in sorted((root / "swintx_avg_fps25_clip32").glob("*.npy"))[: args.videos]:
+            folder = root / ("features" if info.layout == "generic" else "swintx_avg_fps25_clip32")
+            for f in sorted(folder.glob("*.npy"))[: args.videos]:
                 truth = np.load(root / "truth" / f"{f.stem}.npz")
                 kinds = truth["element_type"] if "element_type" in truth.files else None
                 rows.append(measure(np.load(f), kinds, rule))

@@ -51,6 +51,8 @@ HEADS = {
 LAYOUT = {  # the data section each release layout trains with
     "rg": ["data.layout=rg", "data.class_name=Ball", "data.score_divisor=25", "data.target=total"],
     "fisv": ["data.layout=fisv", "data.class_name=", "data.score_divisor=43", "data.target=total"],
+    # one total per routine (LOGO-like): the additive head's single sheet, one part per clip
+    "generic": ["data.layout=generic", "data.class_name=", "data.features_dir=features", "data.score_divisor=100"],
 }
 
 
@@ -179,7 +181,7 @@ def main() -> None:
     p.add_argument("--num-test", type=int, default=40)
     p.add_argument("--feature-dim", type=int, default=256)
     p.add_argument("--rg-clips", type=int, nargs=2, default=[28, 36], metavar=("MIN", "MAX"),
-                   help="clips per video of the RG-layout generators (the release: 68-77)")
+                   help="clips per video of the RG- and generic-layout generators (the RG release: 68-77)")
     p.add_argument("--fisv-clips", type=int, nargs=2, default=[36, 48], metavar=("MIN", "MAX"),
                    help="clips per video of the Fis-V-layout generators (the release: 125-175)")
     p.add_argument("--data-seed", type=int, default=0, help="seed of the generated datasets")
@@ -208,7 +210,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for kind in args.generators:
-            clips = args.rg_clips if GENERATORS[kind].layout == "rg" else args.fisv_clips  # shorter: CPU time
+            clips = args.fisv_clips if GENERATORS[kind].layout == "fisv" else args.rg_clips  # shorter: CPU time
             data = write_generated(kind, work / kind, seed=args.data_seed, num_train=args.num_train,
                                    num_test=args.num_test, feature_dim=args.feature_dim, min_clips=clips[0],
                                    max_clips=clips[1])
