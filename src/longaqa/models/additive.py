@@ -60,11 +60,11 @@ class LocalParts(nn.Module):
     among transitions) earns nothing, so a credit common to every clip has no place to sit. Locality
     stays ``window`` clips.
 
-    With ``background`` > 0 (``model.local_background``, the share), a clip's value comes from how it
-    differs from the routine's background (:meth:`background`: the mean embedding of the ``background``
-    share of the valid clips with the most close neighbours), again through a map with no bias. Judges
-    credit elements, which are many distinct kinds, and not the connecting movement that every routine
-    is full of; the densest clips are that movement. Given the background, locality is ``window`` clips.
+    With ``background`` > 0 (``model.local_background``, the share), every value is multiplied by the
+    clip's foreground (:meth:`foreground`, :mod:`longaqa.models.background`): 0 for the routine's
+    connecting movement, the densest kind of clip spread over the whole routine, so only clips that
+    stand apart from it earn. Judges credit elements, which are many distinct kinds, not that movement.
+    Given the background (one per video), locality is ``window`` clips.
     """
 
     GATE_BIAS = 3.0
