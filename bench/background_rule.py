@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from longaqa.data.generators import GENERATORS, write_generated
+from longaqa.interpret.perturbation import leave_one_out_masks
 from longaqa.models.additive import LocalParts
 
 
@@ -32,9 +33,7 @@ def measure(x: np.ndarray, kinds: np.ndarray | None, rule: LocalParts) -> dict:
     """Agreement with the truth and leave-one-out stability of the rule on one video's features (T, F)."""
     t = torch.as_tensor(x, dtype=torch.float32)[None]
     n = t.shape[1]
-    masks = torch.ones(n + 1, n, dtype=torch.bool)
-    masks[1:] &= ~torch.eye(n, dtype=torch.bool)  # row 0 hides nothing, row k + 1 hides clip k
-    fg = rule.foreground(t.expand(n + 1, -1, -1), masks).numpy()  # (n + 1, n)
+    fg = rule.foreground(t.expand(n + 1, -1, -1), leave_one_out_masks(n)).numpy()  # (n + 1, n): row k + 1 hides k
     moved = [float(np.abs(np.delete(fg[k + 1] - fg[0], k)).sum()) for k in range(n)]
     row = {"moved": moved}
     if kinds is not None:

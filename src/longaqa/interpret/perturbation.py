@@ -133,14 +133,18 @@ def ranked_perturbation_curves(
     return results
 
 
+def leave_one_out_masks(width: int) -> torch.Tensor:
+    """(width + 1, width) bool clip masks: row 0 hides nothing, row k + 1 hides clip k."""
+    masks = torch.ones(width + 1, width, dtype=torch.bool)
+    masks[1:] &= ~torch.eye(width, dtype=torch.bool)
+    return masks
+
+
 def leave_one_out_effects(model, features: np.ndarray, divisor: float) -> np.ndarray:
     """Per clip ``k`` of one video's features (W, Din): prediction with every clip minus prediction
     with clip ``k`` hidden (masked out as padding), raw scale: what the clip adds to the score."""
     x = torch.as_tensor(np.asarray(features, dtype=np.float32))
-    width = x.shape[0]
-    masks = torch.ones(width + 1, width, dtype=torch.bool)
-    masks[1:] &= ~torch.eye(width, dtype=torch.bool)  # row 0 hides nothing, row k + 1 hides clip k
-    preds = masked_predictions(model, x, masks) * divisor
+    preds = masked_predictions(model, x, leave_one_out_masks(x.shape[0])) * divisor
     return preds[0] - preds[1:]
 
 
