@@ -14,6 +14,7 @@ from longaqa.config import load_config
 from longaqa.data import dataset_root, load_split
 from longaqa.data.fisv import parse_fisv_labels
 from longaqa.data.generators import GENERATORS, write_generated
+from longaqa.data.generators import aerobic_heldout as aerobic_heldout_module
 from longaqa.data.generators import skating as skating_module
 from longaqa.data.generators import skating_heldout as skating_heldout_module
 from longaqa.data.generators import swimming_heldout as swimming_heldout_module
@@ -33,6 +34,7 @@ SMALL = {
     "skating": dict(min_clips=24, max_clips=34),
     "skating_heldout": dict(min_clips=40, max_clips=56),
     "swimming_heldout": dict(min_clips=28, max_clips=36),
+    "aerobic_heldout": dict(min_clips=20, max_clips=26),
 }
 ADDITIVE_RG = ("rg_additive", "rg_heldout")
 SKATING = ("skating", "skating_heldout")
@@ -44,8 +46,12 @@ def features_dir(kind: str) -> str:
     return "features" if GENERATORS[kind].layout == "generic" else FEATURES
 
 
+GENERIC_PREFIX = {"swimming_heldout": "team", "aerobic_heldout": "aerobic"}
+"""The generic kinds' video names: ``<prefix>_001`` ..."""
+
+
 def first_video(kind: str) -> str:
-    return {"rg": "Ball_001", "fisv": "1", "generic": "team_001"}[GENERATORS[kind].layout]
+    return {"rg": "Ball_001", "fisv": "1", "generic": f"{GENERIC_PREFIX.get(kind)}_001"}[GENERATORS[kind].layout]
 
 
 def layout_overrides(kind: str) -> list[str]:
@@ -83,11 +89,13 @@ def truth(root, name: str) -> dict[str, np.ndarray]:
 
 def test_registry():
     assert set(GENERATORS) == {"multiplicative", "rg_additive", "skating", "rg_heldout", "skating_heldout",
-                               "swimming_heldout"}
+                               "swimming_heldout", "aerobic_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "skating": "fisv", "rg_heldout": "rg", "skating_heldout": "fisv",
-        "swimming_heldout": "generic"}
-    assert [k for k, i in GENERATORS.items() if i.held_out] == ["rg_heldout", "skating_heldout", "swimming_heldout"]
+        "swimming_heldout": "generic", "aerobic_heldout": "generic"}
+    assert [k for k, i in GENERATORS.items() if i.held_out] == [
+        "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout"]
+    assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
     assert all(f"{kind} ({info.layout}" in KINDS for kind, info in GENERATORS.items())
@@ -106,7 +114,7 @@ def test_real_parsers_read_the_files(generated, kind):
     elif layout == "generic":
         splits = {s: parse_generic_labels(root / "labels.csv", s) for s in ("train", "test")}
         names = {s: [name for name, _ in labels] for s, labels in splits.items()}
-        assert names["train"] + names["test"] == [f"team_{i:03d}" for i in range(1, 18)]
+        assert names["train"] + names["test"] == [f"{GENERIC_PREFIX[kind]}_{i:03d}" for i in range(1, 18)]
     else:
         splits = {s: parse_fisv_labels(root / f"{s}_dataset.txt") for s in ("train", "test")}
         names = {s: [row[0] for row in rows] for s, rows in splits.items()}
@@ -258,7 +266,7 @@ def test_skating_heldout_pcs_is_holistic_not_a_sum_over_clips():
 
 def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
     with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, skating, rg_heldout, "
-                       "skating_heldout"):
+                       "skating_heldout, swimming_heldout, aerobic_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -288,8 +296,9 @@ def test_cli_writes_a_folder_and_refuses_a_non_empty_one(tmp_path, capsys):
     assert "choose one of" in capsys.readouterr().err
 
 
-def test_swimming_heldout_reads_through_the_loader(generated):
-    root = generated["swimming_heldout"]
+@pytest.mark.parametrize("kind", list(GENERIC_PREFIX))
+def test_generic_kinds_read_through_the_loader(generated, kind):
+    root = generated[kind]
     cfg = load_config(None, [*GENERIC_OVERRIDES, f"model.input_dim={DIM}"])
     lines = (root / "labels.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == "name,score,split"
@@ -304,7 +313,8 @@ def test_swimming_heldout_reads_through_the_loader(generated):
         assert len(samples) == count
         for sample in samples:
             assert written[sample.name] == (pytest.approx(sample.score * 100), split)
-            assert sample.features.shape[1] == DIM and 28 <= sample.features.shape[0] <= 36
+            assert sample.features.shape[1] == DIM
+            assert SMALL[kind]["min_clips"] <= sample.features.shape[0] <= SMALL[kind]["max_clips"]
 
 
 def test_swimming_heldout_truth_sums_to_the_total_less_the_holistic_part(generated):
@@ -340,4 +350,55 @@ def test_swimming_heldout_refuses_sizes_it_cannot_honour(tmp_path):
         write_generated("swimming_heldout", tmp_path, min_clips=10, max_clips=40)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("swimming_heldout", tmp_path, min_clips=40, max_clips=30)
+    assert not any(tmp_path.iterdir())
+
+
+def test_aerobic_heldout_truth_sums_to_the_total_less_the_holistic_part(generated):
+    root = generated["aerobic_heldout"]
+    scores = dict(parse_generic_labels(root / "labels.csv", None))
+    for name, score in scores.items():
+        t = truth(root, name)
+        assert {"difficulty", "deduction", "contribution", "element_type", "segment"} <= set(t)
+        on_elements = t["element_type"] >= 0
+        assert on_elements.sum() > 0 and (t["difficulty"][~on_elements] == 0).all()
+        assert ((t["segment"] == 4) == on_elements).all()
+        assert (t["difficulty"] >= 0).all() and (t["deduction"] >= 0).all()
+        np.testing.assert_allclose(t["contribution"], t["difficulty"] - t["deduction"], atol=1e-6)
+        assert 3 <= score - t["contribution"].sum() <= 21, name  # A + 10 - penalty: A has no per-clip share
+    # the module's own marks: total = A + E + D - P (D already halved), contributions sum to D + E - 10
+    for routine in aerobic_heldout_module.generate(seed=1, count=40, feature_dim=4, min_clips=20, max_clips=26):
+        marks, t = routine.marks, routine.truth
+        assert marks["total"] == marks["artistic"] + marks["execution"] + marks["difficulty"] - marks["penalty"]
+        assert marks["difficulty"] % 5 == 0 and marks["execution"] % 5 == 0 and marks["artistic"] % 5 == 0
+        assert abs(t["difficulty"].astype(np.float32).sum() - marks["difficulty"] / 100) <= 0.006, routine.name
+        assert abs(t["deduction"].astype(np.float32).sum() - (10 - marks["execution"] / 100)) <= 0.006, routine.name
+        rest = (marks["total"] - marks["artistic"] + marks["penalty"]) / 100 - 10
+        assert abs(t["contribution"].astype(np.float32).sum() - rest) <= 0.006, routine.name
+
+
+def test_aerobic_heldout_totals_look_like_aerobic_totals(tmp_path):
+    root = write_generated("aerobic_heldout", tmp_path, seed=0, num_train=150, num_test=50, feature_dim=4)
+    scores = np.array([score for _, score in parse_generic_labels(root / "labels.csv", None)])
+    assert len(scores) == 200
+    assert 16 <= scores.mean() <= 22 and 1 <= scores.std() <= 3.5 and scores.min() >= 5 and scores.max() <= 27
+    low, high = GENERATORS["aerobic_heldout"].default_clips
+    for name in ("aerobic_001", "aerobic_200"):
+        assert low <= len(truth(root, name)["element_type"]) <= high
+    routines = list(aerobic_heldout_module.generate(seed=0, count=300, feature_dim=4, min_clips=low, max_clips=high))
+    skill = np.array([r.video["skill"] for r in routines])
+    marks = {k: np.array([r.marks[k] for r in routines]) / 100 for k in ("artistic", "execution", "difficulty")}
+    assert 6.5 <= marks["artistic"].mean() <= 9 and 7 <= marks["execution"].mean() <= 9.5
+    assert 1.5 <= marks["difficulty"].mean() <= 5  # D: up to ten elements' values, halved
+    for part, values in marks.items():  # skill drives D, E and A together, but not perfectly
+        assert 0.4 <= np.corrcoef(skill, values)[0, 1] <= 0.95, part
+    assert 0.3 <= np.corrcoef(marks["difficulty"], marks["execution"])[0, 1] <= 0.85
+
+
+def test_aerobic_heldout_refuses_sizes_it_cannot_honour(tmp_path):
+    with pytest.raises(LongAQAError, match="min_clips must be at least 16 for aerobic_heldout"):
+        write_generated("aerobic_heldout", tmp_path, min_clips=10, max_clips=40)
+    with pytest.raises(LongAQAError, match="max_clips"):
+        write_generated("aerobic_heldout", tmp_path, min_clips=40, max_clips=30)
+    with pytest.raises(LongAQAError, match="feature_dim must be at least 1"):
+        write_generated("aerobic_heldout", tmp_path, feature_dim=0)
     assert not any(tmp_path.iterdir())

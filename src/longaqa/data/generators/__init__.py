@@ -6,7 +6,8 @@ routines from it, and writes them in a public release layout (``rg`` or ``fisv``
 Truth fields, where they apply: ``difficulty`` (difficulty value credited to the clip),
 ``deduction`` (execution or fall deduction located on the clip), ``tes`` (skating: base + GOE),
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
-``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``.
+``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout`` adds
+``segment`` (what the clip shows: pose, link, aerobic sequence, lift or element).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from longaqa.data.generators import (
+    aerobic_heldout,
     multiplicative,
     rg_additive,
     rg_heldout,
@@ -68,6 +70,10 @@ GENERATORS: dict[str, GeneratorInfo] = {
         swimming_heldout.write_swimming_heldout, "generic", True,
         "artistic-swimming-like team routines, one total per routine (as LOGO), held out from model design",
         swimming_heldout.DEFAULT_CLIPS),
+    "aerobic_heldout": GeneratorInfo(
+        aerobic_heldout.write_aerobic_heldout, "generic", True,
+        "FIG-like aerobic gymnastics (A + E + D/2 - penalties), one total per routine, held out from model design",
+        aerobic_heldout.DEFAULT_CLIPS),
 }
 
 
