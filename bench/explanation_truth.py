@@ -47,6 +47,8 @@ HEADS = {
                           "model.local_background=false"],
     "additive_window": ["model.head=additive", "model.local_hidden=64", "model.local_background=false"],
     "additive_total": ["model.head=additive", "model.local_hidden=64", "data.subscores=none"],  # total only
+    # one total with a holistic mark: per-clip contributions plus a video-level impression term
+    "additive_holistic": ["model.head=additive", "model.local_hidden=64", "data.subscores=holistic"],
 }
 LAYOUT = {  # the data section each release layout trains with
     "rg": ["data.layout=rg", "data.class_name=Ball", "data.score_divisor=25", "data.target=total"],
@@ -59,7 +61,8 @@ LAYOUT = {  # the data section each release layout trains with
 def run_one(kind: str, data: Path, head: str, seed: int, epochs: int, max_clips: int, work: Path,
             extra: list[str], feature_dim: int) -> dict:
     info = GENERATORS[kind]
-    overrides = [*HEADS[head], *LAYOUT[info.layout], f"model.num_queries={max_clips}",
+    divisor = [f"data.score_divisor={info.score_divisor}"] if info.score_divisor else []  # the kind's scale
+    overrides = [*HEADS[head], *LAYOUT[info.layout], *divisor, f"model.num_queries={max_clips}",
                  f"train.seed={seed}", f"train.epochs={epochs}", "train.tensorboard=false",
                  "train.progress=false", f"train.eval_every={epochs}", "train.checkpoint_seconds=0", *extra]
     cfg = load_config(ROOT / "configs" / "demo.yaml", [f"model.input_dim={feature_dim}", *overrides])

@@ -21,7 +21,7 @@ from longaqa.interpret.explanation import explain_video, read_explanation, write
 from longaqa.interpret.perturbation import faithfulness, leave_one_out_effects
 from longaqa.losses import Criterion
 from longaqa.models import build_model, model_from_config
-from longaqa.sheets import FISV_SHEET, RG_SHEET, SINGLE_SHEET, score_sheet
+from longaqa.sheets import FISV_SHEET, HOLISTIC_SHEET, RG_SHEET, SINGLE_SHEET, score_sheet
 from tests.conftest import SHARED, TINY
 
 RG_LABELS = SHARED / "data" / "rg_labels"
@@ -37,7 +37,7 @@ def additive_model(sheet=RG_SHEET, window=2, divisor=25.0, **overrides):
     return build_model(cfg.model, sheet, divisor).eval()
 
 
-@pytest.mark.parametrize("sheet", [RG_SHEET, FISV_SHEET, SINGLE_SHEET], ids=lambda s: s.name)
+@pytest.mark.parametrize("sheet", [RG_SHEET, FISV_SHEET, SINGLE_SHEET, HOLISTIC_SHEET], ids=lambda s: s.name)
 def test_parts_sum_to_subscores_and_total(sheet):
     model = additive_model(sheet)
     x = torch.randn(3, 12, 32)
@@ -157,6 +157,9 @@ def test_sheet_choice_errors():
         score_sheet(DataConfig(layout="rg", target="difficulty"))
     assert score_sheet(DataConfig(layout="rg", target="difficulty", subscores="none")) is SINGLE_SHEET
     assert score_sheet(DataConfig(layout="logo")) is SINGLE_SHEET
+    # the holistic sheet needs no sub-score column: any layout, any target
+    for layout, target in (("logo", "total"), ("generic", "total"), ("rg", "execution"), ("fisv", "PCS")):
+        assert score_sheet(DataConfig(layout=layout, target=target, subscores="holistic")) is HOLISTIC_SHEET
 
 
 def test_generic_layout_lacking_subscore_columns_is_a_clear_error(tmp_path):
@@ -261,6 +264,41 @@ def test_calibrate_starts_parts_near_their_typical_values():
     assert scales["difficulty"] == pytest.approx(0.032)
     assert scales["deduction"] == pytest.approx((10 / 25 - 0.3) / 10)
     assert scales["penalty"] == pytest.approx(0.02)
+
+
+def test_calibrate_shares_a_total_that_no_subscore_splits():
+    model = additive_model(HOLISTIC_SHEET, divisor=1.0)
+    samples = [VideoSample(f"v{i}", torch.randn(10, 32), 0.8) for i in range(4)]
+    scales = model.head.calibrate(samples)
+    assert scales["impression"] == pytest.approx(0.4)  # half the total's mean to the video term
+    assert scales["contribution"] == pytest.approx(0.04)  # half to the clips, per clip
+    single = additive_model(SINGLE_SHEET, divisor=1.0).head.calibrate(samples)
+    assert single["contribution"] == pytest.approx(0.08)  # the only source of the total
+
+
+def test_holistic_sheet_trains_and_explains_the_impression_apart(tmp_path):
+    from longaqa.cli import main
+    from longaqa.data.generators import write_generated
+
+    data = write_generated("swimming_heldout", tmp_path / "data", num_train=12, num_test=6, feature_dim=32,
+                           min_clips=28, max_clips=30)
+    run = tmp_path / "run"
+    args = ["train", "--data-root", str(data), "--out", str(run)]
+    for item in [*TINY, "model.head=additive", "model.local_hidden=8", "model.num_queries=30",
+                 "data.layout=generic", "data.class_name=", "data.features_dir=features", "data.score_divisor=100",
+                 "data.subscores=holistic"]:
+        args += ["--set", item]
+    assert main(args) == 0
+    assert main(["explain", str(run), "--split", "test", "--no-plots", "--out", str(tmp_path / "expl")]) == 0
+    folders = [p for p in (tmp_path / "expl").iterdir() if (p / "explanation.json").is_file()]
+    assert len(folders) == 6
+    for folder in folders:
+        summary = json.loads((folder / "explanation.json").read_text())
+        assert set(summary["video_terms"]) == {"impression"} and summary["video_terms"]["impression"] >= 0
+        assert summary["video_level"] == pytest.approx(summary["video_terms"]["impression"], abs=1e-4)
+        with (folder / "clips.csv").open() as fh:
+            contributions = [float(r["contribution"]) for r in csv.DictReader(fh)]
+        assert sum(contributions) + summary["video_level"] == pytest.approx(summary["pred"], abs=1e-3)
 
 
 def test_train_explain_on_generated_rg_routines(tmp_path, capsys):

@@ -30,7 +30,7 @@ Head = Literal["weight_score", "single_score", "mean_pool", "additive"]
 AttKL = Literal["self_cross", "cross_self"]
 AttReduction = Literal["mean", "sum"]
 Layout = Literal["rg", "fisv", "logo", "generic"]
-Subscores = Literal["auto", "none", "rg", "fisv"]
+Subscores = Literal["auto", "none", "holistic", "rg", "fisv"]
 TrainCrop = Literal["random", "center"]
 EvalView = Literal["full", "center_crop", "random_crop"]
 Scheduler = Literal["none", "step", "cosine"]
@@ -250,6 +250,7 @@ class DataConfig:
     benchmark's own (RG: D + E - penalty; Fis-V: TES + PCS - deductions; LOGO and the generic layout:
     one part per clip), trained on every sub-score
     column; ``none``: one additive part per clip summing to the target, trained on the target alone;
+    ``holistic``: as ``none`` plus one video-level ``impression`` term (a holistic mark in the total);
     ``rg``/``fisv``: that benchmark's sheet, for the generic layout (its CSV then needs the columns
     ``difficulty,execution,penalty`` or ``TES,PCS,deductions``).
     Only the additive head reads sub-scores; other heads train on the target as the paper."""

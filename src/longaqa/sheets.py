@@ -10,6 +10,7 @@ and the total are made from them::
     Fis-V (ISU): TES       = sum_clips tes                 deductions = sum_clips deduction (falls)
                 PCS        = video term pcs                total      = TES + PCS - deductions
     single:     total      = sum_clips contribution        (LOGO, generic, ``data.subscores: none``)
+    holistic:   total      = sum_clips contribution + video term impression   (``data.subscores: holistic``)
 
 A clip's *contribution* is its signed share of the total (RG ``difficulty - deduction``); the clips'
 contributions plus the video-level terms (RG ``10 - penalty``, Fis-V ``PCS``) give the prediction.
@@ -88,15 +89,26 @@ SINGLE_SHEET = ScoreSheet(
     subscores={},
     total=(0.0, (("contribution", 1.0),)),
 )
-SHEETS = {s.name: s for s in (RG_SHEET, FISV_SHEET, SINGLE_SHEET)}
+HOLISTIC_SHEET = ScoreSheet(
+    name="holistic",
+    clip_parts=("contribution",),
+    video_terms=("impression",),
+    subscores={},
+    total=(0.0, (("contribution", 1.0), ("impression", 1.0))),
+)
+"""One total with a holistic mark in it (LOGO's artistic impression, a PCS in the same column): per-clip
+contributions plus one video-level ``impression`` term. The label gives only their sum, so the split
+between them comes from the model, not from the labels (docs/additive.md, "One total with a holistic mark")."""
+SHEETS = {s.name: s for s in (RG_SHEET, FISV_SHEET, SINGLE_SHEET, HOLISTIC_SHEET)}
 
 
 def score_sheet(cfg: DataConfig) -> ScoreSheet:
     """The sheet the additive head uses for ``cfg`` (``data.subscores``; docs/additive.md).
 
     ``auto``: RG and Fis-V their own sheet (the target must then be ``total``), LOGO and the generic
-    layout one part per clip; ``none``: one part per clip summing to the target; ``rg``/``fisv``: that
-    sheet, for the generic layout whose CSV has the sub-score columns.
+    layout one part per clip; ``none``: one part per clip summing to the target; ``holistic``: one part
+    per clip plus a video-level impression term summing to the target (any layout); ``rg``/``fisv``:
+    that sheet, for the generic layout whose CSV has the sub-score columns.
     """
     choice = cfg.subscores
     if choice == "none":
@@ -105,6 +117,8 @@ def score_sheet(cfg: DataConfig) -> ScoreSheet:
         choice = {"rg": "rg", "fisv": "fisv"}.get(cfg.layout, "single")
     if choice == "single":
         return SINGLE_SHEET
+    if choice == "holistic":
+        return HOLISTIC_SHEET
     if cfg.layout not in (choice, "generic"):
         raise LongAQAError(
             f"data.subscores={cfg.subscores!r}: the {cfg.layout} layout has no {choice} sub-score columns; "

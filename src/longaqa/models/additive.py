@@ -202,20 +202,32 @@ class AdditiveHead(nn.Module):
     def calibrate(self, samples) -> dict[str, float]:
         """Start every part and term near its typical value on ``samples`` (training videos, divided
         scores). A part or term that is the only source of a sub-score (or of the total) gets that
-        sub-score's mean minus its constant, per clip for a part; returns the scales set, by name."""
+        sub-score's mean minus its constant, per clip for a part; the total's other sources share what
+        is left of its mean equally (the holistic sheet: half to the clips, half to the impression);
+        returns the scales set, by name."""
         n = len(samples)
         mean_clips = sum(s.features.shape[0] for s in samples) / n
         means = [(self.sheet.total, sum(s.score for s in samples) / n)]
         if all(s.subscores for s in samples):
             means += [(spec, sum(s.subscores[k] for s in samples) / n) for k, spec in self.sheet.subscores.items()]
         floor = 1e-3 * max(abs(means[0][1]), 1e-6)  # a part no sub-score defines alone starts small
-        scales = {}
+        values = {}
         for name in (*self.sheet.clip_parts, *self.sheet.video_terms):
-            value = next((sign * (mean - constant / self.score_divisor)
-                          for (constant, sources), mean in means
-                          for source, sign in sources if len(sources) == 1 and source == name), 0.0)
+            values[name] = next((sign * (mean - constant / self.score_divisor)
+                                 for (constant, sources), mean in means
+                                 for source, sign in sources if len(sources) == 1 and source == name), None)
+        # sources of the total that nothing defines alone (holistic sheet: contribution and impression)
+        # share what the defined ones leave of its mean equally
+        (constant, sources), total_mean = means[0]
+        undefined = [(name, sign) for name, sign in sources if values[name] is None]
+        rest = total_mean - constant / self.score_divisor - sum(sign * values[n] for n, sign in sources
+                                                                if values[n] is not None)
+        for name, sign in undefined:
+            values[name] = sign * rest / len(undefined)
+        scales = {}
+        for name, value in values.items():
             per_clip = name in self.sheet.clip_parts
-            scales[name] = max(value, floor) / (mean_clips if per_clip else 1.0)
+            scales[name] = max(value or 0.0, floor) / (mean_clips if per_clip else 1.0)
         self.local.part_scale.copy_(torch.tensor([scales[p] for p in self.sheet.clip_parts]))
         self.video_scale.copy_(torch.tensor([scales[v] for v in self.sheet.video_terms]))
         return scales
