@@ -32,6 +32,7 @@ SMALL = {
     "rg_additive": dict(min_clips=12, max_clips=18),
     "rg_heldout": dict(min_clips=14, max_clips=22),
     "skating": dict(min_clips=24, max_clips=34),
+    "skating_total": dict(min_clips=24, max_clips=34),
     "skating_heldout": dict(min_clips=40, max_clips=56),
     "swimming_heldout": dict(min_clips=28, max_clips=36),
     "aerobic_heldout": dict(min_clips=20, max_clips=26),
@@ -46,7 +47,7 @@ def features_dir(kind: str) -> str:
     return "features" if GENERATORS[kind].layout == "generic" else FEATURES
 
 
-GENERIC_PREFIX = {"swimming_heldout": "team", "aerobic_heldout": "aerobic"}
+GENERIC_PREFIX = {"skating_total": "programme", "swimming_heldout": "team", "aerobic_heldout": "aerobic"}
 """The generic kinds' video names: ``<prefix>_001`` ..."""
 
 
@@ -88,11 +89,11 @@ def truth(root, name: str) -> dict[str, np.ndarray]:
 
 
 def test_registry():
-    assert set(GENERATORS) == {"multiplicative", "rg_additive", "skating", "rg_heldout", "skating_heldout",
-                               "swimming_heldout", "aerobic_heldout"}
+    assert set(GENERATORS) == {"multiplicative", "rg_additive", "skating", "skating_total", "rg_heldout",
+                               "skating_heldout", "swimming_heldout", "aerobic_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
-        "multiplicative": "rg", "rg_additive": "rg", "skating": "fisv", "rg_heldout": "rg", "skating_heldout": "fisv",
-        "swimming_heldout": "generic", "aerobic_heldout": "generic"}
+        "multiplicative": "rg", "rg_additive": "rg", "skating": "fisv", "skating_total": "generic", "rg_heldout": "rg",
+        "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
@@ -221,6 +222,23 @@ def test_rg_additive_difficulty_and_execution_correlate_like_the_release(tmp_pat
     assert 0.5 <= rho <= 0.9
 
 
+def test_skating_total_is_the_skating_programmes_with_one_total(generated):
+    fisv, generic = generated["skating"], generated["skating_total"]
+    parts = {}
+    for split in ("train", "test"):
+        for line in (fisv / f"{split}_dataset.txt").read_text().splitlines():
+            name, tes, pcs, ded = line.split()
+            parts[name] = hundredths(tes) + hundredths(pcs) - 100 * int(ded)
+    scores = dict(parse_generic_labels(generic / "labels.csv", None))
+    assert len(scores) == len(parts) == 17
+    for name, total in parts.items():  # the same programme: its features, truth and TES + PCS - deductions
+        ours = f"programme_{int(name):03d}"
+        assert hundredths(f"{scores[ours]:.2f}") == total
+        np.testing.assert_array_equal(np.load(generic / "features" / f"{ours}.npy"),
+                                      np.load(fisv / FEATURES / f"{name}.npy"))
+        np.testing.assert_array_equal(truth(generic, ours)["contribution"], truth(fisv, name)["contribution"])
+
+
 def test_skating_pcs_is_holistic_not_a_sum_over_clips():
     programmes = list(skating_module.generate(seed=0, count=300, feature_dim=4, min_clips=125, max_clips=175))
     pcs = np.array([p.marks["pcs"] for p in programmes]) / 100
@@ -265,8 +283,8 @@ def test_skating_heldout_pcs_is_holistic_not_a_sum_over_clips():
 
 
 def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
-    with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, skating, rg_heldout, "
-                       "skating_heldout, swimming_heldout, aerobic_heldout"):
+    with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, skating, skating_total, "
+                       "rg_heldout, skating_heldout, swimming_heldout, aerobic_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)

@@ -44,6 +44,9 @@ class GeneratorInfo:
     description: str
     default_clips: tuple[int, int]
     """Clips per video when ``min_clips``/``max_clips`` are not given."""
+    score_divisor: float | None = None
+    """``data.score_divisor`` to train on it when the layout's usual one does not suit its scale
+    (None: RG 25, Fis-V 43, generic 100)."""
 
 
 GENERATORS: dict[str, GeneratorInfo] = {
@@ -58,6 +61,10 @@ GENERATORS: dict[str, GeneratorInfo] = {
         skating.write_skating, "fisv", False,
         "ISU-like TES (base + GOE, late-jump bonus) with located falls; holistic PCS; Fis-V layout",
         skating.DEFAULT_CLIPS),
+    "skating_total": GeneratorInfo(
+        skating.write_skating_total, "generic", False,
+        "the skating programmes with one total per programme (TES + PCS - deductions, the PCS inside it)",
+        skating.DEFAULT_CLIPS, score_divisor=43.0),
     "rg_heldout": GeneratorInfo(
         rg_heldout.write_rg_heldout, "rg", True,
         "FIG-like D + E - penalty with its own structure, held out from model design",
@@ -73,7 +80,7 @@ GENERATORS: dict[str, GeneratorInfo] = {
     "aerobic_heldout": GeneratorInfo(
         aerobic_heldout.write_aerobic_heldout, "generic", True,
         "FIG-like aerobic gymnastics (A + E + D/2 - penalties), one total per routine, held out from model design",
-        aerobic_heldout.DEFAULT_CLIPS),
+        aerobic_heldout.DEFAULT_CLIPS, score_divisor=25.0),
 }
 
 
