@@ -156,7 +156,9 @@ def test_sheet_choice_errors():
     with pytest.raises(LongAQAError, match="data.target"):
         score_sheet(DataConfig(layout="rg", target="difficulty"))
     assert score_sheet(DataConfig(layout="rg", target="difficulty", subscores="none")) is SINGLE_SHEET
-    assert score_sheet(DataConfig(layout="logo")) is SINGLE_SHEET
+    assert score_sheet(DataConfig(layout="logo")) is HOLISTIC_SHEET  # one total with a holistic mark
+    assert score_sheet(DataConfig(layout="generic")) is HOLISTIC_SHEET
+    assert score_sheet(DataConfig(layout="logo", subscores="none")) is SINGLE_SHEET
     # the holistic sheet needs no sub-score column: any layout, any target
     for layout, target in (("logo", "total"), ("generic", "total"), ("rg", "execution"), ("fisv", "PCS")):
         assert score_sheet(DataConfig(layout=layout, target=target, subscores="holistic")) is HOLISTIC_SHEET
@@ -487,3 +489,56 @@ def test_foreground_of_very_short_or_constant_routines_is_finite(length):
     foreground = local.foreground(x, valid)
     assert torch.isfinite(foreground).all() and ((foreground >= 0) & (foreground <= 1)).all()
     assert (foreground[1] == 0).all() and (foreground[:, length:] == 0).all()
+
+
+def test_video_terms_read_from_the_background_never_move_with_a_clip_that_earns():
+    """With model.video_terms_from=background the impression is read from the background clips: hiding
+    a clip that earns (a standout) moves the prediction by that clip's contribution alone, exactly."""
+    model = additive_model(HOLISTIC_SHEET, window=0, divisor=1.0, **{"model.video_terms_from": "background"})
+    assert model.head.video_from == "background"
+    x = routine_with_standouts(length=20, standouts=(4, 11, 15))
+    with torch.no_grad():
+        out = model(x, torch.tensor([20]))
+    contribution = out.clip_contributions[0].numpy()
+    effects = leave_one_out_effects(model, x[0].numpy(), 1.0)
+    for k in (4, 11, 15):
+        assert contribution[k] > 0
+        assert effects[k] == pytest.approx(contribution[k], rel=1e-4, abs=1e-6)
+    # read from the decoded queries (the default), the impression moves with the standout
+    queries = additive_model(HOLISTIC_SHEET, window=0, divisor=1.0)
+    assert queries.head.video_from == "queries"
+    with torch.no_grad():
+        own = queries(x, torch.tensor([20])).clip_contributions[0].numpy()
+    moved = leave_one_out_effects(queries, x[0].numpy(), 1.0)
+    assert max(abs(moved[k] - own[k]) for k in (4, 11, 15)) > 1e-4
+
+
+def test_impression_clip_dropout_hides_clips_from_the_decoder_only_in_training():
+    model = additive_model(HOLISTIC_SHEET, divisor=1.0, **{"model.impression_clip_dropout": 0.9})
+    plain = additive_model(HOLISTIC_SHEET, divisor=1.0, **{"model.impression_clip_dropout": 0.0})
+    plain.load_state_dict(model.state_dict())
+    assert model.decoder_clip_dropout == 0.9 and plain.decoder_clip_dropout == 0.0
+    # only the holistic sheet's impression, read from the queries, is trained so
+    assert additive_model(RG_SHEET, **{"model.impression_clip_dropout": 0.9}).decoder_clip_dropout == 0.0
+    assert additive_model(HOLISTIC_SHEET, **{"model.impression_clip_dropout": 0.9,
+                                             "model.video_terms_from": "background"}).decoder_clip_dropout == 0.0
+    x, lengths = torch.randn(3, 12, 32), torch.tensor([12, 7, 1])
+    with torch.no_grad():  # evaluation: nothing hidden
+        torch.testing.assert_close(model(x, lengths).pred, plain(x, lengths).pred)
+    valid = torch.arange(12)[None] < lengths[:, None]
+    torch.manual_seed(0)
+    for _ in range(20):
+        kept = model.drop_clips_from_decoder(3, 12, valid, valid, torch.device("cpu"))
+        assert not (kept & ~valid).any() and kept.any(1).all()  # a subset of the clips, never empty
+    assert kept.sum() < valid.sum()
+    windowed = torch.zeros(3, 12, 12, dtype=torch.bool)
+    windowed[:, torch.arange(12), torch.arange(12)] = True  # each query sees one clip
+    windowed &= valid[:, None, :]
+    kept = model.drop_clips_from_decoder(3, 12, valid, windowed, torch.device("cpu"))
+    assert torch.equal(kept.any(-1), windowed.any(-1))  # no query loses its last clip
+    model.train()
+    torch.manual_seed(0)
+    out = model(x, lengths)  # the parts still see every valid clip
+    assert torch.isfinite(out.pred).all() and (out.clip_parts[0] > 0).any()
+    with pytest.raises(LongAQAError, match="impression_clip_dropout"):
+        load_config(None, ["model.impression_clip_dropout=1.0"])

@@ -31,6 +31,7 @@ AttKL = Literal["self_cross", "cross_self"]
 AttReduction = Literal["mean", "sum"]
 Layout = Literal["rg", "fisv", "logo", "generic"]
 Subscores = Literal["auto", "none", "holistic", "rg", "fisv"]
+VideoTermsFrom = Literal["queries", "background"]
 TrainCrop = Literal["random", "center"]
 EvalView = Literal["full", "center_crop", "random_crop"]
 Scheduler = Literal["none", "step", "cosine"]
@@ -120,6 +121,17 @@ class ModelConfig:
     Sums over clips cannot say which clips earned; this is the prior that says it (docs/additive.md,
     measured in bench/RESULTS.md, "Explanations against the truth"). False: strict locality, parts
     from the window alone."""
+    video_terms_from: VideoTermsFrom = "queries"
+    """Additive head: what its video-level terms are read from. ``queries``: the mean of the decoded
+    queries, which see the whole video (RG penalty, Fis-V PCS, the holistic sheet's impression);
+    ``background``: the mean clip embedding of the routine's connecting movement (weights
+    1 - foreground, ``local_background``), so that the clips that earn parts never move the terms
+    (measured in docs/additive.md, "One total with a holistic mark": faithful, but a weaker total)."""
+    impression_clip_dropout: float = 0.5
+    """Additive head, ``holistic`` sheet, terms read from ``queries``: in training each clip is hidden
+    from the decoder's cross-attention (not from the parts) with this probability, so that the
+    impression learns not to hang on any one clip and hiding a clip moves the prediction by about its
+    own contribution (docs/additive.md). 0: off. The other sheets' terms are read without it."""
     background_share: float = 0.25
     """Additive head with ``local_background``: share of a video's valid clips that form its background."""
     local_context_dropout: float = 0.5
@@ -151,6 +163,8 @@ class ModelConfig:
                                "set model.local_background=false")
         if not 0.0 < self.background_share <= 1.0:
             raise LongAQAError(f"model.background_share must be in (0, 1], got {self.background_share}")
+        if not 0.0 <= self.impression_clip_dropout < 1.0:
+            raise LongAQAError(f"model.impression_clip_dropout must be in [0, 1), got {self.impression_clip_dropout}")
         _positive("model.local_hidden", self.local_hidden)
         if not 0.0 <= self.local_context_dropout < 1.0:
             raise LongAQAError(f"model.local_context_dropout must be in [0, 1), got {self.local_context_dropout}")
@@ -248,9 +262,10 @@ class DataConfig:
     subscores: Subscores = "auto"
     """Which score sheet the additive head decomposes the target into (docs/additive.md): ``auto``, the
     benchmark's own (RG: D + E - penalty; Fis-V: TES + PCS - deductions; LOGO and the generic layout:
-    one part per clip), trained on every sub-score
+    ``holistic``), trained on every sub-score
     column; ``none``: one additive part per clip summing to the target, trained on the target alone;
-    ``holistic``: as ``none`` plus one video-level ``impression`` term (a holistic mark in the total);
+    ``holistic``: as ``none`` plus one video-level ``impression`` term (a holistic mark in the total,
+    as LOGO's artistic impression);
     ``rg``/``fisv``: that benchmark's sheet, for the generic layout (its CSV then needs the columns
     ``difficulty,execution,penalty`` or ``TES,PCS,deductions``).
     Only the additive head reads sub-scores; other heads train on the target as the paper."""

@@ -9,8 +9,8 @@ and the total are made from them::
                 penalty    = video term penalty            total     = difficulty + execution - penalty
     Fis-V (ISU): TES       = sum_clips tes                 deductions = sum_clips deduction (falls)
                 PCS        = video term pcs                total      = TES + PCS - deductions
-    single:     total      = sum_clips contribution        (LOGO, generic, ``data.subscores: none``)
-    holistic:   total      = sum_clips contribution + video term impression   (``data.subscores: holistic``)
+    single:     total      = sum_clips contribution        (``data.subscores: none``)
+    holistic:   total      = sum_clips contribution + video term impression   (LOGO, generic, ``holistic``)
 
 A clip's *contribution* is its signed share of the total (RG ``difficulty - deduction``); the clips'
 contributions plus the video-level terms (RG ``10 - penalty``, Fis-V ``PCS``) give the prediction.
@@ -106,15 +106,15 @@ def score_sheet(cfg: DataConfig) -> ScoreSheet:
     """The sheet the additive head uses for ``cfg`` (``data.subscores``; docs/additive.md).
 
     ``auto``: RG and Fis-V their own sheet (the target must then be ``total``), LOGO and the generic
-    layout one part per clip; ``none``: one part per clip summing to the target; ``holistic``: one part
-    per clip plus a video-level impression term summing to the target (any layout); ``rg``/``fisv``:
-    that sheet, for the generic layout whose CSV has the sub-score columns.
+    layout ``holistic``; ``none``: one part per clip summing to the target; ``holistic``: one part per
+    clip plus a video-level impression term summing to the target (any layout); ``rg``/``fisv``: that
+    sheet, for the generic layout whose CSV has the sub-score columns.
     """
     choice = cfg.subscores
     if choice == "none":
         return SINGLE_SHEET
     if choice == "auto":
-        choice = {"rg": "rg", "fisv": "fisv"}.get(cfg.layout, "single")
+        choice = {"rg": "rg", "fisv": "fisv"}.get(cfg.layout, "holistic")
     if choice == "single":
         return SINGLE_SHEET
     if choice == "holistic":

@@ -23,6 +23,7 @@ def build_model(
     if cfg.head == "mean_pool":
         return MeanPoolAQA(cfg.input_dim, cfg.d_model, cfg.num_queries, list(cfg.head_hidden), cfg.dropout)
     fast = cfg.fastpath if fastpath is None else fastpath
+    decoder_clip_dropout = 0.0
     decoder = (FastDecoder if fast else Decoder)(
         num_layers=cfg.num_layers,
         final_norm=cfg.d_model if cfg.norm == "pre" else None,
@@ -37,10 +38,13 @@ def build_model(
     if cfg.head == "additive":
         from longaqa.sheets import SINGLE_SHEET
 
-        head = AdditiveHead(cfg.d_model, list(cfg.head_hidden), sheet or SINGLE_SHEET, score_divisor,
+        sheet = sheet or SINGLE_SHEET
+        if sheet.name == "holistic" and cfg.video_terms_from == "queries":
+            decoder_clip_dropout = cfg.impression_clip_dropout  # the impression must not hang on one clip
+        head = AdditiveHead(cfg.d_model, list(cfg.head_hidden), sheet, score_divisor,
                             cfg.local_window, cfg.local_hidden, cfg.dropout, cfg.local_context_dropout,
                             cfg.local_competition, cfg.local_contrast,
-                            cfg.background_share if cfg.local_background else 0.0)
+                            cfg.background_share if cfg.local_background else 0.0, cfg.video_terms_from)
     else:
         head = (WeightScoreHead if cfg.head == "weight_score" else SingleScoreHead)(cfg.d_model, list(cfg.head_hidden))
     fast_only = dict(share_batch_work=cfg.share_batch_work) if fast else {}
@@ -58,6 +62,7 @@ def build_model(
         query_pos_adds_content=cfg.query_pos_adds_content,
         padding_mask=cfg.padding_mask,
         cross_attention_window=cfg.cross_attention_window,
+        decoder_clip_dropout=decoder_clip_dropout,
         **fast_only,
     )
 

@@ -153,15 +153,21 @@ class AdditiveHead(nn.Module):
 
     Per clip, non-negative parts (RG: difficulty value, execution deduction) from :class:`LocalParts`
     over the clip features (``memory``), summed over the valid clips; per video, non-negative terms
-    (RG: penalty; Fis-V: PCS) from the mean of the decoded queries, which see the whole video. The
+    (RG: penalty; Fis-V: PCS) from the mean of the decoded queries, which see the whole video, or with
+    ``video_from="background"`` from the mean embedding of the background clips (weights 1 - foreground;
+    all clips without the background prior): a clip that earns parts then leaves the terms as they are,
+    so hiding it moves the prediction by its own contribution. The
     prediction and every sub-score are the sheet's signed sums of them plus its constant (RG: E's 10).
     """
 
     def __init__(self, d_model: int, hidden: list[int], sheet, score_divisor: float, window: int,
                  local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False,
-                 contrast: bool = False, background: float = 0.0):
+                 contrast: bool = False, background: float = 0.0, video_from: str = "queries"):
         super().__init__()
+        if video_from not in ("queries", "background"):
+            raise ValueError(f"video_from must be queries or background, got {video_from!r}")
         self.sheet = sheet
+        self.video_from = video_from
         self.score_divisor = score_divisor
         self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
                                 compete, contrast, background)
@@ -176,7 +182,11 @@ class AdditiveHead(nn.Module):
         parts, foreground = self.local(memory, valid)  # (B, T, P), (B, T) or None
         sums = parts.sum(1)  # (B, P)
         if self.video_mlp is not None:
-            pooled = masked_mean(queries, query_mask)  # (B, D)
+            if self.video_from == "background":  # the connecting movement's clips: 1 - foreground
+                share = valid.to(memory.dtype) if foreground is None else (1 - foreground).to(memory.dtype) * valid
+                pooled = (memory * share[..., None]).sum(1) / share.sum(1, keepdim=True).clamp_min(1e-6)  # (B, D)
+            else:
+                pooled = masked_mean(queries, query_mask)  # (B, D)
             video = F.softplus(self.video_mlp(pooled).float()) / LOG2 * self.video_scale  # (B, V)
         else:
             video = parts.new_zeros(B, 0)

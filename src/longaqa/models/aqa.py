@@ -77,9 +77,11 @@ class QueryAQA(nn.Module):
         padding_mask: bool = True,
         query_resample_eval: bool = False,
         cross_attention_window: int = 0,
+        decoder_clip_dropout: float = 0.0,
     ):
         super().__init__()
         self.cross_attention_window = cross_attention_window
+        self.decoder_clip_dropout = decoder_clip_dropout
         self.query_resample_eval = query_resample_eval
         self.input_proj = nn.Linear(input_dim, d_model) if input_dim != d_model else nn.Identity()
         self.num_queries = num_queries
@@ -118,6 +120,8 @@ class QueryAQA(nn.Module):
         if torch.is_autocast_enabled(device.type):  # cast once, not in each layer's k/v projection
             memory = memory.to(torch.get_autocast_dtype(device.type))
         clip_valid, query_valid, cross_valid = self.masks(B, T, lengths, clip_mask, device)
+        if self.training and self.decoder_clip_dropout > 0:
+            cross_valid = self.drop_clips_from_decoder(B, T, clip_valid, cross_valid, device)
 
         content = self.query_content(B)  # (1 or B, Q, D)
         query_pos = self.query_pos_table[None] if self.query_pe else None  # (1, Q, D)
@@ -166,6 +170,19 @@ class QueryAQA(nn.Module):
         if self.cross_attention_window > 0:
             cross_valid = self.local_keys(B, T, lengths, clip_valid, device)  # (B, Q, T)
         return clip_valid, query_valid, cross_valid
+
+    def drop_clips_from_decoder(self, B: int, T: int, clip_valid, cross_valid, device) -> torch.Tensor:
+        """In training, hide each clip from the decoder's cross-attention with probability
+        ``decoder_clip_dropout`` (the head's own view of the clips, ``clip_valid``, is untouched): what the
+        decoder reads (the additive head's video-level terms) learns not to hang on any one clip, which is
+        how hiding a clip is measured. Every video, and every query's window, keeps at least one clip."""
+        base = clip_valid if clip_valid is not None else torch.ones(B, T, dtype=torch.bool, device=device)
+        kept = base & (torch.rand(B, T, device=device) >= self.decoder_clip_dropout)  # (B, T)
+        kept = torch.where(kept.any(1, keepdim=True), kept, base)
+        if cross_valid is None or cross_valid.dim() == 2:
+            return kept
+        windowed = cross_valid & kept[:, None, :]  # (B, Q, T)
+        return torch.where(windowed.any(-1, keepdim=True), windowed, cross_valid)
 
     def query_content(self, batch_size: int) -> torch.Tensor:
         """The queries' content: ``(1, Q, D)`` when shared by the batch, ``(B, Q, D)`` when resampled."""
