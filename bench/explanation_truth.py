@@ -53,7 +53,8 @@ HEADS = {
 LAYOUT = {  # the data section each release layout trains with
     "rg": ["data.layout=rg", "data.class_name=Ball", "data.score_divisor=25", "data.target=total"],
     "fisv": ["data.layout=fisv", "data.class_name=", "data.score_divisor=43", "data.target=total"],
-    # one total per routine (LOGO-like): the additive head's single sheet, one part per clip
+    # one total per routine (LOGO-like): the additive head's holistic sheet (data.subscores auto), one part
+    # per clip plus a video-level impression term; additive_total: the single sheet, one part per clip
     "generic": ["data.layout=generic", "data.class_name=", "data.features_dir=features", "data.score_divisor=100"],
 }
 
