@@ -15,6 +15,7 @@ from longaqa.data import dataset_root, load_split
 from longaqa.data.fisv import parse_fisv_labels
 from longaqa.data.generators import GENERATORS, write_generated
 from longaqa.data.generators import aerobic_heldout as aerobic_heldout_module
+from longaqa.data.generators import floor_heldout as floor_heldout_module
 from longaqa.data.generators import skating as skating_module
 from longaqa.data.generators import skating_heldout as skating_heldout_module
 from longaqa.data.generators import swimming_heldout as swimming_heldout_module
@@ -36,8 +37,9 @@ SMALL = {
     "skating_heldout": dict(min_clips=40, max_clips=56),
     "swimming_heldout": dict(min_clips=28, max_clips=36),
     "aerobic_heldout": dict(min_clips=20, max_clips=26),
+    "floor_heldout": dict(min_clips=24, max_clips=32),
 }
-ADDITIVE_RG = ("rg_additive", "rg_heldout")
+ADDITIVE_RG = ("rg_additive", "rg_heldout", "floor_heldout")
 SKATING = ("skating", "skating_heldout")
 GENERIC_OVERRIDES = ["data.layout=generic", "data.features_dir=features", "data.class_name=", "data.score_divisor=100"]
 """What docs/generators.md tells a user to set to train on a generic-layout kind."""
@@ -90,12 +92,13 @@ def truth(root, name: str) -> dict[str, np.ndarray]:
 
 def test_registry():
     assert set(GENERATORS) == {"multiplicative", "rg_additive", "skating", "skating_total", "rg_heldout",
-                               "skating_heldout", "swimming_heldout", "aerobic_heldout"}
+                               "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "skating": "fisv", "skating_total": "generic", "rg_heldout": "rg",
-        "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic"}
+        "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
+        "floor_heldout": "rg"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
-        "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout"]
+        "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -284,7 +287,7 @@ def test_skating_heldout_pcs_is_holistic_not_a_sum_over_clips():
 
 def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
     with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, skating, skating_total, "
-                       "rg_heldout, skating_heldout, swimming_heldout, aerobic_heldout"):
+                       "rg_heldout, skating_heldout, swimming_heldout, aerobic_heldout, floor_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -419,4 +422,37 @@ def test_aerobic_heldout_refuses_sizes_it_cannot_honour(tmp_path):
         write_generated("aerobic_heldout", tmp_path, min_clips=40, max_clips=30)
     with pytest.raises(LongAQAError, match="feature_dim must be at least 1"):
         write_generated("aerobic_heldout", tmp_path, feature_dim=0)
+    assert not any(tmp_path.iterdir())
+
+
+def test_floor_heldout_labels_look_like_floor_scores(tmp_path):
+    root = write_generated("floor_heldout", tmp_path, seed=0, num_train=150, num_test=50, feature_dim=4)
+    labels = parse_rg_labels(root / "train.txt") + parse_rg_labels(root / "test.txt")
+    assert len(labels) == 200
+    d, e, p = (np.array([getattr(lab, k) for lab in labels]) for k in ("difficulty", "execution", "penalty"))
+    assert 4.3 <= d.mean() <= 5.8 and d.min() >= 2.0 and d.max() <= 8.0  # a women's floor D (DV + CR + CV)
+    assert 7.0 <= e.mean() <= 8.3 and e.min() >= 3.0 and e.max() <= 9.8
+    assert (p == 0).mean() >= 0.6 and (np.round(p * 100) % 10 == 0).all()  # neutral deductions: 0.1, 0.3 ...
+    assert 0.4 <= np.corrcoef(d, e)[0, 1] <= 0.85
+    low, high = GENERATORS["floor_heldout"].default_clips
+    for lab in labels[:20]:
+        t = truth(root, lab.name)
+        assert low <= len(t["element_type"]) <= high
+        on_elements = t["element_type"] >= 0
+        assert len(np.unique(t["element_type"][on_elements])) >= 8  # acro lines, leaps and turns
+        assert on_elements.mean() <= 0.5  # most of a floor routine is choreography between elements
+    routines = list(floor_heldout_module.generate(seed=0, count=300, feature_dim=4, min_clips=low, max_clips=high))
+    skill = np.array([r.video["skill"] for r in routines])
+    for mark in ("difficulty", "execution"):  # skill drives D and E together, not perfectly
+        values = np.array([r.marks[mark] for r in routines])
+        assert 0.4 <= np.corrcoef(skill, values)[0, 1] <= 0.95, mark
+
+
+def test_floor_heldout_refuses_sizes_it_cannot_honour(tmp_path):
+    with pytest.raises(LongAQAError, match="min_clips must be at least 24 for floor_heldout"):
+        write_generated("floor_heldout", tmp_path, min_clips=12, max_clips=40)
+    with pytest.raises(LongAQAError, match="max_clips"):
+        write_generated("floor_heldout", tmp_path, min_clips=60, max_clips=50)
+    with pytest.raises(LongAQAError, match="class_name"):
+        write_generated("floor_heldout", tmp_path, class_name="a/b")
     assert not any(tmp_path.iterdir())

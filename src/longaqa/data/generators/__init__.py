@@ -22,6 +22,7 @@ from typing import Literal
 
 from longaqa.data.generators import (
     aerobic_heldout,
+    floor_heldout,
     multiplicative,
     rg_additive,
     rg_heldout,
@@ -81,6 +82,10 @@ GENERATORS: dict[str, GeneratorInfo] = {
         aerobic_heldout.write_aerobic_heldout, "generic", True,
         "FIG-like aerobic gymnastics (A + E + D/2 - penalties), one total per routine, held out from model design",
         aerobic_heldout.DEFAULT_CLIPS, score_divisor=25.0),
+    "floor_heldout": GeneratorInfo(
+        floor_heldout.write_floor_heldout, "rg", True,
+        "FIG-like women's artistic gymnastics floor (D + E - neutral deductions), held out from model design",
+        floor_heldout.DEFAULT_CLIPS),
 }
 
 
