@@ -31,6 +31,7 @@ DIM = 64
 SMALL = {
     "multiplicative": dict(min_clips=10, max_clips=14),
     "rg_additive": dict(min_clips=12, max_clips=18),
+    "rg_linking": dict(min_clips=12, max_clips=18),
     "rg_heldout": dict(min_clips=14, max_clips=22),
     "skating": dict(min_clips=24, max_clips=34),
     "skating_total": dict(min_clips=24, max_clips=34),
@@ -39,7 +40,7 @@ SMALL = {
     "aerobic_heldout": dict(min_clips=20, max_clips=26),
     "floor_heldout": dict(min_clips=24, max_clips=32),
 }
-ADDITIVE_RG = ("rg_additive", "rg_heldout", "floor_heldout")
+ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_heldout", "floor_heldout")
 SKATING = ("skating", "skating_heldout")
 GENERIC_OVERRIDES = ["data.layout=generic", "data.features_dir=features", "data.class_name=", "data.score_divisor=100"]
 """What docs/generators.md tells a user to set to train on a generic-layout kind."""
@@ -91,10 +92,11 @@ def truth(root, name: str) -> dict[str, np.ndarray]:
 
 
 def test_registry():
-    assert set(GENERATORS) == {"multiplicative", "rg_additive", "skating", "skating_total", "rg_heldout",
-                               "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout"}
+    assert set(GENERATORS) == {"multiplicative", "rg_additive", "rg_linking", "skating", "skating_total",
+                               "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
-        "multiplicative": "rg", "rg_additive": "rg", "skating": "fisv", "skating_total": "generic", "rg_heldout": "rg",
+        "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "skating": "fisv",
+        "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
         "floor_heldout": "rg"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
@@ -225,6 +227,23 @@ def test_rg_additive_difficulty_and_execution_correlate_like_the_release(tmp_pat
     assert 0.5 <= rho <= 0.9
 
 
+def test_rg_linking_is_rg_additive_with_three_kinds_of_connecting_movement(generated):
+    plain, linking = generated["rg_additive"], generated["rg_linking"]
+    assert (plain / "train.txt").read_text() == (linking / "train.txt").read_text()  # the same marks
+    for path in sorted((plain / "truth").glob("*.npz")):
+        a, b = truth(plain, path.stem), truth(linking, path.stem)
+        assert all(np.array_equal(a[k], b[k]) for k in a)  # the same elements, faults and truth
+        x = np.load(plain / FEATURES / f"{path.stem}.npy")
+        y = np.load(linking / FEATURES / f"{path.stem}.npy")
+        on = a["element_type"] >= 0
+        np.testing.assert_array_equal(x[on], y[on])  # elements look the same
+    # off the elements, the plain routines have one kind of clip and rg_linking three (up to noise)
+    from longaqa.data.generators import rg_additive
+    sport = rg_additive.RGAdditiveSport(1, DIM).with_linking_kinds(3)
+    kinds = sport.linking_clips(np.array([-1, 0, -1, -1, 2, -1, 3, 3, -1] * 6), "v")
+    assert len({tuple(np.round(k, 6)) for k in kinds}) == 3
+
+
 def test_skating_total_is_the_skating_programmes_with_one_total(generated):
     fisv, generic = generated["skating"], generated["skating_total"]
     parts = {}
@@ -286,8 +305,8 @@ def test_skating_heldout_pcs_is_holistic_not_a_sum_over_clips():
 
 
 def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
-    with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, skating, skating_total, "
-                       "rg_heldout, skating_heldout, swimming_heldout, aerobic_heldout, floor_heldout"):
+    with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, skating, "
+                       "skating_total, rg_heldout, skating_heldout, swimming_heldout, aerobic_heldout, floor_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)

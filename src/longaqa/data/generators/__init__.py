@@ -58,6 +58,10 @@ GENERATORS: dict[str, GeneratorInfo] = {
         rg_additive.write_rg_additive, "rg", False,
         "FIG-like D + E - penalty; recognised element values, located execution faults, linear features",
         rg_additive.DEFAULT_CLIPS),
+    "rg_linking": GeneratorInfo(
+        rg_additive.write_rg_linking, "rg", False,
+        "the rg_additive routines with three kinds of connecting movement instead of one",
+        rg_additive.DEFAULT_CLIPS),
     "skating": GeneratorInfo(
         skating.write_skating, "fisv", False,
         "ISU-like TES (base + GOE, late-jump bonus) with located falls; holistic PCS; Fis-V layout",

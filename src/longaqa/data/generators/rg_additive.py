@@ -100,6 +100,8 @@ class RGAdditiveSport:
         self.type_embedding = rng.normal(size=(len(self.value), RANK - 1)) @ self.content * 2.0 / np.sqrt(RANK)
         self.transition_embedding = rng.normal(size=RANK - 1) @ self.content * 2.0 / np.sqrt(RANK)
         self.feature_map = FeatureMap(rng, RANK, feature_dim)
+        self.linking = None  # (K, R): kinds of connecting movement (rg_linking); None: one kind
+        self.seed = seed
 
     def routine(self, name: str, length: int, rng: np.random.Generator) -> JudgedVideo:
         skill = float(np.clip(rng.normal(), -2.5, 2.5))
@@ -137,7 +139,8 @@ class RGAdditiveSport:
             excess -= taken
         penalty = int(rng.choice(PENALTIES[0], p=PENALTIES[1]))
 
-        embedding = np.where(element_type[:, None] >= 0, self.type_embedding[element_type], self.transition_embedding)
+        linking = self.transition_embedding if self.linking is None else self.linking_clips(element_type, name)
+        embedding = np.where(element_type[:, None] >= 0, self.type_embedding[element_type], linking)
         style = rng.normal(size=RANK - 1) @ self.content * 2.0 / np.sqrt(RANK)
         latent = embedding + style  # (T, R)
         latent -= (fault_size / 0.1 * 0.5)[:, None] * self.execution_direction
@@ -159,11 +162,32 @@ class RGAdditiveSport:
         )
 
 
+    def with_linking_kinds(self, kinds: int) -> RGAdditiveSport:
+        """Connecting movement of ``kinds`` kinds (rg_linking), each as distinct as two element types;
+        drawn from their own random streams, so the routines' other draws stay those of rg_additive."""
+        rng = np.random.default_rng([self.seed, 3])
+        self.linking = rng.normal(size=(kinds, RANK - 1)) @ self.content * 2.0 / np.sqrt(RANK)
+        return self
+
+    def linking_clips(self, element_type: np.ndarray, name: str) -> np.ndarray:
+        """(T, R): each stretch of connecting movement (a run of clips off elements) is one kind, drawn
+        per stretch from a stream of the video's own (its name)."""
+        rng = np.random.default_rng([self.seed, 4, *name.encode()])
+        off = element_type < 0
+        starts = np.flatnonzero(off & ~np.r_[False, off[:-1]])  # first clip of each stretch
+        stretch = np.cumsum(np.isin(np.arange(len(off)), starts)) - 1  # (T,) stretch index, -1 before the first
+        kinds = rng.integers(len(self.linking), size=max(len(starts), 1))
+        return self.linking[kinds[np.clip(stretch, 0, None)]]
+
+
 def generate(
-    seed: int, count: int, feature_dim: int, min_clips: int, max_clips: int, class_name: str
+    seed: int, count: int, feature_dim: int, min_clips: int, max_clips: int, class_name: str,
+    linking_kinds: int = 1,
 ) -> Iterator[JudgedVideo]:
-    """``count`` routines of one sport, named ``<class_name>_001`` ..."""
+    """``count`` routines of one sport, named ``<class_name>_001`` ...; ``linking_kinds`` > 1: rg_linking."""
     sport = RGAdditiveSport(seed, feature_dim)
+    if linking_kinds > 1:
+        sport.with_linking_kinds(linking_kinds)
     rng = np.random.default_rng([seed, 1])
     for i in range(1, count + 1):
         length = int(rng.integers(min_clips, max_clips + 1))
@@ -186,4 +210,30 @@ def write_rg_additive(
                                       feature_dim=feature_dim, min_clips=min_clips, max_clips=max_clips)
     check_class_name(class_name)
     videos = generate(seed, num_train + num_test, feature_dim, min_clips, max_clips, class_name)
+    return write_rg_release(root, videos, num_train)
+
+
+LINKING_KINDS = 3
+"""rg_linking: kinds of connecting movement (e.g. steps, apparatus handling, poses)."""
+
+
+def write_rg_linking(
+    root: str | Path,
+    *,
+    seed: int = 0,
+    num_train: int = 200,
+    num_test: int = 50,
+    feature_dim: int = 1024,
+    min_clips: int | None = None,
+    max_clips: int | None = None,
+    class_name: str = "Ball",
+) -> Path:
+    """The rg_additive routines (same elements, faults, marks and truth for the same arguments) with
+    connecting movement of ``LINKING_KINDS`` kinds instead of one: a design kind for the background
+    prior, whose rule must find connecting movement that is not one dense kind of clip."""
+    min_clips, max_clips = clip_range("rg_linking", DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train,
+                                      num_test=num_test, feature_dim=feature_dim, min_clips=min_clips,
+                                      max_clips=max_clips)
+    check_class_name(class_name)
+    videos = generate(seed, num_train + num_test, feature_dim, min_clips, max_clips, class_name, LINKING_KINDS)
     return write_rg_release(root, videos, num_train)
