@@ -134,6 +134,11 @@ class ModelConfig:
     own contribution (docs/additive.md). 0: off. The other sheets' terms are read without it."""
     background_share: float = 0.25
     """Additive head with ``local_background``: share of a video's valid clips that form its background."""
+    background_confidence: bool = False
+    """Additive head with ``local_background``: trust the background only as far as it wins over the
+    best rival neighbourhood (``longaqa.models.background.CONFIDENCE``); where it does not, every clip
+    is foreground. Tried for routines whose connecting movement is several kinds of clip and measured
+    worse (docs/additive.md, "Several kinds of connecting movement"); off."""
     local_context_dropout: float = 0.5
     """Additive head, training only: probability of hiding each neighbour in a clip's window (never the
     clip itself), so that a clip's part is carried by its own features (see ``LocalParts``)."""

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from longaqa.models.background import foreground
+from longaqa.models.background import CONFIDENCE, foreground
 from longaqa.models.heads import mlp
 
 LOG2 = math.log(2.0)
@@ -72,9 +72,10 @@ class LocalParts(nn.Module):
 
     def __init__(self, d_model: int, hidden: int, window: int, num_parts: int, dropout: float,
                  context_dropout: float = 0.5, compete: bool = False, contrast: bool = False,
-                 background: float = 0.0):
+                 background: float = 0.0, background_confidence: bool = False):
         super().__init__()
         self.window = window
+        self.background_confidence = CONFIDENCE if background_confidence else None
         self.context_dropout = context_dropout
         self.contrast = contrast
         self.background_share = background
@@ -131,7 +132,7 @@ class LocalParts(nn.Module):
     def foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """How far each clip stands apart from its routine's background (B, T) in [0, 1]
         (:func:`longaqa.models.background.foreground` with ``background_share``)."""
-        return foreground(clips, valid, self.background_share)
+        return foreground(clips, valid, self.background_share, self.background_confidence)
 
     def local_contrast(self, h: torch.Tensor, mask: torch.Tensor, windows: torch.Tensor,
                        in_view: torch.Tensor) -> torch.Tensor:
@@ -162,7 +163,8 @@ class AdditiveHead(nn.Module):
 
     def __init__(self, d_model: int, hidden: list[int], sheet, score_divisor: float, window: int,
                  local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False,
-                 contrast: bool = False, background: float = 0.0, video_from: str = "queries"):
+                 contrast: bool = False, background: float = 0.0, video_from: str = "queries",
+                 background_confidence: bool = False):
         super().__init__()
         if video_from not in ("queries", "background"):
             raise ValueError(f"video_from must be queries or background, got {video_from!r}")
@@ -170,7 +172,7 @@ class AdditiveHead(nn.Module):
         self.video_from = video_from
         self.score_divisor = score_divisor
         self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
-                                compete, contrast, background)
+                                compete, contrast, background, background_confidence)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)

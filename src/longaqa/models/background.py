@@ -15,9 +15,16 @@ of it from the background's centre is background (0), from 0.8 on it is foregrou
 TIMELINE_BINS = 8
 """The routine's timeline, cut in this many equal stretches, for the background's coverage of it."""
 
+CONFIDENCE = (0.15, 0.3)
+"""``model.background_confidence`` (off by default; tried and measured worse, docs/additive.md): the
+prior's confidence ramp on the background's *margin* (1 - the best score among the clips it leaves in
+the foreground / the background's own score): up to 0.15 every clip is foreground, from 0.3 on the
+foreground is the rule's, linear between."""
+
 
 @torch.no_grad()
-def foreground(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25) -> torch.Tensor:
+def foreground(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25,
+               confidence: tuple[float, float] | None = None) -> torch.Tensor:
     """How far each clip stands apart from its routine's background (B, T) in [0, 1], 0 on invalid clips.
 
     The background is found from the clip features, without gradient (what is background is not
@@ -28,7 +35,11 @@ def foreground(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25) ->
     ``TIMELINE_BINS`` stretches it has a clip in): connecting movement is the densest kind of
     clip *and* recurs all routine long, where one long element (a step sequence) is dense in one
     stretch only. ``b`` is the background's median (per feature: hiding one clip barely moves it);
-    a clip's foreground is ``clamp((|x_t - b| / sqrt(s) - 0.5) / 0.3, 0, 1)`` (``MARGIN``)."""
+    a clip's foreground is ``clamp((|x_t - b| / sqrt(s) - 0.5) / 0.3, 0, 1)`` (``MARGIN``).
+
+    With a ``confidence`` ramp (``CONFIDENCE``), the foreground is trusted only as far as the
+    background wins: with ``margin = 1 - rival / best`` (``rival`` the best score among the clips of
+    foreground >= 0.5) and ``c`` its ramp, the foreground returned is ``1 - c (1 - f)``."""
     x = clips.detach().float()
     pair = valid[:, :, None] & valid[:, None, :]  # (B, T, T)
     d2 = torch.cdist(x, x).square() * pair  # (B, T, T)
@@ -45,7 +56,14 @@ def foreground(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25) ->
     centre = torch.where(background[..., None], x, torch.nan).nanmedian(1).values  # (B, D)
     distance = (x - centre[:, None]).norm(dim=-1) / scale.clamp_min(1e-12).sqrt()[:, None]  # (B, T)
     low, high = MARGIN
-    return ((distance - low) / (high - low)).clamp(0, 1) * valid
+    fg = ((distance - low) / (high - low)).clamp(0, 1)  # (B, T)
+    if confidence is not None:
+        best = score.gather(1, seed[:, None])[:, 0]  # (B,)
+        rival = score.masked_fill(~valid | (fg < 0.5), 0.0).max(1).values  # (B,)
+        margin = 1 - rival / best.clamp_min(1e-12)
+        sure = ((margin - confidence[0]) / (confidence[1] - confidence[0])).clamp(0, 1)  # (B,)
+        fg = 1 - sure[:, None] * (1 - fg)
+    return fg * valid
 
 
 def timeline_coverage(order: torch.Tensor, in_hood: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
