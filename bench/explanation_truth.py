@@ -46,6 +46,7 @@ HEADS = {
     "additive_contrast": ["model.head=additive", "model.local_hidden=64", "model.local_contrast=true",
                           "model.local_background=false"],
     "additive_confidence": ["model.head=additive", "model.local_hidden=64", "model.background_confidence=true"],
+    "additive_deduct_anywhere": ["model.head=additive", "model.local_hidden=64", "model.background_deductions=false"],
     "additive_window": ["model.head=additive", "model.local_hidden=64", "model.local_background=false"],
     "additive_total": ["model.head=additive", "model.local_hidden=64", "data.subscores=none"],  # total only
     # one total with a holistic mark: per-clip contributions plus a video-level impression term

@@ -542,3 +542,21 @@ def test_impression_clip_dropout_hides_clips_from_the_decoder_only_in_training()
     assert torch.isfinite(out.pred).all() and (out.clip_parts[0] > 0).any()
     with pytest.raises(LongAQAError, match="impression_clip_dropout"):
         load_config(None, ["model.impression_clip_dropout=1.0"])
+
+
+def test_with_background_deductions_off_background_clips_lose_but_never_earn():
+    """model.background_deductions=false: the foreground gates credit (difficulty) only; a background
+    clip can still carry an execution deduction (an artistic fault in the connecting movement)."""
+    x = routine_with_standouts()
+    standout = torch.zeros(16, dtype=torch.bool)
+    standout[[4, 11]] = True
+    model = additive_model(window=2, **{"model.background_deductions": "false"})
+    assert model.head.local.background_parts.tolist() == [True, False]  # difficulty gated, deduction not
+    with torch.no_grad():
+        parts = model(x, torch.tensor([16])).clip_parts[0]  # (T, P): difficulty, deduction
+    assert (parts[~standout, 0] == 0).all() and (parts[standout, 0] > 0).all()
+    assert (parts[~standout, 1] > 0).all()
+    gated = additive_model(window=2)  # the default: background clips neither earn nor lose
+    assert gated.head.local.background_parts.tolist() == [True, True]
+    with torch.no_grad():
+        assert (gated(x, torch.tensor([16])).clip_parts[0][~standout] == 0).all()

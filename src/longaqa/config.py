@@ -134,6 +134,11 @@ class ModelConfig:
     own contribution (docs/additive.md). 0: off. The other sheets' terms are read without it."""
     background_share: float = 0.25
     """Additive head with ``local_background``: share of a video's valid clips that form its background."""
+    background_deductions: bool = True
+    """Additive head with ``local_background``: the foreground also gates the parts taken off the total
+    (RG execution deductions, Fis-V fall deductions), so background clips lose nothing either. False:
+    only credit (difficulty, TES, contribution) needs the foreground; deductions can sit on any clip, as
+    an E panel deducts for artistic faults in the connecting movement too (REFERENCE.md section 5)."""
     background_confidence: bool = False
     """Additive head with ``local_background``: trust the background only as far as it wins over the
     best rival neighbourhood (``longaqa.models.background.CONFIDENCE``); where it does not, every clip

@@ -72,9 +72,13 @@ class LocalParts(nn.Module):
 
     def __init__(self, d_model: int, hidden: int, window: int, num_parts: int, dropout: float,
                  context_dropout: float = 0.5, compete: bool = False, contrast: bool = False,
-                 background: float = 0.0, background_confidence: bool = False):
+                 background: float = 0.0, background_confidence: bool = False,
+                 background_parts: tuple[bool, ...] | None = None):
         super().__init__()
         self.window = window
+        # which parts the foreground multiplies (None: all); the others are earned or lost on any clip
+        self.register_buffer("background_parts", torch.tensor(background_parts if background_parts is not None
+                                                              else [True] * num_parts), persistent=False)
         self.background_confidence = CONFIDENCE if background_confidence else None
         self.context_dropout = context_dropout
         self.contrast = contrast
@@ -113,7 +117,7 @@ class LocalParts(nn.Module):
             value = F.softplus(self.own(h).float()) / LOG2
         foreground = self.foreground(clips, valid) if self.background_share else None  # (B, T)
         if foreground is not None:  # only clips that stand apart from the routine's background earn
-            value = value * foreground[..., None]
+            value = value * torch.where(self.background_parts, foreground[..., None], 1.0)
         gate = torch.sigmoid(self.gate(torch.relu(self.mix(windows.reshape(B, T, -1)))).float())  # (B, T, P)
         if self.salience is not None:  # clips compete with their neighbours for credit
             gate = gate * self.local_share(h, valid, mask)
@@ -164,15 +168,16 @@ class AdditiveHead(nn.Module):
     def __init__(self, d_model: int, hidden: list[int], sheet, score_divisor: float, window: int,
                  local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False,
                  contrast: bool = False, background: float = 0.0, video_from: str = "queries",
-                 background_confidence: bool = False):
+                 background_confidence: bool = False, background_deductions: bool = True):
         super().__init__()
         if video_from not in ("queries", "background"):
             raise ValueError(f"video_from must be queries or background, got {video_from!r}")
         self.sheet = sheet
         self.video_from = video_from
         self.score_divisor = score_divisor
+        background_parts = tuple(background_deductions or sign > 0 for sign in sheet.clip_signs)
         self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
-                                compete, contrast, background, background_confidence)
+                                compete, contrast, background, background_confidence, background_parts)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)
