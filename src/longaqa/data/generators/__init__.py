@@ -14,6 +14,7 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,13 +31,15 @@ from longaqa.data.generators import (
     skating_heldout,
     swimming_heldout,
 )
+from longaqa.data.generators.release import GenerationSizes
 from longaqa.errors import LongAQAError
 
 
 @dataclass(frozen=True)
 class GeneratorInfo:
-    writer: Callable[..., Path]
-    """``writer(root, *, seed, num_train, num_test, feature_dim, min_clips, max_clips, class_name) -> root``."""
+    writer: Callable[[str | Path, GenerationSizes], Path]
+    """``writer(root, sizes) -> root``, ``sizes`` a :class:`~longaqa.data.generators.release.GenerationSizes`
+    (seed, num_train, num_test, feature_dim, min_clips, max_clips, class_name)."""
     layout: Literal["rg", "fisv", "generic"]
     """The layout written (``data.layout`` to train on it; ``generic`` also needs
     ``data.features_dir=features data.class_name=``)."""
@@ -113,9 +116,9 @@ def write_generated(
     if kind not in GENERATORS:
         raise LongAQAError(f"unknown generator {kind!r}; choose one of: {', '.join(GENERATORS)}")
     info = GENERATORS[kind]
-    params = dict(seed=seed, num_train=num_train, num_test=num_test, feature_dim=feature_dim,
-                  min_clips=min_clips, max_clips=max_clips, class_name=class_name)
-    root = info.writer(root, **params)
-    provenance = {"kind": kind, "layout": info.layout, **params}
+    sizes = GenerationSizes(seed=seed, num_train=num_train, num_test=num_test, feature_dim=feature_dim,
+                            min_clips=min_clips, max_clips=max_clips, class_name=class_name)
+    root = info.writer(root, sizes)
+    provenance = {"kind": kind, "layout": info.layout, **dataclasses.asdict(sizes)}
     (root / "generator.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
     return root

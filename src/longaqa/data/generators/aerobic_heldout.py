@@ -426,21 +426,9 @@ def generate(seed: int, count: int, feature_dim: int, min_clips: int, max_clips:
         yield _routine(sport, rng, i + 1, min_clips, max_clips)
 
 
-def write_aerobic_heldout(
-    root: str | Path,
-    *,
-    seed: int = 0,
-    num_train: int = 200,
-    num_test: int = 50,
-    feature_dim: int = 1024,
-    min_clips: int | None = None,
-    max_clips: int | None = None,
-    class_name: str = "Ball",
-) -> Path:
-    """Write ``num_train + num_test`` routines in the generic layout (``aerobic_001`` ...; the first
-    ``num_train`` are ``train``); ``class_name`` is not used."""
-    min_clips, max_clips = release.clip_range(
-        KIND, DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train, num_test=num_test, feature_dim=feature_dim,
-        min_clips=min_clips, max_clips=max_clips)
-    videos = generate(seed, num_train + num_test, feature_dim, min_clips, max_clips)
-    return release.write_generic_release(root, videos, num_train, total_key="total")
+def write_aerobic_heldout(root: str | Path, sizes: release.GenerationSizes = release.DEFAULT_SIZES) -> Path:
+    """Write ``sizes.num_train + sizes.num_test`` routines in the generic layout (``aerobic_001`` ...; the
+    first ``sizes.num_train`` are ``train``); ``sizes.class_name`` is not used."""
+    min_clips, max_clips = sizes.clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS)
+    videos = generate(sizes.seed, sizes.num_train + sizes.num_test, sizes.feature_dim, min_clips, max_clips)
+    return release.write_generic_release(root, videos, sizes.num_train, total_key="total")

@@ -595,21 +595,11 @@ def generate(
         yield _routine(sport, rng, clips, f"{class_name}_{i + 1:03d}")
 
 
-def write_floor_heldout(
-    root: str | Path,
-    *,
-    seed: int = 0,
-    num_train: int = 200,
-    num_test: int = 50,
-    feature_dim: int = 1024,
-    min_clips: int | None = None,
-    max_clips: int | None = None,
-    class_name: str = "Ball",
-) -> Path:
-    """Write ``num_train + num_test`` floor routines in the RG layout under ``root``; returns ``root``."""
-    min_clips, max_clips = release.clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train,
-                                              num_test=num_test, feature_dim=feature_dim,
-                                              min_clips=min_clips, max_clips=max_clips)
-    release.check_class_name(class_name)
-    videos = generate(seed, num_train + num_test, feature_dim, min_clips, max_clips, class_name)
-    return release.write_rg_release(root, videos, num_train)
+def write_floor_heldout(root: str | Path, sizes: release.GenerationSizes = release.DEFAULT_SIZES) -> Path:
+    """Write ``sizes.num_train + sizes.num_test`` floor routines in the RG layout under ``root``; returns
+    ``root``."""
+    min_clips, max_clips = sizes.clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS)
+    release.check_class_name(sizes.class_name)
+    videos = generate(sizes.seed, sizes.num_train + sizes.num_test, sizes.feature_dim, min_clips, max_clips,
+                      sizes.class_name)
+    return release.write_rg_release(root, videos, sizes.num_train)

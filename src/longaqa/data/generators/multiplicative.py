@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from longaqa.data.generators.release import check_class_name, clip_range
+from longaqa.data.generators.release import DEFAULT_SIZES, GenerationSizes, check_class_name
 from longaqa.data.synthetic import RoutineSpec, write_routines
 
 KIND = "multiplicative"
@@ -18,21 +18,10 @@ DEFAULT_CLIPS = (RoutineSpec.min_clips, RoutineSpec.max_clips)
 FEWEST_CLIPS = 1
 
 
-def write_multiplicative(
-    root: str | Path,
-    *,
-    seed: int = 0,
-    num_train: int = 200,
-    num_test: int = 50,
-    feature_dim: int = 1024,
-    min_clips: int | None = None,
-    max_clips: int | None = None,
-    class_name: str = "Ball",
-) -> Path:
-    """Write ``num_train + num_test`` routines with :func:`longaqa.data.synthetic.write_routines`."""
-    min_clips, max_clips = clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train, num_test=num_test,
-                                      feature_dim=feature_dim, min_clips=min_clips, max_clips=max_clips)
-    check_class_name(class_name)
-    spec = RoutineSpec(num_train=num_train, num_test=num_test, class_name=class_name, min_clips=min_clips,
-                       max_clips=max_clips, feature_dim=feature_dim, seed=seed)
+def write_multiplicative(root: str | Path, sizes: GenerationSizes = DEFAULT_SIZES) -> Path:
+    """Write ``sizes.num_train + sizes.num_test`` routines with :func:`longaqa.data.synthetic.write_routines`."""
+    min_clips, max_clips = sizes.clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS)
+    check_class_name(sizes.class_name)
+    spec = RoutineSpec(num_train=sizes.num_train, num_test=sizes.num_test, class_name=sizes.class_name,
+                       min_clips=min_clips, max_clips=max_clips, feature_dim=sizes.feature_dim, seed=sizes.seed)
     return write_routines(root, spec)

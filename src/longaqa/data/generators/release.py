@@ -86,6 +86,32 @@ def clip_range(
     return min_clips, max_clips
 
 
+@dataclass(frozen=True)
+class GenerationSizes:
+    """What every generator's writer is asked for: ``writer(root, sizes) -> root``
+    (``write_generated`` builds it from its keyword arguments)."""
+
+    seed: int = 0
+    num_train: int = 200
+    num_test: int = 50
+    feature_dim: int = 1024
+    min_clips: int | None = None
+    """None: the kind's ``default_clips[0]``."""
+    max_clips: int | None = None
+    """None: the larger of ``min_clips`` and the kind's ``default_clips[1]``."""
+    class_name: str = "Ball"
+    """The RG-layout video name prefix (``<class_name>_001`` ...); kinds that name videos otherwise ignore it."""
+
+    def clip_range(self, kind: str, default_clips: tuple[int, int], fewest_clips: int) -> tuple[int, int]:
+        """:func:`clip_range` of these sizes for ``kind``: ``(min_clips, max_clips)`` once every size is accepted."""
+        return clip_range(kind, default_clips, fewest_clips, num_train=self.num_train, num_test=self.num_test,
+                          feature_dim=self.feature_dim, min_clips=self.min_clips, max_clips=self.max_clips)
+
+
+DEFAULT_SIZES = GenerationSizes()
+"""The writers' default ``sizes`` (frozen, so one shared instance is safe)."""
+
+
 def check_class_name(class_name: str) -> None:
     if not class_name or any(c.isspace() or c in "/\\" for c in class_name):
         raise LongAQAError(f"class_name {class_name!r}: must be non-empty, without spaces or slashes")

@@ -36,7 +36,13 @@ from pathlib import Path
 import numpy as np
 
 from longaqa.data.generators.latent import FeatureMap, ar1_noise, orthonormal_directions
-from longaqa.data.generators.release import JudgedVideo, check_class_name, clip_range, write_rg_release
+from longaqa.data.generators.release import (
+    DEFAULT_SIZES,
+    GenerationSizes,
+    JudgedVideo,
+    check_class_name,
+    write_rg_release,
+)
 
 KIND = "rg_additive"
 DEFAULT_CLIPS = (68, 77)
@@ -194,46 +200,25 @@ def generate(
         yield sport.routine(f"{class_name}_{i:03d}", length, rng)
 
 
-def write_rg_additive(
-    root: str | Path,
-    *,
-    seed: int = 0,
-    num_train: int = 200,
-    num_test: int = 50,
-    feature_dim: int = 1024,
-    min_clips: int | None = None,
-    max_clips: int | None = None,
-    class_name: str = "Ball",
-) -> Path:
-    """Write ``num_train + num_test`` routines in the RG layout plus ``truth/``; returns ``root``."""
-    min_clips, max_clips = clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train, num_test=num_test,
-                                      feature_dim=feature_dim, min_clips=min_clips, max_clips=max_clips)
-    check_class_name(class_name)
-    videos = generate(seed, num_train + num_test, feature_dim, min_clips, max_clips, class_name)
-    return write_rg_release(root, videos, num_train)
+def write_rg_additive(root: str | Path, sizes: GenerationSizes = DEFAULT_SIZES) -> Path:
+    """Write ``sizes.num_train + sizes.num_test`` routines in the RG layout plus ``truth/``; returns ``root``."""
+    min_clips, max_clips = sizes.clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS)
+    check_class_name(sizes.class_name)
+    videos = generate(sizes.seed, sizes.num_train + sizes.num_test, sizes.feature_dim, min_clips, max_clips,
+                      sizes.class_name)
+    return write_rg_release(root, videos, sizes.num_train)
 
 
 LINKING_KINDS = 3
 """rg_linking: kinds of connecting movement (e.g. steps, apparatus handling, poses)."""
 
 
-def write_rg_linking(
-    root: str | Path,
-    *,
-    seed: int = 0,
-    num_train: int = 200,
-    num_test: int = 50,
-    feature_dim: int = 1024,
-    min_clips: int | None = None,
-    max_clips: int | None = None,
-    class_name: str = "Ball",
-) -> Path:
-    """The rg_additive routines (same elements, faults, marks and truth for the same arguments) with
+def write_rg_linking(root: str | Path, sizes: GenerationSizes = DEFAULT_SIZES) -> Path:
+    """The rg_additive routines (same elements, faults, marks and truth for the same sizes) with
     connecting movement of ``LINKING_KINDS`` kinds instead of one: a design kind for the background
     prior, whose rule must find connecting movement that is not one dense kind of clip."""
-    min_clips, max_clips = clip_range("rg_linking", DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train,
-                                      num_test=num_test, feature_dim=feature_dim, min_clips=min_clips,
-                                      max_clips=max_clips)
-    check_class_name(class_name)
-    videos = generate(seed, num_train + num_test, feature_dim, min_clips, max_clips, class_name, LINKING_KINDS)
-    return write_rg_release(root, videos, num_train)
+    min_clips, max_clips = sizes.clip_range("rg_linking", DEFAULT_CLIPS, FEWEST_CLIPS)
+    check_class_name(sizes.class_name)
+    videos = generate(sizes.seed, sizes.num_train + sizes.num_test, sizes.feature_dim, min_clips, max_clips,
+                      sizes.class_name, LINKING_KINDS)
+    return write_rg_release(root, videos, sizes.num_train)

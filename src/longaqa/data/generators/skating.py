@@ -44,7 +44,13 @@ from pathlib import Path
 import numpy as np
 
 from longaqa.data.generators.latent import FeatureMap, ar1_noise, orthonormal_directions
-from longaqa.data.generators.release import JudgedVideo, clip_range, write_fisv_release, write_generic_release
+from longaqa.data.generators.release import (
+    DEFAULT_SIZES,
+    GenerationSizes,
+    JudgedVideo,
+    write_fisv_release,
+    write_generic_release,
+)
 
 KIND = "skating"
 DEFAULT_CLIPS = (125, 175)
@@ -210,54 +216,31 @@ def generate(seed: int, count: int, feature_dim: int, min_clips: int, max_clips:
         yield sport.programme(str(i), int(rng.integers(min_clips, max_clips + 1)), rng)
 
 
-def write_skating(
-    root: str | Path,
-    *,
-    seed: int = 0,
-    num_train: int = 200,
-    num_test: int = 50,
-    feature_dim: int = 1024,
-    min_clips: int | None = None,
-    max_clips: int | None = None,
-    class_name: str = "Ball",
-) -> Path:
-    """Write ``num_train + num_test`` programmes in the Fis-V layout plus ``truth/``; returns ``root``.
+def write_skating(root: str | Path, sizes: GenerationSizes = DEFAULT_SIZES) -> Path:
+    """Write ``sizes.num_train + sizes.num_test`` programmes in the Fis-V layout plus ``truth/``; returns
+    ``root``.
 
-    The test ids are drawn among all ids (as in Fis-V, where they interleave); ``class_name`` is not
-    used (Fis-V names videos by number).
+    The test ids are drawn among all ids (as in Fis-V, where they interleave); ``sizes.class_name`` is
+    not used (Fis-V names videos by number).
     """
-    del class_name
-    min_clips, max_clips = clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train, num_test=num_test,
-                                      feature_dim=feature_dim, min_clips=min_clips, max_clips=max_clips)
-    count = num_train + num_test
-    test_ids = np.random.default_rng([seed, 2]).choice(count, size=num_test, replace=False) + 1
-    videos = generate(seed, count, feature_dim, min_clips, max_clips)
+    min_clips, max_clips = sizes.clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS)
+    count = sizes.num_train + sizes.num_test
+    test_ids = np.random.default_rng([sizes.seed, 2]).choice(count, size=sizes.num_test, replace=False) + 1
+    videos = generate(sizes.seed, count, sizes.feature_dim, min_clips, max_clips)
     return write_fisv_release(root, videos, {str(i) for i in test_ids})
 
 
-def write_skating_total(
-    root: str | Path,
-    *,
-    seed: int = 0,
-    num_train: int = 200,
-    num_test: int = 50,
-    feature_dim: int = 1024,
-    min_clips: int | None = None,
-    max_clips: int | None = None,
-    class_name: str = "Ball",
-) -> Path:
-    """The same programmes as :func:`write_skating` (same arguments, same features and truth), written
+def write_skating_total(root: str | Path, sizes: GenerationSizes = DEFAULT_SIZES) -> Path:
+    """The same programmes as :func:`write_skating` (same sizes, same features and truth), written
     in the generic layout with one total per programme, TES + PCS - deductions, as a release that gives
     only the total (LOGO) would: the holistic PCS is inside the total and nothing says how much. Names
-    are ``programme_001`` ... (Fis-V id 1 ...); the first ``num_train`` are ``train``. A design kind:
+    are ``programme_001`` ... (Fis-V id 1 ...); the first ``sizes.num_train`` are ``train``. A design kind:
     the additive head's ``holistic`` sheet was designed on it (docs/additive.md)."""
-    del class_name
-    min_clips, max_clips = clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train, num_test=num_test,
-                                      feature_dim=feature_dim, min_clips=min_clips, max_clips=max_clips)
+    min_clips, max_clips = sizes.clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS)
     videos = []
-    for video in generate(seed, num_train + num_test, feature_dim, min_clips, max_clips):
+    for video in generate(sizes.seed, sizes.num_train + sizes.num_test, sizes.feature_dim, min_clips, max_clips):
         marks = video.marks
         video.marks = {**marks, "total": marks["tes"] + marks["pcs"] - marks["deductions"]}
         video.name = f"programme_{int(video.name):03d}"  # Fis-V id 7 is programme_007
         videos.append(video)
-    return write_generic_release(root, videos, num_train)
+    return write_generic_release(root, videos, sizes.num_train)

@@ -74,7 +74,7 @@ from pathlib import Path
 import numpy as np
 
 from longaqa.data.generators.latent import FeatureMap, ar1_noise, orthonormal_directions
-from longaqa.data.generators.release import JudgedVideo, clip_range, write_fisv_release
+from longaqa.data.generators.release import DEFAULT_SIZES, GenerationSizes, JudgedVideo, write_fisv_release
 
 KIND = "skating_heldout"
 DEFAULT_CLIPS = (180, 200)
@@ -431,26 +431,15 @@ def generate(seed: int, count: int, feature_dim: int, min_clips: int, max_clips:
         yield sport.programme(str(i), int(rng.integers(min_clips, max_clips + 1)), rng)
 
 
-def write_skating_heldout(
-    root: str | Path,
-    *,
-    seed: int = 0,
-    num_train: int = 200,
-    num_test: int = 50,
-    feature_dim: int = 1024,
-    min_clips: int | None = None,
-    max_clips: int | None = None,
-    class_name: str = "Ball",
-) -> Path:
-    """Write ``num_train + num_test`` programmes in the Fis-V layout plus ``truth/``; returns ``root``.
+def write_skating_heldout(root: str | Path, sizes: GenerationSizes = DEFAULT_SIZES) -> Path:
+    """Write ``sizes.num_train + sizes.num_test`` programmes in the Fis-V layout plus ``truth/``; returns
+    ``root``.
 
-    The test ids are drawn among all ids (as in Fis-V); ``class_name`` is not used (Fis-V names videos
-    by number).
+    The test ids are drawn among all ids (as in Fis-V); ``sizes.class_name`` is not used (Fis-V names
+    videos by number).
     """
-    del class_name
-    min_clips, max_clips = clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train, num_test=num_test,
-                                      feature_dim=feature_dim, min_clips=min_clips, max_clips=max_clips)
-    count = num_train + num_test
-    test_ids = np.random.default_rng([seed, 2]).choice(count, size=num_test, replace=False) + 1
-    videos = generate(seed, count, feature_dim, min_clips, max_clips)
+    min_clips, max_clips = sizes.clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS)
+    count = sizes.num_train + sizes.num_test
+    test_ids = np.random.default_rng([sizes.seed, 2]).choice(count, size=sizes.num_test, replace=False) + 1
+    videos = generate(sizes.seed, count, sizes.feature_dim, min_clips, max_clips)
     return write_fisv_release(root, videos, {str(i) for i in test_ids})

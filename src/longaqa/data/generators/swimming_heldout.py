@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from longaqa.data.generators.latent import FeatureMap, ar1_noise, orthonormal_directions
-from longaqa.data.generators.release import JudgedVideo, clip_range, write_generic_release
+from longaqa.data.generators.release import DEFAULT_SIZES, GenerationSizes, JudgedVideo, write_generic_release
 
 KIND = "swimming_heldout"
 DEFAULT_CLIPS = (130, 190)
@@ -228,24 +228,13 @@ def generate(seed: int, count: int, feature_dim: int, min_clips: int, max_clips:
         yield sport.routine(f"team_{i:03d}", int(rng.integers(min_clips, max_clips + 1)), rng)
 
 
-def write_swimming_heldout(
-    root: str | Path,
-    *,
-    seed: int = 0,
-    num_train: int = 200,
-    num_test: int = 50,
-    feature_dim: int = 1024,
-    min_clips: int | None = None,
-    max_clips: int | None = None,
-    class_name: str = "Ball",
-) -> Path:
-    """Write ``num_train + num_test`` routines in the generic layout plus ``truth/``; returns ``root``.
+def write_swimming_heldout(root: str | Path, sizes: GenerationSizes = DEFAULT_SIZES) -> Path:
+    """Write ``sizes.num_train + sizes.num_test`` routines in the generic layout plus ``truth/``; returns
+    ``root``.
 
-    The first ``num_train`` (``team_001`` ...) are ``train``, the rest ``test``; ``class_name`` is not
-    used (the generic layout has no classes).
+    The first ``sizes.num_train`` (``team_001`` ...) are ``train``, the rest ``test``;
+    ``sizes.class_name`` is not used (the generic layout has no classes).
     """
-    del class_name
-    min_clips, max_clips = clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS, num_train=num_train, num_test=num_test,
-                                      feature_dim=feature_dim, min_clips=min_clips, max_clips=max_clips)
-    videos = generate(seed, num_train + num_test, feature_dim, min_clips, max_clips)
-    return write_generic_release(root, videos, num_train)
+    min_clips, max_clips = sizes.clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS)
+    videos = generate(sizes.seed, sizes.num_train + sizes.num_test, sizes.feature_dim, min_clips, max_clips)
+    return write_generic_release(root, videos, sizes.num_train)
