@@ -79,6 +79,7 @@ def run_one(kind: str, data: Path, head: str, seed: int, epochs: int, max_clips:
     features = [s.features.numpy()[e.window] for s, e in zip(samples, explanations)]
     faithful = faithfulness(model, features, {"c": [e.clip_contribution[e.window] for e in explanations]},
                             cfg.data.score_divisor)["c"]
+    margins = background_margins(model, features)
     row = {"srcc_total": metrics["srcc"]}
     for name, m in (metrics.get("subscores") or {}).items():
         row[f"srcc_{name}"] = m["srcc"]
@@ -86,6 +87,8 @@ def run_one(kind: str, data: Path, head: str, seed: int, epochs: int, max_clips:
         row[f"rho_{field}"] = truth[f"{field}_spearman"]
     row["faithfulness"] = faithful["r"]
     row["faithfulness_slope"] = faithful["slope"]
+    if margins is not None:  # per test video: the background's margin and the explanation's faithfulness
+        row["videos"] = [[m, r] for m, r in zip(margins, faithful["per_video"])]
     shares = [element_share(e, read_truth(root / "truth" / f"{e.name}.npz", extra=("element_type",)))
               for e in explanations]
     shares = [v for v in shares if v is not None]
@@ -93,6 +96,45 @@ def run_one(kind: str, data: Path, head: str, seed: int, epochs: int, max_clips:
         row["credit_on_elements"] = float(np.mean(shares))
         row["truth_clips_elements"] = float(np.mean([f for _, f in [element_fraction(root, e) for e in explanations]]))
     return row
+
+
+def background_margins(model, features: list[np.ndarray]) -> list[float] | None:
+    """Each video's background margin (``LocalParts.background_margin``, on the clip embeddings the
+    model's rule sees), or None for a head without the background prior."""
+    import torch
+
+    local = getattr(getattr(model, "head", None), "local", None)
+    if local is None or not local.background_share:
+        return None
+    with torch.no_grad():
+        return [float(local.background_margin(model.input_proj(torch.as_tensor(x, dtype=torch.float32)[None]),
+                                              torch.ones(1, len(x), dtype=torch.bool))[0]) for x in features]
+
+
+MARGIN_BINS = (0.0, 0.15, 0.3, 1.01)
+"""Background margin bins of the trust table (per-video faithfulness by how clearly the background won)."""
+
+
+def margin_table(results: dict) -> str:
+    """Per generator and head with the background prior: the test videos of every seed, binned by
+    background margin, with their mean per-video faithfulness; and the Spearman of margin with it."""
+    from scipy.stats import spearmanr
+
+    lines = ["| generator | head | " + " | ".join(f"margin {lo:.2f}-{min(hi, 1):.2f}: videos, faithfulness"
+                                                 for lo, hi in zip(MARGIN_BINS, MARGIN_BINS[1:]))
+             + " | Spearman(margin, faithfulness) |", "|---|---|" + "---|" * len(MARGIN_BINS)]
+    for kind, heads in results.items():
+        for head, rows in heads.items():
+            pairs = np.array([p for r in rows for p in r.get("videos", []) if math.isfinite(p[1])], dtype=float)
+            if not len(pairs):
+                continue
+            cells = []
+            for lo, hi in zip(MARGIN_BINS, MARGIN_BINS[1:]):
+                sel = pairs[(pairs[:, 0] >= lo) & (pairs[:, 0] < hi), 1]
+                cells.append(f"{len(sel)}, {sel.mean():.3f}" if len(sel) else "0, -")
+            rho = spearmanr(pairs[:, 0], pairs[:, 1])[0] if len(pairs) > 2 else float("nan")
+            lines.append(f"| {kind} | {head} | " + " | ".join(cells) + f" | {rho:.3f} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
 
 
 def element_share(expl, truth: dict) -> float | None:
@@ -131,7 +173,8 @@ def table(results: dict, seeds: int) -> str:
             continue
         lines.append(f"\n{'Held-out generator' if held_out else 'Design generators'} (mean ± std over {seeds} seeds)\n")
         for kind in kinds:
-            keys = sorted({k for rows in results[kind].values() for r in rows for k in r},
+            keys = sorted({k for rows in results[kind].values() for r in rows for k, v in r.items()
+                           if isinstance(v, (int, float))},
                           key=lambda k: (not k.startswith("srcc_total"), not k.startswith("srcc"), k))
             lines.append(f"{kind} ({GENERATORS[kind].layout} layout)\n")
             lines.append("| measure | " + " | ".join(results[kind]) + " |")
@@ -205,6 +248,9 @@ def main() -> None:
         results, meta = merge_saved([json.loads(Path(f).read_text()) for f in args.tabulate])
         print(f"`{meta['command']}` ({meta['seconds']} s)")
         print(table(results, meta["seeds"]))
+        trust = margin_table(results)
+        if trust:
+            print("\nPer-video faithfulness by background margin (test videos of every seed)\n\n" + trust)
         if args.write_package_table:
             write_package_table(results, meta)
         return
@@ -228,9 +274,12 @@ def main() -> None:
                     rows.append(run_one(kind, data, head, seed, args.epochs, clips[1], work, extra,
                                         args.feature_dim))
                     print(f"{kind:16s} {head:9s} seed {seed}: " + ", ".join(
-                        f"{k} {v:.3f}" for k, v in rows[-1].items()), file=sys.stderr, flush=True)
+                        f"{k} {v:.3f}" for k, v in rows[-1].items() if k != "videos"), file=sys.stderr, flush=True)
                 results[kind][head] = rows
     text = table(results, args.seeds)
+    trust = margin_table(results)
+    if trust:
+        text += "\nPer-video faithfulness by background margin (test videos of every seed)\n\n" + trust + "\n"
     print(text)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

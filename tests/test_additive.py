@@ -217,11 +217,16 @@ def test_explanation_writes_parts_that_add_up(tmp_path):
         if f == 0:
             assert float(r["difficulty"]) == 0 and float(r["deduction"]) == 0
     np.testing.assert_allclose(back.clip_foreground, foreground)
+    # how clearly the background won: at most 1, the same number written and read back
+    assert summary["background_margin"] <= 1 and back.background_margin == summary["background_margin"]
+    memory = model.input_proj(torch.as_tensor(features)[None])
+    assert summary["background_margin"] == pytest.approx(
+        float(model.head.local.background_margin(memory, torch.ones(1, 10, dtype=torch.bool))[0]))
     strict = load_config(None, [*TINY, "model.head=additive", "model.local_hidden=8", "model.local_background=false"])
     plain_expl = explain_video(model_from_config(strict).eval(), strict, "v", features, 14.0)
     plain = write_explanation(plain_expl, tmp_path / "p")
     assert "foreground" not in (plain / "clips.csv").read_text().splitlines()[0]
-    assert read_explanation(plain).clip_foreground is None
+    assert read_explanation(plain).clip_foreground is None and read_explanation(plain).background_margin is None
 
 
 def test_truth_with_partial_fields(tmp_path):
@@ -382,6 +387,12 @@ def test_report_shows_the_parts_and_the_measured_agreement_of_the_head(tmp_path)
     assert "clips that earned most" in page and "clips with the most deduction" in page
     assert "14 of 16 seen clips are the routine's background" in page and ">foreground</th>" in page
     assert "video-level" in page
+    assert f"background margin {expl.background_margin:.2f}" in page and "barely won" not in page  # clear
+    tied = np.stack([np.ones(32) if t % 2 else -np.ones(32) for t in range(16)]).astype(np.float32)
+    tied += 0.05 * np.random.default_rng(0).normal(size=tied.shape).astype(np.float32)  # two kinds, alternating
+    fragile = explain_video(model, cfg, "w", tied, 12.0)
+    assert fragile.background_margin < 0.15
+    assert "The background barely won" in write_report(None, [fragile], tmp_path / "f.html").read_text()
     measured = json.loads(MEASURED_FILE.read_text())  # written by bench/explanation_truth.py
     assert "how far to trust these explanations (additive head)" in page
     assert measured["command"] in page
@@ -408,6 +419,19 @@ def routine_with_standouts(length=16, standouts=(4, 11), seed=0):
     for k in standouts:
         x[k] = base + 3.0 * torch.randn(32, generator=g)
     return x[None]
+
+
+def test_background_margin_is_high_for_one_kind_of_background_and_low_for_two():
+    """The margin says how clearly the background won: one dense kind of connecting movement with a few
+    standouts wins clearly (near 1); two equally dense, equally spread kinds tie (near 0)."""
+    local = additive_model(window=2).head.local
+    valid = torch.ones(1, 16, dtype=torch.bool)
+    one = local.background_margin(routine_with_standouts(), valid)
+    g = torch.Generator().manual_seed(1)
+    a, b = torch.randn(32, generator=g), torch.randn(32, generator=g)
+    two = torch.stack([a if t % 2 else b for t in range(16)]) + 0.05 * torch.randn(16, 32, generator=g)
+    tied = local.background_margin(two[None], valid)
+    assert one.item() > 0.9 and tied.item() < 0.2
 
 
 def test_background_clips_earn_nothing_and_standouts_earn():

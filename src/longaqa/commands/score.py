@@ -106,6 +106,8 @@ def run(args) -> int:
     if expl.additive:  # the additive head: its sheet's sub-scores and what the whole video earned
         summary.update(subscores=expl.subscores, video_terms=expl.video_terms, video_level=expl.video_level,
                        parts_sum={k: float(v.sum()) for k, v in expl.clip_parts.items()})
+        if expl.background_margin is not None:  # how clearly the background won (docs/additive.md)
+            summary["background_margin"] = expl.background_margin
     (out / SCORE_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps({k: summary[k] for k in ("video", "score", "num_clips", "report", "subscores") if k in summary}))
     return 0

@@ -61,7 +61,9 @@ class VideoExplanation:
     and ``video_level`` everything not in a clip (the sheet's constant plus the signed video terms), so
     that ``clip_contribution.sum() + video_level == pred``; ``subscores`` its predicted sub-scores;
     ``clip_foreground`` (with its background prior, ``model.local_background``) how far each clip stands
-    apart from the routine's background, in [0, 1] (0: background, earns nothing; NaN: not seen).
+    apart from the routine's background, in [0, 1] (0: background, earns nothing; NaN: not seen), and
+    ``background_margin`` how clearly that background won over the next best kind of clip (near 0: the
+    foreground is fragile; docs/additive.md, "Several kinds of connecting movement").
     """
 
     name: str
@@ -86,6 +88,7 @@ class VideoExplanation:
     video_level: float = 0.0
     subscores: dict[str, float] = field(default_factory=dict)
     clip_foreground: np.ndarray | None = None
+    background_margin: float | None = None
 
     @property
     def additive(self) -> bool:
@@ -187,7 +190,13 @@ def explain_video(
         lc=lc,
     )
     if out.clip_parts is not None:  # the additive head: parts per clip, video terms, no weights
-        return _additive_explanation(common, out, model.head.sheet, divisor, q, width, num_clips, in_video)
+        expl = _additive_explanation(common, out, model.head.sheet, divisor, q, width, num_clips, in_video)
+        if expl.clip_foreground is not None:  # the rule sees the clip embeddings, as in the forward pass
+            with torch.no_grad():
+                memory = model.input_proj(x[None].to(device))
+                expl.background_margin = float(model.head.local.background_margin(
+                    memory, torch.ones(1, width, dtype=torch.bool, device=device))[0])
+        return expl
     weights = out.weights[0, :q].float().cpu().numpy().astype(np.float64)  # (Q,)
     scores = out.scores[0, :q].float().cpu().numpy().astype(np.float64) * divisor  # (Q,)
     w_clip, s_clip, c_clip, used = queries_to_clips(weights, scores, cross_maps[-1], mapping)
@@ -283,6 +292,8 @@ def write_explanation(expl: VideoExplanation, folder: str | Path) -> Path:
     if expl.additive:  # clips.csv's contributions + video_level = pred
         summary.update(head="additive", parts=list(expl.clip_parts), video_terms=expl.video_terms,
                        video_level=expl.video_level, subscores=expl.subscores)
+        if expl.background_margin is not None:
+            summary["background_margin"] = expl.background_margin
     atomic_write(folder / SUMMARY_FILE, lambda tmp: tmp.write_text(json.dumps(summary, indent=2) + "\n"))
     return folder
 
@@ -403,4 +414,5 @@ def read_explanation(folder: str | Path) -> VideoExplanation:
         video_level=float(summary.get("video_level", 0.0)),
         subscores={k: float(v) for k, v in summary.get("subscores", {}).items()},
         clip_foreground=clips.get(FOREGROUND_COLUMN),
+        background_margin=summary.get("background_margin"),
     )

@@ -154,13 +154,15 @@ def faithfulness(model, features: list[np.ndarray], attributions: dict[str, list
 
     For every video, :func:`leave_one_out_effects` and each attribution (W,) in ``attributions``
     (name -> one per video) are compared by Pearson's r over the clips; the result per name has
-    ``r`` (mean over videos), ``r_fisher_z``, ``n`` (videos where r is defined) and ``slope`` (median
+    ``r`` (mean over videos), ``r_fisher_z``, ``n`` (videos where r is defined), ``slope`` (median
     over videos of the least-squares slope of effect on attribution: 1 when the stated contributions
-    have the right size). Videos with a single clip are skipped.
+    have the right size) and ``per_video`` (each video's r, in the order given; NaN where undefined).
+    Videos with a single clip are skipped.
     """
     from longaqa.metrics import fisher_z_mean
 
     per_name: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in attributions}
+    per_video = {name: [float("nan")] * len(features) for name in attributions}
     for i, x in enumerate(features):
         if len(x) < 2:
             continue
@@ -168,7 +170,8 @@ def faithfulness(model, features: list[np.ndarray], attributions: dict[str, list
         for name, values in attributions.items():
             a = np.nan_to_num(np.asarray(values[i], dtype=np.float64))
             if np.std(a) > 0 and np.std(effect) > 0:
-                per_name[name][0].append(float(np.corrcoef(a, effect)[0, 1]))
+                per_video[name][i] = float(np.corrcoef(a, effect)[0, 1])
+                per_name[name][0].append(per_video[name][i])
                 per_name[name][1].append(float(np.polyfit(a, effect, 1)[0]))
     result = {}
     for name, (rs, slopes) in per_name.items():
@@ -177,5 +180,6 @@ def faithfulness(model, features: list[np.ndarray], attributions: dict[str, list
             "r_fisher_z": fisher_z_mean(rs) if rs else float("nan"),
             "slope": float(np.median(slopes)) if slopes else float("nan"),
             "n": len(rs),
+            "per_video": per_video[name],
         }
     return result

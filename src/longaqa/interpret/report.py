@@ -18,6 +18,7 @@ from longaqa.checkpoint import atomic_write
 from longaqa.errors import LongAQAError, short_path
 from longaqa.interpret.explanation import VideoExplanation
 from longaqa.interpret.variation import NEARLY_CONSTANT, video_variation
+from longaqa.models.background import FRAGILE_MARGIN
 from longaqa.numbers import format_number
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -198,6 +199,14 @@ def _additive_section(expl: VideoExplanation, header, row, parts: dict, k: int, 
         seen = expl.clip_foreground[expl.window]
         background = (f" &middot; {int(np.sum(seen == 0))} of {len(seen)} seen clips are the routine's background "
                       "(foreground 0: connecting movement, they earn nothing)")
+    if expl.background_margin is not None:
+        background += f" &middot; background margin {expl.background_margin:.2f}"
+        if expl.background_margin < FRAGILE_MARGIN:
+            background += (f'</p><p class="note">The background barely won (margin below {FRAGILE_MARGIN}): another '
+                           "kind of clip would serve almost as well, so which clips earn is fragile. On generated "
+                           "routines, videos like this had far less faithful explanations (mean per-video "
+                           "faithfulness 0.45-0.62 against 0.73-0.98 above a margin of 0.3; bench/RESULTS.md). "
+                           "Check the foreground column against the video.")
     return f"""
 <section class="video" id="video-{anchor}" data-video="{anchor}">
 <h2>{html.escape(expl.name)}</h2>

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from longaqa.models.background import CONFIDENCE, foreground
+from longaqa.models.background import CONFIDENCE, background_rule, foreground
 from longaqa.models.heads import mlp
 
 LOG2 = math.log(2.0)
@@ -137,6 +137,12 @@ class LocalParts(nn.Module):
         """How far each clip stands apart from its routine's background (B, T) in [0, 1]
         (:func:`longaqa.models.background.foreground` with ``background_share``)."""
         return foreground(clips, valid, self.background_share, self.background_confidence)
+
+    @torch.no_grad()
+    def background_margin(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """How clearly each video's background wins (B,) (:func:`longaqa.models.background.background_rule`):
+        near 0 another kind of clip would do as well, and the foreground is fragile."""
+        return background_rule(clips, valid, self.background_share)[1]
 
     def local_contrast(self, h: torch.Tensor, mask: torch.Tensor, windows: torch.Tensor,
                        in_view: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,11 @@ of it from the background's centre is background (0), from 0.8 on it is foregrou
 TIMELINE_BINS = 8
 """The routine's timeline, cut in this many equal stretches, for the background's coverage of it."""
 
+FRAGILE_MARGIN = 0.15
+"""Below this background margin (:func:`background_rule`) a video's per-clip account is flagged as
+fragile: on generated routines such videos' explanations were far less faithful (bench/RESULTS.md,
+"Per-video trust: the background margin")."""
+
 CONFIDENCE = (0.15, 0.3)
 """``model.background_confidence`` (off by default; tried and measured worse, docs/additive.md): the
 prior's confidence ramp on the background's *margin* (1 - the best score among the clips it leaves in
@@ -38,8 +43,22 @@ def foreground(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25,
     a clip's foreground is ``clamp((|x_t - b| / sqrt(s) - 0.5) / 0.3, 0, 1)`` (``MARGIN``).
 
     With a ``confidence`` ramp (``CONFIDENCE``), the foreground is trusted only as far as the
-    background wins: with ``margin = 1 - rival / best`` (``rival`` the best score among the clips of
-    foreground >= 0.5) and ``c`` its ramp, the foreground returned is ``1 - c (1 - f)``."""
+    background wins (:func:`background_rule`'s margin, ramped to ``c``): ``1 - c (1 - f)``."""
+    fg, margin = background_rule(clips, valid, share)
+    if confidence is not None:
+        sure = ((margin - confidence[0]) / (confidence[1] - confidence[0])).clamp(0, 1)  # (B,)
+        fg = 1 - sure[:, None] * (1 - fg)
+    return fg * valid
+
+
+@torch.no_grad()
+def background_rule(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The rule of :func:`foreground`: each clip's foreground (B, T) and the background's **margin**
+    (B,), ``1 - rival / best``: ``best`` the background's score (density x timeline coverage), ``rival``
+    the best score among the clips it leaves in the foreground (foreground >= 0.5). Near 0, another
+    kind of clip would make as good a background, and hiding one clip can hand it the background;
+    near 1, the background is clear."""
     x = clips.detach().float()
     pair = valid[:, :, None] & valid[:, None, :]  # (B, T, T)
     d2 = torch.cdist(x, x).square() * pair  # (B, T, T)
@@ -56,14 +75,10 @@ def foreground(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25,
     centre = torch.where(background[..., None], x, torch.nan).nanmedian(1).values  # (B, D)
     distance = (x - centre[:, None]).norm(dim=-1) / scale.clamp_min(1e-12).sqrt()[:, None]  # (B, T)
     low, high = MARGIN
-    fg = ((distance - low) / (high - low)).clamp(0, 1)  # (B, T)
-    if confidence is not None:
-        best = score.gather(1, seed[:, None])[:, 0]  # (B,)
-        rival = score.masked_fill(~valid | (fg < 0.5), 0.0).max(1).values  # (B,)
-        margin = 1 - rival / best.clamp_min(1e-12)
-        sure = ((margin - confidence[0]) / (confidence[1] - confidence[0])).clamp(0, 1)  # (B,)
-        fg = 1 - sure[:, None] * (1 - fg)
-    return fg * valid
+    fg = ((distance - low) / (high - low)).clamp(0, 1) * valid  # (B, T)
+    best = score.gather(1, seed[:, None])[:, 0]  # (B,)
+    rival = score.masked_fill(~valid | (fg < 0.5), 0.0).max(1).values  # (B,)
+    return fg, 1 - rival / best.clamp_min(1e-12)
 
 
 def timeline_coverage(order: torch.Tensor, in_hood: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
