@@ -60,7 +60,7 @@ Features (rank-40 latent per clip, one random map per seed)
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -248,33 +248,35 @@ def _fault_sizes(rng: np.random.Generator, n: int, severity: float) -> np.ndarra
     return rng.choice([1, 2, 3], n, p=p / p.sum())
 
 
-def _routine(sport: Sport, rng: np.random.Generator, index: int, min_clips: int, max_clips: int
-             ) -> release.JudgedVideo:
-    skill = rng.normal()
-    d_level = 0.8 * skill + 0.6 * rng.normal()
-    e_level = 0.75 * skill + 0.66 * rng.normal()
-    talent = rng.normal()  # artistic gifts beyond skill, shared by the criteria
-    criteria_z = 0.6 * skill + 0.5 * talent + 0.62 * rng.normal(size=len(CRITERIA))
-    duration = 80.0 + 2.3 * rng.normal()
-    low, high = DEFAULT_CLIPS
-    frac = (duration / CLIP_SECONDS - low) / (high - low)
-    clips = int(np.clip(round(min_clips + frac * (max_clips - min_clips)), min_clips, max_clips))
-    target = float(np.clip(0.6 + 0.16 * d_level, 0.2, 1.0))
-    lay = _layout(sport, rng, clips, target)
-    T = clips
+@dataclass
+class _Faults:
+    """Faults: clip, true size (tenths), visibility, where it shows (an element type, or a negative code)."""
+    clip: list = field(default_factory=list)
+    size: list = field(default_factory=list)
+    vis: list = field(default_factory=list)
+    shows: list = field(default_factory=list)
 
-    # faults: clip, true size (tenths), visibility, where it shows (an element type, or a negative code)
-    f_clip, f_size, f_vis, f_dir = [], [], [], []
+    def add(self, clip: int, tenths: int, visible: float, shows: int) -> None:
+        """Record one fault."""
+        self.clip.append(int(clip))
+        self.size.append(int(tenths))
+        self.vis.append(visible)
+        self.shows.append(int(shows))
 
-    def fault(clip: int, tenths: int, visible: float, shows: int) -> None:
-        f_clip.append(int(clip))
-        f_size.append(int(tenths))
-        f_vis.append(visible)
-        f_dir.append(int(shows))
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The faults as arrays: clip, size, visibility, where it shows."""
+        return (np.array(self.clip, int), np.array(self.size, int), np.array(self.vis),
+                np.array(self.shows, int))
 
-    def visibility() -> float:  # a quarter of faults are hard to see on camera
-        return 0.3 if rng.random() < 0.25 else 1.0
 
+def _visibility(rng: np.random.Generator) -> float:
+    """Draw how visible a fault is: a quarter of faults are hard to see on camera."""
+    return 0.3 if rng.random() < 0.25 else 1.0
+
+
+def _element_faults(sport: Sport, rng: np.random.Generator, lay: _Layout, target: float, e_level: float,
+                    faults: _Faults) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """Draw the elements' falls and faults and what is recognised and credited."""
     credited = sport.values[lay.element_types].copy()
     recognised = np.ones(len(credited), bool)
     downgraded = np.zeros(len(credited), bool)
@@ -286,7 +288,7 @@ def _routine(sport: Sport, rng: np.random.Generator, index: int, min_clips: int,
         gap = (sport.values[k] / 10 - target) / 0.2
         start, n = lay.element_start[i], lay.element_length[i]
         if rng.random() < _sigmoid(-4.6 + 0.8 * gap - 0.6 * e_level + fall_risk[g]):
-            fault(start + n - 1, FALL_TENTHS, 1.0, SHOWS_FALL)
+            faults.add(start + n - 1, FALL_TENTHS, 1.0, SHOWS_FALL)
             fall_clips.append(start + n - 1)
             recognised[i] = False
         count = rng.poisson(np.exp(-0.45 + 0.25 * gap - 0.3 * e_level + 0.25 * sport.values[k] / 10))
@@ -296,7 +298,7 @@ def _routine(sport: Sport, rng: np.random.Generator, index: int, min_clips: int,
             if g == 2:  # jumps: most faults on the landing
                 where = np.where(rng.random(count) < 0.6, start + n - 1, where)
             for c, size in zip(where, sizes):
-                fault(c, size, visibility(), k)
+                faults.add(c, size, _visibility(rng), k)
             if recognised[i] and (sizes == 3).any():
                 if rng.random() < not_recognised_p[g]:
                     recognised[i] = False
@@ -304,10 +306,13 @@ def _routine(sport: Sport, rng: np.random.Generator, index: int, min_clips: int,
                     credited[i] -= 1
                     downgraded[i] = True
     credited = np.where(recognised, credited, 0)
+    return credited, recognised, downgraded, fall_clips
 
-    seg = lay.segment
-    true_criteria = np.clip(CRITERION_MEAN + 0.18 * criteria_z, 0.9, 1.95)
-    aer, gen, space, pres = true_criteria[1:] - CRITERION_MEAN
+
+def _other_faults(sport: Sport, rng: np.random.Generator, seg: np.ndarray, e_level: float, criteria_z: np.ndarray,
+                  faults: _Faults) -> None:
+    """Draw the faults on AMP, link and lift clips and the synchronisation faults."""
+    T = len(seg)
     u = rng.random(T)
     amp_p = _sigmoid(-1.9 - 0.35 * e_level - 0.3 * criteria_z[1])
     link_p = _sigmoid(-2.9 - 0.3 * e_level)
@@ -315,47 +320,62 @@ def _routine(sport: Sport, rng: np.random.Generator, index: int, min_clips: int,
     p = np.select([seg == AMP, seg == LINK, seg == LIFT], [amp_p, link_p, lift_p], 0.0)
     for c in np.flatnonzero(u < p):
         size = int(rng.choice([1, 2], p=[0.85, 0.15])) if seg[c] != LIFT else int(_fault_sizes(rng, 1, -0.5)[0])
-        fault(c, size, visibility(), SHOWS_AMP if seg[c] == AMP else SHOWS_OTHER)
+        faults.add(c, size, _visibility(rng), SHOWS_AMP if seg[c] == AMP else SHOWS_OTHER)
     if sport.pairs:
         sync_p = _sigmoid(-3.1 - 0.5 * criteria_z[3])
         for c in np.flatnonzero((rng.random(T) < sync_p) & (seg != POSE)):
-            fault(c, 1, 1.0, SHOWS_SYNC)
-    f_clip, f_size = np.array(f_clip, int), np.array(f_size, int)
-    f_vis, f_dir = np.array(f_vis), np.array(f_dir, int)
+            faults.add(c, 1, 1.0, SHOWS_SYNC)
 
-    # E panel: the two judges with the middle totals, averaged
+
+def _judge_execution(rng: np.random.Generator, f_clip: np.ndarray, f_size: np.ndarray, T: int
+                     ) -> tuple[np.ndarray, int]:
+    """Judge execution: the two E judges with the middle totals, averaged."""
     seen = _judge(rng, f_size) if len(f_size) else np.zeros((E_JUDGES, 0), int)
     middle = np.argsort(seen.sum(axis=1), kind="stable")[1:3]
     per_fault = 5 * seen[middle].sum(axis=0)  # hundredths
     deduction_h = np.zeros(T, np.int64)
     np.add.at(deduction_h, f_clip, per_fault)
     execution = 1000 - int(deduction_h.sum())
+    return deduction_h, execution
 
-    # D panel
+
+def _judge_difficulty(lay: _Layout, credited: np.ndarray, T: int) -> tuple[np.ndarray, int]:
+    """Judge difficulty: the credited values, spread over each element's clips."""
     difficulty = np.zeros(T)
     for i in range(len(credited)):
         s, n = lay.element_start[i], lay.element_length[i]
         difficulty[s:s + n] = credited[i] * 0.05 / n
     d_mark = 5 * int(credited.sum())
+    return difficulty, d_mark
 
-    # A panel
+
+def _judge_artistic(rng: np.random.Generator, true_criteria: np.ndarray) -> int:
+    """Judge the artistic mark: the mean of the two middle A judges' totals."""
     a_bias = rng.normal(0, 0.05, size=(A_JUDGES, 1))
     marks_a = np.clip(np.round((true_criteria + a_bias + rng.normal(0, 0.07, (A_JUDGES, len(CRITERIA)))) * 10),
                       0, 20).astype(np.int64)
     a_totals = np.sort(marks_a.sum(axis=1))
-    artistic = 5 * int(a_totals[1] + a_totals[2])
+    return 5 * int(a_totals[1] + a_totals[2])
 
-    # penalties (video level)
+
+def _penalty(sport: Sport, rng: np.random.Generator, lay: _Layout, recognised: np.ndarray, duration: float,
+             skill: float) -> int:
+    """Draw and assess the penalties (video level)."""
     penalty = 20 * int(abs(duration - 80.0) > 5.0)
     penalty += 10 * int(rng.poisson(0.15 * np.exp(-0.5 * skill)))
     penalty += 20 * int(rng.random() < 0.02)
     groups_recognised = set(sport.groups[lay.element_types[recognised]].tolist())
     penalty += 50 * (len(GROUPS) - len(groups_recognised))
     penalty += 50 * max(0, lay.lifts - 2)
-    total = artistic + execution + d_mark - penalty
+    return penalty
 
-    # features
+
+def _content_latent(sport: Sport, lay: _Layout, recognised: np.ndarray, downgraded: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Build the content part of the latent: what is performed, and where in its unit; also the type per clip."""
     dirs = sport.directions
+    seg = lay.segment
+    T = len(seg)
     lat = np.zeros((T, RANK))
     on_el = seg == ELEMENT
     el_type = np.full(T, -1)
@@ -369,7 +389,14 @@ def _routine(sport: Sport, rng: np.random.Generator, index: int, min_clips: int,
     angle = np.pi * (lay.position + 0.5) / lay.unit_length
     lat[phased] += 0.8 * (np.cos(angle[phased])[:, None] * dirs[PHASE_C]
                           + np.sin(angle[phased])[:, None] * dirs[PHASE_S])
-    # execution on elements: non-linear, type-specific, partly hidden, spilling to neighbours
+    return lat, el_type
+
+
+def _execution_latent(sport: Sport, lay: _Layout, lat: np.ndarray, e_level: float, f_clip: np.ndarray,
+                      f_size: np.ndarray, f_vis: np.ndarray, f_dir: np.ndarray) -> None:
+    """Add execution to the latent: non-linear, type-specific, partly hidden, spilling to neighbours."""
+    dirs = sport.directions
+    T = len(lat)
     for i, k in enumerate(lay.element_types):
         s, n = lay.element_start[i], lay.element_length[i]
         lat[s:s + n] += 0.3 * e_level * sport.fault_direction[k]
@@ -387,7 +414,14 @@ def _routine(sport: Sport, rng: np.random.Generator, index: int, min_clips: int,
     fault_dirs = np.concatenate([sport.fault_direction, dirs[[AMP_FAULT, FALL_DIR, OTHER_FAULT, SYNC_FAULT]]])
     fault_dirs[NUM_TYPES + 1] *= -2.5 / 1.1 / FALL_TENTHS ** 0.6  # falls: a large positive spike
     lat -= amplitude @ fault_dirs
-    # artistic criteria that show
+
+
+def _artistic_latent(sport: Sport, rng: np.random.Generator, seg: np.ndarray, lat: np.ndarray,
+                     true_criteria: np.ndarray) -> None:
+    """Add the artistic criteria that show to the latent."""
+    dirs = sport.directions
+    T = len(seg)
+    aer, gen, space, pres = true_criteria[1:] - CRITERION_MEAN
     on_amp, on_link = seg == AMP, seg == LINK
     lat[on_amp] += (3.0 * aer + 0.3 * rng.normal(size=on_amp.sum()))[:, None] * dirs[AEROBIC]
     lat[on_link] += (3.0 * gen + 0.3 * rng.normal(size=on_link.sum()))[:, None] * dirs[FLUENCY]
@@ -397,6 +431,42 @@ def _routine(sport: Sport, rng: np.random.Generator, index: int, min_clips: int,
         moving = on_amp | on_link
         lat[moving] += (3.0 * space + 0.3 * rng.normal(size=moving.sum()))[:, None] * dirs[SPACE]
     lat += 2.5 * pres * dirs[PRESENTATION]
+
+
+def _routine(sport: Sport, rng: np.random.Generator, index: int, min_clips: int, max_clips: int
+             ) -> release.JudgedVideo:
+    """Draw one athlete's routine, judge it and build its features."""
+    skill = rng.normal()
+    d_level = 0.8 * skill + 0.6 * rng.normal()
+    e_level = 0.75 * skill + 0.66 * rng.normal()
+    talent = rng.normal()  # artistic gifts beyond skill, shared by the criteria
+    criteria_z = 0.6 * skill + 0.5 * talent + 0.62 * rng.normal(size=len(CRITERIA))
+    duration = 80.0 + 2.3 * rng.normal()
+    low, high = DEFAULT_CLIPS
+    frac = (duration / CLIP_SECONDS - low) / (high - low)
+    clips = int(np.clip(round(min_clips + frac * (max_clips - min_clips)), min_clips, max_clips))
+    target = float(np.clip(0.6 + 0.16 * d_level, 0.2, 1.0))
+    lay = _layout(sport, rng, clips, target)
+    T = clips
+    seg = lay.segment
+
+    faults = _Faults()
+    credited, recognised, downgraded, fall_clips = _element_faults(sport, rng, lay, target, e_level, faults)
+    true_criteria = np.clip(CRITERION_MEAN + 0.18 * criteria_z, 0.9, 1.95)
+    _other_faults(sport, rng, seg, e_level, criteria_z, faults)
+    f_clip, f_size, f_vis, f_dir = faults.arrays()
+
+    deduction_h, execution = _judge_execution(rng, f_clip, f_size, T)
+    difficulty, d_mark = _judge_difficulty(lay, credited, T)
+    artistic = _judge_artistic(rng, true_criteria)
+    penalty = _penalty(sport, rng, lay, recognised, duration, skill)
+    total = artistic + execution + d_mark - penalty
+
+    # features
+    lat, el_type = _content_latent(sport, lay, recognised, downgraded)
+    _execution_latent(sport, lay, lat, e_level, f_clip, f_size, f_vis, f_dir)
+    _artistic_latent(sport, rng, seg, lat, true_criteria)
+    dirs = sport.directions
     lat += (0.8 * rng.normal(size=NUISANCE.stop - NUISANCE.start)) @ dirs[NUISANCE]
     lat += 0.3 * latent.ar1_noise(rng, T, RANK, 0.75) @ dirs
     features = sport.feature_map.features(lat, rng, 0.1)

@@ -215,12 +215,17 @@ def _levels(ambition: float) -> tuple[float, float]:
     return 4.3 + 1.35 * ambition, 2.9 + 0.9 * ambition
 
 
-def _plan(rng: np.random.Generator, ambition: float, clips: int) -> _Routine:
-    level, dance_level = _levels(ambition)
-    used: set[int] = set()
+def _pools() -> tuple[dict[int, np.ndarray], np.ndarray, np.ndarray]:
+    """The element pools the plan draws from: by family, twisting back saltos, single front saltos."""
     in_family = {f: np.flatnonzero(FAMILY == f) for f in range(5)}
     twisting_back = np.flatnonzero((FAMILY == BACK) & (HALF_TWISTS >= 2))
     single_fronts = in_family[FORWARD][SALTOS[in_family[FORWARD]] == 1]
+    return in_family, twisting_back, single_fronts
+
+
+def _plan_lines(rng: np.random.Generator, ambition: float, level: float, used: set[int]) -> list[list[int]]:
+    """Draw the acrobatic lines, in the order performed."""
+    in_family, twisting_back, single_fronts = _pools()
     lines_count = 4 if rng.random() < 1 / (1 + np.exp(-(0.8 + 1.6 * ambition))) else 3
     plans: list[list[int]] = []
     # a double salto (the hardest pass, usually first)
@@ -251,8 +256,12 @@ def _plan(rng: np.random.Generator, ambition: float, clips: int) -> _Routine:
     last = int(rng.choice(doubles)) if doubles and rng.random() < 0.75 else int(rng.integers(len(rest)))
     middle = [p for i, p in enumerate(rest) if i != last]
     order = [int(i) for i in rng.permutation(len(middle))]
-    lines = [plans[first], *(middle[i] for i in order), rest[last]]
+    return [plans[first], *(middle[i] for i in order), rest[last]]
 
+
+def _plan_dance(rng: np.random.Generator, dance_level: float, used: set[int]) -> list[tuple[str, list[int]]]:
+    """Draw the dance blocks: the passage, further leaps and the turns."""
+    in_family, _, _ = _pools()
     leaps = in_family[LEAP]
     split_leaps = leaps[SPLIT[leaps]]
     passage = [_pick(rng, split_leaps, dance_level + 0.3 * rng.normal(), used),
@@ -269,7 +278,14 @@ def _plan(rng: np.random.Generator, ambition: float, clips: int) -> _Routine:
             dance.extend([("turns", [turns[0]]), ("turns", [turns[1]])])
     else:
         dance.append(("turns", turns))
+    return dance
 
+
+def _plan_at_least_nine(rng: np.random.Generator, lines: list[list[int]], dance: list[tuple[str, list[int]]],
+                        level: float, dance_level: float, used: set[int]) -> None:
+    """Add elements until at least nine are planned."""
+    in_family, _, single_fronts = _pools()
+    leaps = in_family[LEAP]
     # at least nine elements planned: a through-front salto on a twisting line, else another leap
     while sum(map(len, lines)) + sum(len(b[1]) for b in dance) < 9:
         open_lines = [i for i, p in enumerate(lines) if len(p) == 1 and FAMILY[p[0]] == BACK]
@@ -278,13 +294,18 @@ def _plan(rng: np.random.Generator, ambition: float, clips: int) -> _Routine:
         else:
             dance.insert(1, ("leap", [_pick(rng, leaps, dance_level + 0.6 * rng.normal(), used)]))
 
-    def needed(lines_: list[list[int]], dance_: list) -> int:
-        acro = sum(3 + len(p) for p in lines_)
-        blocks = len(lines_) + len(dance_)
-        return 2 + acro + sum(len(b[1]) for b in dance_) + blocks - 1
 
+def _needed(lines_: list[list[int]], dance_: list) -> int:
+    """The clips the planned blocks need."""
+    acro = sum(3 + len(p) for p in lines_)
+    blocks = len(lines_) + len(dance_)
+    return 2 + acro + sum(len(b[1]) for b in dance_) + blocks - 1
+
+
+def _plan_fit(lines: list[list[int]], dance: list[tuple[str, list[int]]], clips: int) -> None:
+    """Drop what a short routine can spare until the plan fits the clips."""
     # too few clips: drop what a short routine can spare, in this order
-    while needed(lines, dance) + 2 > clips:
+    while _needed(lines, dance) + 2 > clips:
         extra = [i for i, b in enumerate(dance) if b[0] == "leap"]
         if extra:
             del dance[extra[-1]]
@@ -305,6 +326,11 @@ def _plan(rng: np.random.Generator, ambition: float, clips: int) -> _Routine:
             lines[doubled[-1]] = lines[doubled[-1]][:1]
             continue
         break
+
+
+def _plan_order(rng: np.random.Generator, lines: list[list[int]], dance: list[tuple[str, list[int]]]
+                ) -> list[tuple[str, list[int]]]:
+    """Place the dance blocks between the lines."""
     # dance blocks go between the lines (now and then before the first)
     slots: list[list[tuple[str, list[int]]]] = [[] for _ in lines]
     for block in [dance[i] for i in rng.permutation(len(dance))]:
@@ -314,7 +340,19 @@ def _plan(rng: np.random.Generator, ambition: float, clips: int) -> _Routine:
     for slot, line in zip(slots, lines, strict=True):
         blocks.extend(slot)
         blocks.append(("line", line))
-    return _Routine(blocks)
+    return blocks
+
+
+def _plan(rng: np.random.Generator, ambition: float, clips: int) -> _Routine:
+    """Plan the routine: lines, dance blocks, at least nine elements, fitted to the clips, in order."""
+    level, dance_level = _levels(ambition)
+    used: set[int] = set()
+    lines = _plan_lines(rng, ambition, level, used)
+    dance = _plan_dance(rng, dance_level, used)
+    _plan_at_least_nine(rng, lines, dance, level, dance_level, used)
+    _plan_fit(lines, dance, clips)
+    return _Routine(_plan_order(rng, lines, dance))
+
 
 
 def _ladder(name: str, perceived: np.ndarray) -> np.ndarray:
@@ -324,17 +362,19 @@ def _ladder(name: str, perceived: np.ndarray) -> np.ndarray:
 
 def _sigmoid(x: float) -> float:
     return float(1 / (1 + np.exp(-x)))
+@dataclass
+class _Performed:
+    """What the clips show and the faults made, filled in step by step."""
+    signal: np.ndarray  # (T, R)
+    vis: float
+    faults: list[tuple[int, str, float, bool]] = field(default_factory=list)  # clip, ladder, true size, fall
+    out_of_bounds: int = 0
+    broken: set[int] = field(default_factory=set)  # elements after which a connection breaks
 
 
-def _routine(sport: _Sport, rng: np.random.Generator, clips: int, name: str) -> release.JudgedVideo:
-    skill = float(rng.normal())
-    ambition = 0.9 * skill + 0.44 * float(rng.normal())
-    consistency = 0.9 * skill + 0.44 * float(rng.normal())
-    artistry = 0.6 * skill + 0.8 * float(rng.normal())
-    level, dance_level = _levels(ambition)
-    routine = _plan(rng, ambition, clips)
-
-    # lay the blocks on the clips
+def _lay_out(rng: np.random.Generator, routine: _Routine, clips: int
+             ) -> tuple[np.ndarray, np.ndarray, list[_Element], list[tuple[str, list[int]]]]:
+    """Lay the blocks on the clips."""
     kind: list[int] = [OPENING]
     owner: list[int] = [-1]  # element index per clip
     elements: list[_Element] = []
@@ -375,15 +415,99 @@ def _routine(sport: _Sport, rng: np.random.Generator, clips: int, name: str) -> 
     for t, e in enumerate(owner):
         if e >= 0:
             elements[e].clips.append(t)
+    return kind_arr, owner_arr, elements, block_elements
 
-    # physical execution of each element, the faults it makes and the D panel's view
-    R = RANK
-    signal = np.zeros((clips, R))
+
+def _perform_acro(sport: _Sport, rng: np.random.Generator, done: _Performed, el: _Element, e: int, risk: float,
+                  block: str, position: int) -> None:
+    """Perform an acrobatic element: form, height, twist, rhythm, landing."""
+    signal, dirs, vis = done.signal, sport.directions, done.vis
+    k = el.type
+    family = FAMILY[k]
+    first, last = el.clips[0], el.clips[-1]
+    form = max(0.0, rng.normal(0.4 + 0.6 * risk, 0.35))
+    height = max(0.0, rng.normal(0.5 + 0.7 * risk, 0.4))
+    done.faults += [(first, "form", form, False), (first, "height", height, False)]
+    form_dir = D_FORM0 + ACRO_FAMILIES.index(family)
+    signal[first] += dirs[form_dir] * vis * sport.form_gain[k] * np.tanh(form / 1.3) * 1.4
+    signal[first] += dirs[D_HEIGHT] * (1.0 - 0.45 * height) * 0.8
+    nominal = 180.0 * HALF_TWISTS[k]
+    if HALF_TWISTS[k] > 0:
+        short = min(nominal, max(0.0, rng.normal(-5 + 55 * risk, 18 + 10 * risk)))
+        done.faults.append((first, "twist", short, False))
+        el.downgraded |= short >= 90
+        signal[first] += dirs[D_TWIST] * (nominal - short) / 360.0
+    if position > 0 and block == "line" and e - 1 in done.broken:
+        done.faults.append((first, "rhythm", 1.0, False))
+    if last != first:  # the line's last salto lands
+        landing = max(0.0, rng.normal(0.7 + 0.9 * risk, 0.45 + 0.55 * risk))
+        el.fall = landing >= 2.4
+        if el.fall and rng.random() < 0.25:
+            el.recognised = False  # not landed feet first
+        done.faults.append((last, "landing", landing, el.fall))
+        signal[last] += dirs[D_LANDING] * vis * 1.5 * np.tanh(landing / 1.4)
+        signal[last] += dirs[D_FALL] * (2.2 if el.fall else 0.0)
+        if rng.random() < _sigmoid(-4.3 + 1.3 * landing):
+            done.out_of_bounds += 30 if landing > 1.6 and rng.random() < 0.5 else 10
+            signal[last] += dirs[D_OUT] * 1.2
+    elif rng.random() < 0.06 + 0.2 * risk:  # the take-off into the next salto breaks
+        done.broken.add(e)
+
+
+def _perform_leap(sport: _Sport, rng: np.random.Generator, done: _Performed, el: _Element, e: int, risk: float
+                  ) -> None:
+    """Perform a leap: split, landing, height."""
+    signal, dirs, vis = done.signal, sport.directions, done.vis
+    k = el.type
+    first = el.clips[0]
+    short = max(0.0, rng.normal(2 + 16 * risk, 6 + 4 * risk)) if SPLIT[k] else 0.0
+    heavy = max(0.0, rng.normal(0.4 + 0.6 * risk, 0.4))
+    height = max(0.0, rng.normal(0.4 + 0.7 * risk, 0.4))
+    if SPLIT[k]:
+        done.faults.append((first, "split", short, False))
+        el.downgraded |= short > 20
+        signal[first] += dirs[D_SPLIT] * (180.0 - short) / 90.0
+    done.faults += [(first, "leap_landing", heavy, False), (first, "height", height, False)]
+    signal[first] += dirs[D_LANDING] * vis * 0.9 * np.tanh(heavy / 1.4)
+    signal[first] += dirs[D_HEIGHT] * (1.0 - 0.45 * height) * 0.8
+    if heavy >= 1.2:
+        done.broken.add(e)
+
+
+def _perform_turn(sport: _Sport, rng: np.random.Generator, done: _Performed, el: _Element, e: int, risk: float
+                  ) -> None:
+    """Perform a turn: rotation and balance."""
+    signal, dirs, vis = done.signal, sport.directions, done.vis
+    k = el.type
+    first = el.clips[0]
+    short = max(0.0, rng.normal(-20 + 70 * risk, 25))
+    balance = max(0.0, rng.normal(0.35 + 0.8 * risk, 0.45 + 0.2 * risk))
+    fell = balance >= 2.6
+    done.faults.append((first, "balance", balance, fell))
+    el.downgraded |= short >= 90
+    el.fall = fell
+    signal[first] += dirs[D_ROTATION] * (180.0 * HALF_TWISTS[k] - short) / 540.0
+    signal[first] += dirs[D_BALANCE] * vis * 1.3 * np.tanh(balance / 1.3) + dirs[D_FALL] * (2.2 * fell)
+    if balance >= 1.2 or fell:
+        done.broken.add(e)
+
+
+def _perform_entry(sport: _Sport, rng: np.random.Generator, done: _Performed, entry: int, consistency: float,
+                   skill: float) -> None:
+    """Perform a line's run-up and entry."""
     dirs = sport.directions
-    vis = float(rng.uniform(0.7, 1.2))  # camera distance / angle: how visible execution is
-    faults: list[tuple[int, str, float, bool]] = []  # clip, ladder, true physical size, fall
-    out_of_bounds = 0
-    broken: set[int] = set()  # elements after which a connection breaks
+    slip = max(0.0, rng.normal(0.1 + 0.3 * _sigmoid(-consistency), 0.4))
+    done.faults.append((entry, "entry", slip, False))
+    done.signal[entry] += dirs[D_ENTRY] * done.vis * np.tanh(slip)
+    done.signal[entry - 1] += dirs[D_POWER] * (0.6 * skill + 0.6 * rng.normal())
+
+
+def _perform(sport: _Sport, rng: np.random.Generator, clips: int, kind_arr: np.ndarray, elements: list[_Element],
+             block_elements: list[tuple[str, list[int]]], levels: tuple[float, float], consistency: float,
+             skill: float) -> _Performed:
+    """Draw the physical execution of each element and the faults it makes."""
+    level, dance_level = levels
+    done = _Performed(np.zeros((clips, RANK)), float(rng.uniform(0.7, 1.2)))  # vis: how visible execution is
     for block, indices in block_elements:
         for position, e in enumerate(indices):
             el = elements[e]
@@ -392,86 +516,47 @@ def _routine(sport: _Sport, rng: np.random.Generator, clips: int, name: str) -> 
             # faults grow as consistency falls and as the element goes beyond her own level
             beyond = VALUE[k] - (level if family in ACRO_FAMILIES else dance_level)
             risk = _sigmoid(-0.7 - 0.8 * consistency + 0.3 * beyond)
-            first, last = el.clips[0], el.clips[-1]
-            signal[el.clips] += sport.type_embedding[k] * np.where(kind_arr[el.clips] == LANDING, 0.5, 1.0)[:, None]
+            done.signal[el.clips] += (sport.type_embedding[k]
+                                      * np.where(kind_arr[el.clips] == LANDING, 0.5, 1.0)[:, None])
             if family in ACRO_FAMILIES:
-                form = max(0.0, rng.normal(0.4 + 0.6 * risk, 0.35))
-                height = max(0.0, rng.normal(0.5 + 0.7 * risk, 0.4))
-                faults += [(first, "form", form, False), (first, "height", height, False)]
-                form_dir = D_FORM0 + ACRO_FAMILIES.index(family)
-                signal[first] += dirs[form_dir] * vis * sport.form_gain[k] * np.tanh(form / 1.3) * 1.4
-                signal[first] += dirs[D_HEIGHT] * (1.0 - 0.45 * height) * 0.8
-                nominal = 180.0 * HALF_TWISTS[k]
-                if HALF_TWISTS[k] > 0:
-                    short = min(nominal, max(0.0, rng.normal(-5 + 55 * risk, 18 + 10 * risk)))
-                    faults.append((first, "twist", short, False))
-                    el.downgraded |= short >= 90
-                    signal[first] += dirs[D_TWIST] * (nominal - short) / 360.0
-                if position > 0 and block == "line" and e - 1 in broken:
-                    faults.append((first, "rhythm", 1.0, False))
-                if last != first:  # the line's last salto lands
-                    landing = max(0.0, rng.normal(0.7 + 0.9 * risk, 0.45 + 0.55 * risk))
-                    el.fall = landing >= 2.4
-                    if el.fall and rng.random() < 0.25:
-                        el.recognised = False  # not landed feet first
-                    faults.append((last, "landing", landing, el.fall))
-                    signal[last] += dirs[D_LANDING] * vis * 1.5 * np.tanh(landing / 1.4)
-                    signal[last] += dirs[D_FALL] * (2.2 if el.fall else 0.0)
-                    if rng.random() < _sigmoid(-4.3 + 1.3 * landing):
-                        out_of_bounds += 30 if landing > 1.6 and rng.random() < 0.5 else 10
-                        signal[last] += dirs[D_OUT] * 1.2
-                elif rng.random() < 0.06 + 0.2 * risk:  # the take-off into the next salto breaks
-                    broken.add(e)
+                _perform_acro(sport, rng, done, el, e, risk, block, position)
             elif family == LEAP:
-                short = max(0.0, rng.normal(2 + 16 * risk, 6 + 4 * risk)) if SPLIT[k] else 0.0
-                heavy = max(0.0, rng.normal(0.4 + 0.6 * risk, 0.4))
-                height = max(0.0, rng.normal(0.4 + 0.7 * risk, 0.4))
-                if SPLIT[k]:
-                    faults.append((first, "split", short, False))
-                    el.downgraded |= short > 20
-                    signal[first] += dirs[D_SPLIT] * (180.0 - short) / 90.0
-                faults += [(first, "leap_landing", heavy, False), (first, "height", height, False)]
-                signal[first] += dirs[D_LANDING] * vis * 0.9 * np.tanh(heavy / 1.4)
-                signal[first] += dirs[D_HEIGHT] * (1.0 - 0.45 * height) * 0.8
-                if heavy >= 1.2:
-                    broken.add(e)
+                _perform_leap(sport, rng, done, el, e, risk)
             else:  # turn
-                short = max(0.0, rng.normal(-20 + 70 * risk, 25))
-                balance = max(0.0, rng.normal(0.35 + 0.8 * risk, 0.45 + 0.2 * risk))
-                fell = balance >= 2.6
-                faults.append((first, "balance", balance, fell))
-                el.downgraded |= short >= 90
-                el.fall = fell
-                signal[first] += dirs[D_ROTATION] * (180.0 * HALF_TWISTS[k] - short) / 540.0
-                signal[first] += dirs[D_BALANCE] * vis * 1.3 * np.tanh(balance / 1.3) + dirs[D_FALL] * (2.2 * fell)
-                if balance >= 1.2 or fell:
-                    broken.add(e)
+                _perform_turn(sport, rng, done, el, e, risk)
         if block == "line":
-            entry = int(elements[indices[0]].clips[0]) - 1
-            slip = max(0.0, rng.normal(0.1 + 0.3 * _sigmoid(-consistency), 0.4))
-            faults.append((entry, "entry", slip, False))
-            signal[entry] += dirs[D_ENTRY] * vis * np.tanh(slip)
-            signal[entry - 1] += dirs[D_POWER] * (0.6 * skill + 0.6 * rng.normal())
+            _perform_entry(sport, rng, done, int(elements[indices[0]].clips[0]) - 1, consistency, skill)
     for el in elements:
         if el.downgraded and VALUE[el.type] == 1:
             el.recognised = False
+    return done
 
-    # choreography: posture faults, and the quality that the artistry items judge
+
+def _choreography(sport: _Sport, rng: np.random.Generator, done: _Performed, kind_arr: np.ndarray,
+                  artistry: float, consistency: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Draw the choreography: posture faults and the quality the artistry items judge."""
+    clips = len(kind_arr)
+    dirs = sport.directions
     choreo = np.flatnonzero((kind_arr == CHOREO) | (kind_arr == OPENING))
     quality = np.zeros(clips)
     segment_id = np.cumsum(np.r_[1, np.diff(choreo) != 1]) if len(choreo) else np.zeros(0, int)
     per_segment = artistry + 0.6 * rng.normal(size=segment_id.max(initial=0) + 1)
     quality[choreo] = per_segment[segment_id] + 0.25 * rng.normal(size=len(choreo))
-    signal[choreo] += dirs[D_ARTISTRY] * quality[choreo, None] * 0.7
+    done.signal[choreo] += dirs[D_ARTISTRY] * quality[choreo, None] * 0.7
     slips = rng.random(len(choreo)) < 0.015 + 0.05 * _sigmoid(-1.5 * consistency)
     for t in choreo[slips]:
         size = float(rng.uniform(0.7, 2.1))
-        faults.append((int(t), "posture", size, False))
-        signal[t] += dirs[D_POSTURE] * vis * np.tanh(size)
+        done.faults.append((int(t), "posture", size, False))
+        done.signal[t] += dirs[D_POSTURE] * done.vis * np.tanh(size)
     artistry_items = np.maximum(0.0, 0.7 - 0.3 * artistry + 0.4 * rng.normal(size=4))
     music_end = float(rng.random() < 0.06 + 0.16 * _sigmoid(-artistry))
+    return choreo, quality, artistry_items, music_end
 
-    # the E panel: each judge perceives each fault's size and takes it on the ladder
+
+def _judge_execution(sport: _Sport, rng: np.random.Generator, done: _Performed, clips: int, choreo: np.ndarray,
+                     quality: np.ndarray, artistry_items: np.ndarray, music_end: float) -> tuple[int, np.ndarray]:
+    """Judge execution: each E judge perceives each fault's size and takes it on the ladder."""
+    faults = done.faults
     located = np.array([f[0] for f in faults], int)
     ladder = np.array([LADDER_NAMES.index(f[1]) for f in faults])
     size = np.array([f[2] for f in faults])
@@ -495,13 +580,16 @@ def _routine(sport: _Sport, rng: np.random.Generator, clips: int, name: str) -> 
         judged[:, choreo] += items.sum(axis=1)[:, None] * share
     end = _ladder("music_end", music_end + LADDERS["music_end"][2] * rng.normal(size=JUDGES))
     judged[:, -1] += end
-    signal[-1] += dirs[D_ARTISTRY] * (-1.2 * music_end)
+    done.signal[-1] += sport.directions[D_ARTISTRY] * (-1.2 * music_end)
     totals = np.rint(judged.sum(axis=1)).astype(int)  # whole hundredths, multiples of 10
     middle = np.argsort(totals, kind="stable")[1:3]
     execution = 1000 - int(totals[middle].sum()) // 2
     deduction = judged[middle].mean(axis=0) / 100
+    return execution, deduction
 
-    # the D panel: counting elements, composition requirements, connections (tenths)
+
+def _credit_values(elements: list[_Element], block_elements: list[tuple[str, list[int]]]) -> dict[int, int]:
+    """Credit the counting elements' values; returns each recognised element's credited value."""
     credited = {e: VALUE[el.type] - int(el.downgraded) for e, el in enumerate(elements) if el.recognised}
     acro = sorted((e for e in credited if FAMILY[elements[e].type] in ACRO_FAMILIES),
                   key=lambda e: (-credited[e], e))
@@ -513,6 +601,12 @@ def _routine(sport: _Sport, rng: np.random.Generator, clips: int, name: str) -> 
     counting += dance[:8 - len(counting)]
     for e in counting:
         elements[e].credit += credited[e]
+    return credited
+
+
+def _credit_requirements(elements: list[_Element], block_elements: list[tuple[str, list[int]]],
+                         credited: dict[int, int], broken: set[int]) -> bool:
+    """Credit the composition requirements; returns whether the dance passage met its requirement."""
     order = sorted(credited)
 
     def fulfil(test) -> None:
@@ -539,6 +633,12 @@ def _routine(sport: _Sport, rng: np.random.Generator, clips: int, name: str) -> 
         backward = next(e for e in order if FAMILY[elements[e].type] in (BACK, DOUBLE))
         elements[forward].credit += 2.5
         elements[backward].credit += 2.5
+    return passage_ok
+
+
+def _credit_connections(elements: list[_Element], block_elements: list[tuple[str, list[int]]],
+                        credited: dict[int, int], broken: set[int], passage_ok: bool) -> None:
+    """Credit the connection values."""
     for block, indices in block_elements:
         for a, b in zip(indices[:-1], indices[1:], strict=True):
             if a not in credited or b not in credited or a in broken or elements[a].fall or elements[b].fall:
@@ -552,26 +652,59 @@ def _routine(sport: _Sport, rng: np.random.Generator, clips: int, name: str) -> 
                 value = 1 if low >= 2 and high >= 4 else 0
             elements[a].credit += value / 2
             elements[b].credit += value / 2
+
+
+def _judge_difficulty(elements: list[_Element], block_elements: list[tuple[str, list[int]]], broken: set[int],
+                      clips: int) -> tuple[np.ndarray, float]:
+    """Judge difficulty: counting elements, composition requirements, connections (tenths)."""
+    credited = _credit_values(elements, block_elements)
+    passage_ok = _credit_requirements(elements, block_elements, credited, broken)
+    _credit_connections(elements, block_elements, credited, broken, passage_ok)
     difficulty = np.zeros(clips)
     for el in elements:
         difficulty[el.clips] += el.credit / 10 / len(el.clips)
     d_tenths = sum(el.credit for el in elements)
     assert abs(d_tenths - round(d_tenths)) < 1e-9
+    return difficulty, d_tenths
 
-    # neutral deductions (video level)
+
+def _neutral_penalty(rng: np.random.Generator, clips: int, out_of_bounds: int) -> int:
+    """Draw the neutral deductions (video level)."""
     seconds = (clips - 1.5) * release.CLIP_FRAMES / release.FPS - float(rng.uniform(0.0, 2.0))
     penalty = out_of_bounds + (10 if seconds > 90.0 else 0)
     penalty += 30 if rng.random() < 0.02 else 0  # attire or music
     penalty += 30 if rng.random() < 0.01 else 0  # not presenting to the panel
+    return penalty
 
-    # the clip latent: what is performed and how well, style, noise, leak into the clip before
+
+def _features(sport: _Sport, rng: np.random.Generator, signal: np.ndarray, kind_arr: np.ndarray) -> np.ndarray:
+    """Build the features: the clip latent with style, noise and a leak into the clip before."""
+    R = RANK
+    clips = len(kind_arr)
+    dirs = sport.directions
     style = rng.normal(size=R - CONTENT) @ dirs[CONTENT:] * (0.35 * np.sqrt(3.0 / (R - CONTENT)))
     signal += sport.kind_embedding[kind_arr] + style
     signal += 0.22 * latent.ar1_noise(rng, clips, R, 0.7)
     leak = rng.uniform(0.0, 0.35, size=clips - 1)[:, None]
     mixed = signal.copy()
     mixed[:-1] = (1 - leak) * signal[:-1] + leak * signal[1:]
-    features = sport.feature_map.features(mixed, rng, 0.05)
+    return sport.feature_map.features(mixed, rng, 0.05)
+
+
+def _routine(sport: _Sport, rng: np.random.Generator, clips: int, name: str) -> release.JudgedVideo:
+    """Draw one gymnast's routine, judge it and build its features."""
+    skill = float(rng.normal())
+    ambition = 0.9 * skill + 0.44 * float(rng.normal())
+    consistency = 0.9 * skill + 0.44 * float(rng.normal())
+    artistry = 0.6 * skill + 0.8 * float(rng.normal())
+    routine = _plan(rng, ambition, clips)
+    kind_arr, owner_arr, elements, block_elements = _lay_out(rng, routine, clips)
+    done = _perform(sport, rng, clips, kind_arr, elements, block_elements, _levels(ambition), consistency, skill)
+    choreo, quality, artistry_items, music_end = _choreography(sport, rng, done, kind_arr, artistry, consistency)
+    execution, deduction = _judge_execution(sport, rng, done, clips, choreo, quality, artistry_items, music_end)
+    difficulty, d_tenths = _judge_difficulty(elements, block_elements, done.broken, clips)
+    penalty = _neutral_penalty(rng, clips, done.out_of_bounds)
+    features = _features(sport, rng, done.signal, kind_arr)
 
     element_type = np.full(clips, -1)
     element_type[owner_arr >= 0] = [elements[e].type for e in owner_arr[owner_arr >= 0]]
