@@ -205,7 +205,7 @@ def _additive_section(expl: VideoExplanation, header, row, parts: dict, k: int, 
             background += (f'</p><p class="note">The background barely won (margin below {FRAGILE_MARGIN}): another '
                            "kind of clip would serve almost as well, so which clips earn is fragile. On generated "
                            "routines, videos like this had far less faithful explanations (mean per-video "
-                           "faithfulness 0.45-0.62 against 0.73-0.98 above a margin of 0.3; bench/RESULTS.md). "
+                           "faithfulness 0.23-0.62 against 0.73-0.98 above a margin of 0.3; bench/RESULTS.md). "
                            "Check the foreground column against the video.")
     return f"""
 <section class="video" id="video-{anchor}" data-video="{anchor}">
