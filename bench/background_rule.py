@@ -11,6 +11,7 @@ as written (the model applies the rule to ``input_proj`` of them, a linear map o
 
     python bench/background_rule.py                  # every generator, 40 videos each
     python bench/background_rule.py --generators skating --videos 10
+    python bench/background_rule.py --rule recurrent  # model.background_rule: recurrent
     python bench/background_rule.py --time      # its cost per batch at the releases' shapes, one thread
 """
 
@@ -67,9 +68,10 @@ def main() -> None:
     p.add_argument("--fisv-clips", type=int, nargs=2, default=[36, 48], metavar=("MIN", "MAX"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--share", type=float, default=0.25, help="model.background_share")
+    p.add_argument("--rule", default="densest", choices=["densest", "recurrent"], help="model.background_rule")
     p.add_argument("--time", action="store_true", help="time the rule at the releases' shapes instead")
     args = p.parse_args()
-    rule = LocalParts(8, 8, 0, 1, 0.0, background=args.share)
+    rule = LocalParts(8, 8, 0, 1, 0.0, background=args.share, background_rule=args.rule)
     if args.time:
         time_rule(rule)
         return

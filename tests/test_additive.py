@@ -501,6 +501,67 @@ def test_a_long_dense_element_is_not_taken_for_the_background():
     assert (foreground[standouts] == 1).all()
 
 
+def routine_with_three_kinds_of_connecting_movement(seed=0):
+    """One video (1, 45, 32): elements of 2-3 clips, each of its own kind and performed once, between
+    stretches of connecting movement of three kinds, each in four stretches all routine long. Returns the
+    video and the indices of the connecting clips."""
+    g = torch.Generator().manual_seed(seed)
+    kinds = torch.randn(3, 32, generator=g)
+    x, connecting, t = [], [], 0
+    for stretch in range(12):
+        for _ in range(1 + stretch % 2):  # connecting movement, 1-2 clips, kind by stretch
+            x.append(kinds[stretch % 3] + 0.1 * torch.randn(32, generator=g))
+            connecting.append(t)
+            t += 1
+        if stretch < 11:  # an element of its own kind, 2-3 clips
+            element = torch.randn(32, generator=g)
+            for _ in range(2 + stretch % 2):
+                x.append(element + 0.1 * torch.randn(32, generator=g))
+                t += 1
+    return torch.stack(x)[None], connecting
+
+
+def test_the_recurrent_rule_finds_connecting_movement_of_several_kinds():
+    """model.background_rule=recurrent: every kind of clip that recurs over the timeline about as much
+    as the most recurrent one is background, however many kinds; elements performed once are not."""
+    x, connecting = routine_with_three_kinds_of_connecting_movement()
+    T = x.shape[1]
+    is_connecting = torch.zeros(T, dtype=torch.bool)
+    is_connecting[connecting] = True
+    valid = torch.ones(1, T, dtype=torch.bool)
+    local = additive_model(**{"model.background_rule": "recurrent"}).head.local
+    foreground = local.foreground(x, valid)[0]
+    assert (foreground[is_connecting] < 0.25).all() and (foreground[~is_connecting] == 1).all()
+    densest = additive_model().head.local.foreground(x, valid)[0]  # one kind only: two thirds stay foreground
+    assert (densest[is_connecting] > 0.5).sum() >= len(connecting) // 2
+
+
+def test_the_recurrent_rule_is_scale_free_ignores_padding_and_hiding_a_clip_keeps_the_background():
+    x, connecting = routine_with_three_kinds_of_connecting_movement(seed=1)
+    T = x.shape[1]
+    local = additive_model(**{"model.background_rule": "recurrent"}).head.local
+    valid = torch.ones(1, T, dtype=torch.bool)
+    foreground = local.foreground(x, valid)
+    torch.testing.assert_close(local.foreground(7.0 * x, valid), foreground)
+    padded = torch.cat([x, 5.0 * torch.randn(1, 6, 32)], 1)
+    out = local.foreground(padded, torch.cat([valid, torch.zeros(1, 6, dtype=torch.bool)], 1))
+    torch.testing.assert_close(out[:, :T], foreground)
+    assert (out[:, T:] == 0).all()
+    hidden = valid.clone()
+    is_connecting = torch.zeros(T, dtype=torch.bool)
+    is_connecting[connecting] = True
+    for k in (connecting[4], connecting[5] + 1):  # hide a connecting clip, then an element's clip
+        hidden[0] = True
+        hidden[0, k] = False
+        after = local.foreground(x, hidden)[0]
+        assert after[k] == 0 and (after[is_connecting] < 0.5).all() and (after[~is_connecting & hidden[0]] > 0.5).all()
+
+
+def test_background_rule_must_be_one_of_the_rules():
+    with pytest.raises(LongAQAError, match="background_rule"):
+        load_config(None, [*TINY, "model.head=additive", "model.background_rule=clusters"])
+
+
 @pytest.mark.parametrize("length", [1, 2, 3])
 def test_foreground_of_very_short_or_constant_routines_is_finite(length):
     """One clip, two, three, and clips all alike: the rule stays finite and in [0, 1] (no 0/0), and

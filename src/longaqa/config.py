@@ -32,6 +32,7 @@ AttReduction = Literal["mean", "sum"]
 Layout = Literal["rg", "fisv", "logo", "generic"]
 Subscores = Literal["auto", "none", "holistic", "rg", "fisv"]
 VideoTermsFrom = Literal["queries", "background"]
+BackgroundRule = Literal["densest", "recurrent"]
 TrainCrop = Literal["random", "center"]
 EvalView = Literal["full", "center_crop", "random_crop"]
 Scheduler = Literal["none", "step", "cosine"]
@@ -144,6 +145,13 @@ class ModelConfig:
     best rival neighbourhood (``longaqa.models.background.CONFIDENCE``); where it does not, every clip
     is foreground. Tried for routines whose connecting movement is several kinds of clip and measured
     worse (docs/additive.md, "Several kinds of connecting movement"); off."""
+    background_rule: BackgroundRule = "densest"
+    """Additive head with ``local_background``: how the background is found
+    (``longaqa.models.background``). ``densest``: the densest, most spread neighbourhood of clips, one
+    kind of connecting movement. ``recurrent``: every kind of clip that recurs over the timeline about
+    as much as the most recurrent one (``recurrent_rule``), for connecting movement of several kinds;
+    ``background_share`` and ``background_confidence`` then do not apply (docs/additive.md, "Several
+    kinds of connecting movement")."""
     local_context_dropout: float = 0.5
     """Additive head, training only: probability of hiding each neighbour in a clip's window (never the
     clip itself), so that a clip's part is carried by its own features (see ``LocalParts``)."""

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from longaqa.models.background import CONFIDENCE, background_rule, foreground
+from longaqa.models.background import CONFIDENCE, RULES, background_rule, foreground
 from longaqa.models.heads import mlp
 
 LOG2 = math.log(2.0)
@@ -73,8 +73,11 @@ class LocalParts(nn.Module):
     def __init__(self, d_model: int, hidden: int, window: int, num_parts: int, dropout: float,
                  context_dropout: float = 0.5, compete: bool = False, contrast: bool = False,
                  background: float = 0.0, background_confidence: bool = False,
-                 background_parts: tuple[bool, ...] | None = None):
+                 background_parts: tuple[bool, ...] | None = None, background_rule: str = "densest"):
         super().__init__()
+        if background_rule not in RULES:
+            raise ValueError(f"background_rule must be one of {RULES}, got {background_rule!r}")
+        self.background_rule = background_rule
         self.window = window
         # which parts the foreground multiplies (None: all); the others are earned or lost on any clip
         self.register_buffer("background_parts", torch.tensor(background_parts if background_parts is not None
@@ -136,7 +139,7 @@ class LocalParts(nn.Module):
     def foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """How far each clip stands apart from its routine's background (B, T) in [0, 1]
         (:func:`longaqa.models.background.foreground` with ``background_share``)."""
-        return foreground(clips, valid, self.background_share, self.background_confidence)
+        return foreground(clips, valid, self.background_share, self.background_confidence, self.background_rule)
 
     @torch.no_grad()
     def background_margin(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -174,7 +177,8 @@ class AdditiveHead(nn.Module):
     def __init__(self, d_model: int, hidden: list[int], sheet, score_divisor: float, window: int,
                  local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False,
                  contrast: bool = False, background: float = 0.0, video_from: str = "queries",
-                 background_confidence: bool = False, background_deductions: bool = True):
+                 background_confidence: bool = False, background_deductions: bool = True,
+                 background_rule: str = "densest"):
         super().__init__()
         if video_from not in ("queries", "background"):
             raise ValueError(f"video_from must be queries or background, got {video_from!r}")
@@ -183,7 +187,8 @@ class AdditiveHead(nn.Module):
         self.score_divisor = score_divisor
         background_parts = tuple(background_deductions or sign > 0 for sign in sheet.clip_signs)
         self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
-                                compete, contrast, background, background_confidence, background_parts)
+                                compete, contrast, background, background_confidence, background_parts,
+                                background_rule)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)

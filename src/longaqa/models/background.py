@@ -7,6 +7,7 @@ Letters: B batch, T clips, D features, K neighbours.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 MARGIN = (0.5, 0.8)
 """Foreground ramp, in units of the video's root-mean-square distance between clips: a clip up to 0.5
@@ -20,6 +21,15 @@ FRAGILE_MARGIN = 0.15
 fragile: on generated routines such videos' explanations were far less faithful (bench/RESULTS.md,
 "Per-video trust: the background margin")."""
 
+RECURRENCE = (0.5, 0.8)
+"""``model.background_rule: recurrent``: foreground ramp on a clip's recurrence relative to the video's
+most recurrent clip (:func:`recurrent_rule`): from 0.8 of it on a clip is background (0), up to 0.5 of it
+foreground (1), linear between."""
+
+RECURRENCE_BANDWIDTH = 0.25
+"""``recurrent``: two clips are alike by ``exp(-|x_i - x_j|^2 / (0.25 s))``, ``s`` the video's mean
+squared distance between clips (the densest rule's density kernel)."""
+
 CONFIDENCE = (0.15, 0.3)
 """``model.background_confidence`` (off by default; tried and measured worse, docs/additive.md): the
 prior's confidence ramp on the background's *margin* (1 - the best score among the clips it leaves in
@@ -27,9 +37,14 @@ the foreground / the background's own score): up to 0.15 every clip is foregroun
 foreground is the rule's, linear between."""
 
 
+RULES = ("densest", "recurrent")
+"""``model.background_rule``: :func:`background_rule` (one kind of connecting movement, the default) or
+:func:`recurrent_rule` (several kinds)."""
+
+
 @torch.no_grad()
 def foreground(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25,
-               confidence: tuple[float, float] | None = None) -> torch.Tensor:
+               confidence: tuple[float, float] | None = None, rule: str = "densest") -> torch.Tensor:
     """How far each clip stands apart from its routine's background (B, T) in [0, 1], 0 on invalid clips.
 
     The background is found from the clip features, without gradient (what is background is not
@@ -43,7 +58,11 @@ def foreground(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25,
     a clip's foreground is ``clamp((|x_t - b| / sqrt(s) - 0.5) / 0.3, 0, 1)`` (``MARGIN``).
 
     With a ``confidence`` ramp (``CONFIDENCE``), the foreground is trusted only as far as the
-    background wins (:func:`background_rule`'s margin, ramped to ``c``): ``1 - c (1 - f)``."""
+    background wins (:func:`background_rule`'s margin, ramped to ``c``): ``1 - c (1 - f)``.
+
+    ``rule="recurrent"`` uses :func:`recurrent_rule` instead (``share`` and ``confidence`` unused)."""
+    if rule == "recurrent":
+        return recurrent_rule(clips, valid) * valid
     fg, margin = background_rule(clips, valid, share)
     if confidence is not None:
         sure = ((margin - confidence[0]) / (confidence[1] - confidence[0])).clamp(0, 1)  # (B,)
@@ -79,6 +98,49 @@ def background_rule(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.2
     best = score.gather(1, seed[:, None])[:, 0]  # (B,)
     rival = score.masked_fill(~valid | (fg < 0.5), 0.0).max(1).values  # (B,)
     return fg, 1 - rival / best.clamp_min(1e-12)
+
+
+@torch.no_grad()
+def recurrent_rule(clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Foreground (B, T) in [0, 1] by **recurrence**, for connecting movement of several kinds.
+
+    Connecting movement recurs all routine long, kind by kind; an element is performed once (FIG: a
+    repeated difficulty is not valued; ISU: repeated jumps are limited), in one stretch of a few clips.
+    A clip's *recurrence* is the share of the timeline's ``TIMELINE_BINS`` stretches holding a clip
+    like it, not counting the clips within a tenth of the timeline of it (its own element or stretch): per
+    stretch, the soft OR ``1 - prod_j (1 - k_tj)`` of the likenesses ``k_tj = exp(-|x_t - x_j|^2 /
+    (RECURRENCE_BANDWIDTH s))``. Relative to the video's most recurrent clip, from ``RECURRENCE[1]``
+    on a clip is background (0), up to ``RECURRENCE[0]`` foreground (1). Every kind that recurs about
+    as much as the most recurrent one is background, so no one kind must be the densest, and hiding a
+    clip moves only the recurrence of clips like it. A repeated element type recurs too, and is
+    background if it recurs as much as the connecting movement."""
+    x = clips.detach().float()
+    B, T = valid.shape
+    pair = valid[:, :, None] & valid[:, None, :]  # (B, T, T)
+    d2 = torch.cdist(x, x).square() * pair  # (B, T, T)
+    count = valid.sum(1).clamp_min(1)  # (B,)
+    scale = d2.sum((1, 2)) / (count * (count - 1)).clamp_min(1)  # (B,) mean squared distance
+    like = torch.exp(-d2 / (RECURRENCE_BANDWIDTH * scale.clamp_min(1e-12))[:, None, None]) * pair  # (B, T, T)
+    index = torch.arange(T, device=x.device)
+    stretch, span = timeline_stretch(valid)  # (B, T), (B,)
+    apart = (index[:, None] - index[None]).abs()[None] > torch.ceil(span / 10)[:, None, None]  # (B, T, T)
+    like = like * apart
+    in_stretch = F.one_hot(stretch, TIMELINE_BINS).to(x.dtype) * valid[..., None]  # (B, T, bins)
+    missed = torch.einsum("btj,bjk->btk", torch.log1p(-like.clamp(max=1 - 1e-6)), in_stretch)  # (B, T, bins)
+    recurrence = (1 - missed.exp()).mean(-1)  # (B, T)
+    top = recurrence.masked_fill(~valid, 0.0).amax(1, keepdim=True).clamp_min(1e-12)  # (B, 1)
+    low, high = RECURRENCE
+    return ((high - recurrence / top) / (high - low)).clamp(0, 1) * valid
+
+
+def timeline_stretch(valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each clip's stretch of the timeline (B, T), ``0 .. TIMELINE_BINS - 1``, and the timeline's length
+    in clips (B,); the timeline runs from the first to the last valid clip (clips outside it: the nearest
+    end stretch), so hiding a clip inside it moves neither."""
+    index = torch.arange(valid.shape[1], device=valid.device)
+    first = torch.where(valid, index, valid.shape[1]).min(1).values  # (B,)
+    span = (torch.where(valid, index, -1).max(1).values - first + 1).clamp_min(1)  # (B,)
+    return (((index[None] - first[:, None]) * TIMELINE_BINS) // span[:, None]).clamp(0, TIMELINE_BINS - 1), span
 
 
 def timeline_coverage(order: torch.Tensor, in_hood: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:

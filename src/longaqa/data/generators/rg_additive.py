@@ -107,13 +107,14 @@ class RGAdditiveSport:
         self.transition_embedding = rng.normal(size=RANK - 1) @ self.content * 2.0 / np.sqrt(RANK)
         self.feature_map = FeatureMap(rng, RANK, feature_dim)
         self.linking = None  # (K, R): kinds of connecting movement (rg_linking); None: one kind
+        self.unique_elements = False  # rg_linking_unique: a difficulty is performed once per routine
         self.seed = seed
 
     def routine(self, name: str, length: int, rng: np.random.Generator) -> JudgedVideo:
         skill = float(np.clip(rng.normal(), -2.5, 2.5))
         standardised = (self.value - self.value.mean()) / self.value.std()
-        choice = np.exp(-0.5 * ((standardised - CHOICE_GAIN * skill) / CHOICE_WIDTH) ** 2)
-        choice /= choice.sum()
+        preferred = np.exp(-0.5 * ((standardised - CHOICE_GAIN * skill) / CHOICE_WIDTH) ** 2)
+        choice = preferred / preferred.sum()
 
         element_type = np.full(length, -1)
         difficulty = np.zeros(length)  # points
@@ -123,6 +124,9 @@ class RGAdditiveSport:
         t = int(rng.integers(1, 3))
         while t + 2 <= length:  # room for an element of 2 clips at least
             kind = int(rng.choice(len(self.value), p=choice))
+            if self.unique_elements:  # FIG: a repeated difficulty is not valued, so gymnasts do not repeat one
+                choice[kind] = 0.0
+                choice = choice / choice.sum() if choice.sum() > 0 else preferred / preferred.sum()
             end = min(length, t + int(rng.integers(2, 5)))
             chance = np.clip(FAULT_RATE * np.exp(0.3 * standardised[kind]) * (1 - FAULT_SKILL * skill), 0.02, 0.9)
             n_faults = int(rng.binomial(CHECKS, chance))
@@ -188,12 +192,14 @@ class RGAdditiveSport:
 
 def generate(
     seed: int, count: int, feature_dim: int, min_clips: int, max_clips: int, class_name: str,
-    linking_kinds: int = 1,
+    linking_kinds: int = 1, unique_elements: bool = False,
 ) -> Iterator[JudgedVideo]:
-    """``count`` routines of one sport, named ``<class_name>_001`` ...; ``linking_kinds`` > 1: rg_linking."""
+    """``count`` routines of one sport, named ``<class_name>_001`` ...; ``linking_kinds`` > 1: rg_linking;
+    ``unique_elements``: each difficulty at most once per routine (rg_linking_unique)."""
     sport = RGAdditiveSport(seed, feature_dim)
     if linking_kinds > 1:
         sport.with_linking_kinds(linking_kinds)
+    sport.unique_elements = unique_elements
     rng = np.random.default_rng([seed, 1])
     for i in range(1, count + 1):
         length = int(rng.integers(min_clips, max_clips + 1))
@@ -221,4 +227,15 @@ def write_rg_linking(root: str | Path, sizes: GenerationSizes = DEFAULT_SIZES) -
     check_class_name(sizes.class_name)
     videos = generate(sizes.seed, sizes.num_train + sizes.num_test, sizes.feature_dim, min_clips, max_clips,
                       sizes.class_name, LINKING_KINDS)
+    return write_rg_release(root, videos, sizes.num_train)
+
+
+def write_rg_linking_unique(root: str | Path, sizes: GenerationSizes = DEFAULT_SIZES) -> Path:
+    """The rg_linking routines with the FIG rule that a difficulty is valued once: no element type is
+    performed twice in a routine (until all twelve have been). Connecting movement then recurs all
+    routine long and elements do not: a design kind for a background rule of several kinds."""
+    min_clips, max_clips = sizes.clip_range("rg_linking_unique", DEFAULT_CLIPS, FEWEST_CLIPS)
+    check_class_name(sizes.class_name)
+    videos = generate(sizes.seed, sizes.num_train + sizes.num_test, sizes.feature_dim, min_clips, max_clips,
+                      sizes.class_name, LINKING_KINDS, unique_elements=True)
     return write_rg_release(root, videos, sizes.num_train)
