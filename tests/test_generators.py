@@ -16,6 +16,7 @@ from longaqa.data.fisv import parse_fisv_labels
 from longaqa.data.generators import GENERATORS, write_generated
 from longaqa.data.generators import aerobic_heldout as aerobic_heldout_module
 from longaqa.data.generators import floor_heldout as floor_heldout_module
+from longaqa.data.generators import icedance_heldout as icedance_heldout_module
 from longaqa.data.generators import skating as skating_module
 from longaqa.data.generators import skating_heldout as skating_heldout_module
 from longaqa.data.generators import swimming_heldout as swimming_heldout_module
@@ -39,6 +40,7 @@ SMALL = {
     "swimming_heldout": dict(min_clips=28, max_clips=36),
     "aerobic_heldout": dict(min_clips=20, max_clips=26),
     "floor_heldout": dict(min_clips=24, max_clips=32),
+    "icedance_heldout": dict(min_clips=36, max_clips=48),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_heldout", "floor_heldout")
 SKATING = ("skating", "skating_heldout")
@@ -93,14 +95,15 @@ def truth(root, name: str) -> dict[str, np.ndarray]:
 
 def test_registry():
     assert set(GENERATORS) == {"multiplicative", "rg_additive", "rg_linking", "skating", "skating_total",
-                               "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout"}
+                               "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
+                               "icedance_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
-        "floor_heldout": "rg"}
+        "floor_heldout": "rg", "icedance_heldout": "fisv"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
-        "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout"]
+        "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -306,7 +309,8 @@ def test_skating_heldout_pcs_is_holistic_not_a_sum_over_clips():
 
 def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
     with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, skating, "
-                       "skating_total, rg_heldout, skating_heldout, swimming_heldout, aerobic_heldout, floor_heldout"):
+                       "skating_total, rg_heldout, skating_heldout, swimming_heldout, aerobic_heldout, floor_heldout, "
+                       "icedance_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -475,3 +479,84 @@ def test_floor_heldout_refuses_sizes_it_cannot_honour(tmp_path):
     with pytest.raises(LongAQAError, match="class_name"):
         write_generated("floor_heldout", tmp_path, class_name="a/b")
     assert not any(tmp_path.iterdir())
+
+
+def fisv_lines(root) -> list[list[str]]:
+    return [line.split(" ") for split in ("train", "test")
+            for line in (root / f"{split}_dataset.txt").read_text().splitlines()]
+
+
+def test_icedance_heldout_truth_sums_to_the_sheet(generated):
+    root = generated["icedance_heldout"]
+    for name, tes, pcs, deductions in fisv_lines(root):
+        assert tes == format_fisv_points(hundredths(tes)) and pcs == format_fisv_points(hundredths(pcs))
+        assert deductions.isdigit()
+        t = truth(root, name)
+        assert set(t) == {"difficulty", "goe", "tes", "deduction", "contribution", "element_type", "segment"}
+        assert abs(t["tes"].sum() - float(tes)) <= 0.006, name
+        np.testing.assert_allclose(t["tes"], t["difficulty"] + t["goe"], atol=1e-6)
+        np.testing.assert_allclose(t["contribution"], t["tes"] - t["deduction"], atol=1e-6)
+        unlocated = int(deductions) - t["deduction"].sum()  # costume, time: located on no clip
+        assert abs(unlocated - round(unlocated)) <= 0.006 and 0 <= round(unlocated) <= 2, name
+        assert set(np.unique(t["deduction"])) <= {0.0, 1.0, 2.0, 3.0}  # falls of one or both, extended lifts
+        on = t["element_type"] >= 0
+        assert (t["tes"][~on] == 0).all() and (t["difficulty"][on] > 0).all()
+        assert ((t["segment"] >= 3) == on).all() and set(np.unique(t["segment"])) <= set(range(8))
+        assert t["segment"][0] == t["segment"][-1] == 2  # opening and closing poses
+        assert len(np.unique(t["element_type"][on])) in (9, 10)  # the free dance's required elements
+    # the module's own marks: located + unlocated deductions, TES the sum of base + GOE over elements
+    for dance in icedance_heldout_module.generate(seed=1, count=60, feature_dim=4, min_clips=36, max_clips=48):
+        marks, t = dance.marks, dance.truth
+        assert marks["deductions"] == marks["located_deductions"] + marks["unlocated_deductions"]
+        assert marks["deductions"] % 100 == 0 and marks["unlocated_deductions"] % 100 == 0
+        assert abs(t["deduction"].astype(np.float32).sum() - marks["located_deductions"] / 100) <= 0.006
+        assert abs(t["tes"].astype(np.float32).sum() - marks["tes"] / 100) <= 0.006, dance.name
+        elements = t["element_type"][t["element_type"] >= 0].astype(int)
+        choreo = [k for k in np.unique(elements) if icedance_heldout_module.CATALOGUE[k].family == "choreo"]
+        assert len(choreo) == 3
+        for k in choreo:  # choreographic elements: the fixed base value 1.10
+            assert abs(t["difficulty"][t["element_type"] == k].sum() - 1.10) <= 1e-6
+
+
+def test_icedance_heldout_labels_look_like_free_dance_scores(tmp_path):
+    root = write_generated("icedance_heldout", tmp_path, seed=0, num_train=120, num_test=40, feature_dim=4)
+    rows = parse_fisv_labels(root / "train_dataset.txt") + parse_fisv_labels(root / "test_dataset.txt")
+    assert len(rows) == 160
+    tes, pcs, deductions = (np.array([row[i] for row in rows]) for i in (1, 2, 3))
+    assert 42 <= tes.mean() <= 58 and 5 <= tes.std() <= 13 and tes.min() >= 15 and tes.max() <= 80
+    assert 38 <= pcs.mean() <= 52 and pcs.max() <= 60  # five components x the free dance factor 1.2
+    assert 0.6 <= np.corrcoef(tes, pcs)[0, 1] <= 0.95
+    assert (deductions == 0).mean() >= 0.7 and deductions.max() <= 6
+    low, high = GENERATORS["icedance_heldout"].default_clips
+    connecting = []
+    for name, *_ in rows[:40]:
+        t = truth(root, name)
+        assert low <= len(t["element_type"]) <= high
+        segments = t["segment"].astype(int)
+        connecting.append((segments < 3).mean())
+        assert len(np.unique(segments[segments < 3])) >= 2  # several kinds of connecting movement
+        steps = t["element_type"] == t["element_type"][segments == 6][0]
+        assert steps.sum() >= 10  # a step sequence is one long pattern
+    assert 0.3 <= np.mean(connecting) <= 0.6  # connecting movement: a large share of the clips
+    dances = list(icedance_heldout_module.generate(seed=0, count=300, feature_dim=4, min_clips=low, max_clips=high))
+    skill = np.array([d.video["skill"] for d in dances])
+    for mark in ("tes", "pcs"):  # skill drives both, not perfectly
+        values = np.array([d.marks[mark] for d in dances])
+        assert 0.6 <= np.corrcoef(skill, values)[0, 1] <= 0.98, mark
+    falls = np.array([d.marks["located_deductions"] for d in dances])
+    assert np.corrcoef(skill, falls > 0)[0, 1] < 0  # better couples fall less
+
+
+def test_icedance_heldout_refuses_sizes_it_cannot_honour(tmp_path):
+    with pytest.raises(LongAQAError, match="min_clips must be at least 32 for icedance_heldout"):
+        write_generated("icedance_heldout", tmp_path, min_clips=20, max_clips=48)
+    with pytest.raises(LongAQAError, match="max_clips"):
+        write_generated("icedance_heldout", tmp_path, min_clips=48, max_clips=36)
+    with pytest.raises(LongAQAError, match="num_train must be at least 1"):
+        write_generated("icedance_heldout", tmp_path, num_train=0)
+    assert not any(tmp_path.iterdir())
+    # the fewest clips it accepts are enough for every required element with connecting movement around it
+    for dance in icedance_heldout_module.generate(seed=2, count=40, feature_dim=4, min_clips=32, max_clips=32):
+        on = dance.truth["element_type"] >= 0
+        assert len(on) == 32 and not on[0] and not on[-1]
+        assert len(np.unique(dance.truth["element_type"][on])) in (9, 10)

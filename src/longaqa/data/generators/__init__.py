@@ -6,8 +6,9 @@ routines from it, and writes them in a public release layout (``rg`` or ``fisv``
 Truth fields, where they apply: ``difficulty`` (difficulty value credited to the clip),
 ``deduction`` (execution or fall deduction located on the clip), ``tes`` (skating: base + GOE),
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
-``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout`` adds
-``segment`` (what the clip shows: pose, link, aerobic sequence, lift or element).
+``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout`` and
+``icedance_heldout`` add ``segment`` (what the clip shows: an int code of the kind of connecting movement
+or element, per kind in docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -24,6 +25,7 @@ from typing import Literal
 from longaqa.data.generators import (
     aerobic_heldout,
     floor_heldout,
+    icedance_heldout,
     multiplicative,
     rg_additive,
     rg_heldout,
@@ -93,6 +95,10 @@ GENERATORS: dict[str, GeneratorInfo] = {
         floor_heldout.write_floor_heldout, "rg", True,
         "FIG-like women's artistic gymnastics floor (D + E - neutral deductions), held out from model design",
         floor_heldout.DEFAULT_CLIPS),
+    "icedance_heldout": GeneratorInfo(
+        icedance_heldout.write_icedance_heldout, "fisv", True,
+        "ISU-like ice dance free dances (TES with levels and GOE, falls, holistic PCS), held out from model design",
+        icedance_heldout.DEFAULT_CLIPS),
 }
 
 
