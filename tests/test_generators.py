@@ -33,6 +33,7 @@ SMALL = {
     "multiplicative": dict(min_clips=10, max_clips=14),
     "rg_additive": dict(min_clips=12, max_clips=18),
     "rg_linking": dict(min_clips=12, max_clips=18),
+    "rg_linking_unique": dict(min_clips=12, max_clips=18),
     "rg_heldout": dict(min_clips=14, max_clips=22),
     "skating": dict(min_clips=24, max_clips=34),
     "skating_total": dict(min_clips=24, max_clips=34),
@@ -42,7 +43,7 @@ SMALL = {
     "floor_heldout": dict(min_clips=24, max_clips=32),
     "icedance_heldout": dict(min_clips=36, max_clips=48),
 }
-ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_heldout", "floor_heldout")
+ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout")
 SKATING = ("skating", "skating_heldout")
 GENERIC_OVERRIDES = ["data.layout=generic", "data.features_dir=features", "data.class_name=", "data.score_divisor=100"]
 """What docs/generators.md tells a user to set to train on a generic-layout kind."""
@@ -94,11 +95,12 @@ def truth(root, name: str) -> dict[str, np.ndarray]:
 
 
 def test_registry():
-    assert set(GENERATORS) == {"multiplicative", "rg_additive", "rg_linking", "skating", "skating_total",
+    assert set(GENERATORS) == {"multiplicative", "rg_additive", "rg_linking", "rg_linking_unique", "skating",
+                               "skating_total",
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
                                "icedance_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
-        "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "skating": "fisv",
+        "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
         "floor_heldout": "rg", "icedance_heldout": "fisv"}
@@ -247,6 +249,23 @@ def test_rg_linking_is_rg_additive_with_three_kinds_of_connecting_movement(gener
     assert len({tuple(np.round(k, 6)) for k in kinds}) == 3
 
 
+def test_rg_linking_unique_performs_no_difficulty_twice(tmp_path):
+    """Until all twelve types have been performed, no element type appears in two elements of a routine;
+    rg_linking's routines repeat types often (skill picks them near the gymnast's level)."""
+    repeats = {}
+    for kind in ("rg_linking", "rg_linking_unique"):
+        root = write_generated(kind, tmp_path / kind, seed=0, num_train=30, num_test=1, feature_dim=4,
+                               min_clips=28, max_clips=36)
+        repeats[kind] = 0
+        for path in sorted((root / "truth").glob("*.npz")):
+            types = truth(root, path.stem)["element_type"].astype(int)
+            starts = types[(types >= 0) & (np.r_[-2, types[:-1]] != types)]  # one entry per element
+            repeats[kind] += len(starts) - len(set(starts.tolist()))
+            if kind == "rg_linking_unique" and len(starts) <= 12:
+                assert len(set(starts.tolist())) == len(starts), path.stem
+    assert repeats["rg_linking"] > 30 and repeats["rg_linking_unique"] == 0
+
+
 def test_skating_total_is_the_skating_programmes_with_one_total(generated):
     fisv, generic = generated["skating"], generated["skating_total"]
     parts = {}
@@ -308,9 +327,9 @@ def test_skating_heldout_pcs_is_holistic_not_a_sum_over_clips():
 
 
 def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
-    with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, skating, "
-                       "skating_total, rg_heldout, skating_heldout, swimming_heldout, aerobic_heldout, floor_heldout, "
-                       "icedance_heldout"):
+    with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, "
+                       "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
+                       "aerobic_heldout, floor_heldout, icedance_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-KINDS = ("multiplicative (rg), rg_additive (rg), rg_linking (rg), skating (fisv), skating_total (generic), "
+KINDS = ("multiplicative (rg), rg_additive (rg), rg_linking (rg), rg_linking_unique (rg), skating (fisv), "
+         "skating_total (generic), "
          "rg_heldout (rg, held out from model design), skating_heldout (fisv, held out from model design), "
          "swimming_heldout (generic, held out from model design), "
          "aerobic_heldout (generic, held out from model design), "

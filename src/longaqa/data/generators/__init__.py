@@ -67,6 +67,10 @@ GENERATORS: dict[str, GeneratorInfo] = {
         rg_additive.write_rg_linking, "rg", False,
         "the rg_additive routines with three kinds of connecting movement instead of one",
         rg_additive.DEFAULT_CLIPS),
+    "rg_linking_unique": GeneratorInfo(
+        rg_additive.write_rg_linking_unique, "rg", False,
+        "the rg_linking routines with no difficulty performed twice (FIG: a repeated difficulty is not valued)",
+        rg_additive.DEFAULT_CLIPS),
     "skating": GeneratorInfo(
         skating.write_skating, "fisv", False,
         "ISU-like TES (base + GOE, late-jump bonus) with located falls; holistic PCS; Fis-V layout",
