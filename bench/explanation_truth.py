@@ -49,6 +49,8 @@ HEADS = {
     "additive_deduct_anywhere": ["model.head=additive", "model.local_hidden=64", "model.background_deductions=false"],
     # connecting movement of several kinds: every kind that recurs over the timeline is background
     "additive_recurrent": ["model.head=additive", "model.local_hidden=64", "model.background_rule=recurrent"],
+    # the densest rule where its background wins clearly, the recurrent rule where it does not
+    "additive_adaptive": ["model.head=additive", "model.local_hidden=64", "model.background_rule=adaptive"],
     "additive_window": ["model.head=additive", "model.local_hidden=64", "model.local_background=false"],
     "additive_total": ["model.head=additive", "model.local_hidden=64", "data.subscores=none"],  # total only
     # one total with a holistic mark: per-clip contributions plus a video-level impression term

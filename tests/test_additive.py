@@ -557,6 +557,25 @@ def test_the_recurrent_rule_is_scale_free_ignores_padding_and_hiding_a_clip_keep
         assert after[k] == 0 and (after[is_connecting] < 0.5).all() and (after[~is_connecting & hidden[0]] > 0.5).all()
 
 
+def test_the_adaptive_rule_is_the_densest_where_it_wins_clearly_and_the_recurrent_where_it_ties():
+    """model.background_rule=adaptive: a video whose background wins clearly (margin near 1) gets the
+    densest rule's foreground exactly; one where kinds of connecting movement nearly tie (margin just
+    above 0.15), almost all the recurrent rule's (the blend's weight on the densest rule under 0.1)."""
+    from longaqa.models.background import background_rule, recurrent_rule
+
+    local = additive_model(**{"model.background_rule": "adaptive"}).head.local
+    clear = routine_with_standouts()
+    valid = torch.ones(1, 16, dtype=torch.bool)
+    assert background_rule(clear, valid)[1].item() > 0.3
+    torch.testing.assert_close(local.foreground(clear, valid), background_rule(clear, valid)[0], rtol=0, atol=0)
+    x, _ = routine_with_three_kinds_of_connecting_movement()
+    valid = torch.ones(1, x.shape[1], dtype=torch.bool)
+    densest, margin = background_rule(x, valid)
+    sure = (margin - 0.15) / 0.15
+    assert 0 < sure.item() < 0.1
+    torch.testing.assert_close(local.foreground(x, valid), sure * densest + (1 - sure) * recurrent_rule(x, valid))
+
+
 def test_background_rule_must_be_one_of_the_rules():
     with pytest.raises(LongAQAError, match="background_rule"):
         load_config(None, [*TINY, "model.head=additive", "model.background_rule=clusters"])

@@ -32,7 +32,7 @@ AttReduction = Literal["mean", "sum"]
 Layout = Literal["rg", "fisv", "logo", "generic"]
 Subscores = Literal["auto", "none", "holistic", "rg", "fisv"]
 VideoTermsFrom = Literal["queries", "background"]
-BackgroundRule = Literal["densest", "recurrent"]
+BackgroundRule = Literal["densest", "recurrent", "adaptive"]
 TrainCrop = Literal["random", "center"]
 EvalView = Literal["full", "center_crop", "random_crop"]
 Scheduler = Literal["none", "step", "cosine"]
@@ -150,8 +150,9 @@ class ModelConfig:
     (``longaqa.models.background``). ``densest``: the densest, most spread neighbourhood of clips, one
     kind of connecting movement. ``recurrent``: every kind of clip that recurs over the timeline about
     as much as the most recurrent one (``recurrent_rule``), for connecting movement of several kinds;
-    ``background_share`` and ``background_confidence`` then do not apply (docs/additive.md, "Several
-    kinds of connecting movement")."""
+    ``background_share`` and ``background_confidence`` then do not apply. ``adaptive``: the densest rule
+    where its background wins clearly (margin from 0.3 on), the recurrent rule where it does not (up to
+    0.15), blended between (``adaptive_rule``) (docs/additive.md, "Several kinds of connecting movement")."""
     local_context_dropout: float = 0.5
     """Additive head, training only: probability of hiding each neighbour in a clip's window (never the
     clip itself), so that a clip's part is carried by its own features (see ``LocalParts``)."""

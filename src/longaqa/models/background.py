@@ -37,9 +37,15 @@ the foreground / the background's own score): up to 0.15 every clip is foregroun
 foreground is the rule's, linear between."""
 
 
-RULES = ("densest", "recurrent")
-"""``model.background_rule``: :func:`background_rule` (one kind of connecting movement, the default) or
-:func:`recurrent_rule` (several kinds)."""
+RULES = ("densest", "recurrent", "adaptive")
+"""``model.background_rule``: :func:`background_rule` (one kind of connecting movement, the default),
+:func:`recurrent_rule` (several kinds) or :func:`adaptive_rule` (the first where its background wins
+clearly, the second where it does not)."""
+
+ADAPTIVE = (0.15, 0.3)
+"""``model.background_rule: adaptive``: up to a densest-rule margin of 0.15 the foreground is the
+recurrent rule's, from 0.3 on the densest rule's, a linear blend between (the margin bins of
+``FRAGILE_MARGIN`` and bench/RESULTS.md, "Per-video trust")."""
 
 
 @torch.no_grad()
@@ -60,9 +66,12 @@ def foreground(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25,
     With a ``confidence`` ramp (``CONFIDENCE``), the foreground is trusted only as far as the
     background wins (:func:`background_rule`'s margin, ramped to ``c``): ``1 - c (1 - f)``.
 
-    ``rule="recurrent"`` uses :func:`recurrent_rule` instead (``share`` and ``confidence`` unused)."""
+    ``rule="recurrent"`` uses :func:`recurrent_rule` instead (``share`` and ``confidence`` unused),
+    ``rule="adaptive"`` :func:`adaptive_rule` (``confidence`` unused)."""
     if rule == "recurrent":
         return recurrent_rule(clips, valid) * valid
+    if rule == "adaptive":
+        return adaptive_rule(clips, valid, share)
     fg, margin = background_rule(clips, valid, share)
     if confidence is not None:
         sure = ((margin - confidence[0]) / (confidence[1] - confidence[0])).clamp(0, 1)  # (B,)
@@ -98,6 +107,19 @@ def background_rule(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.2
     best = score.gather(1, seed[:, None])[:, 0]  # (B,)
     rival = score.masked_fill(~valid | (fg < 0.5), 0.0).max(1).values  # (B,)
     return fg, 1 - rival / best.clamp_min(1e-12)
+
+
+@torch.no_grad()
+def adaptive_rule(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25) -> torch.Tensor:
+    """``model.background_rule: adaptive``: foreground (B, T) by the densest rule where its background
+    wins clearly (:func:`background_rule`'s margin from ``ADAPTIVE[1]`` on), by the recurrent rule where
+    it does not (up to ``ADAPTIVE[0]``), blended linearly between. Where two kinds of clip tie for the
+    densest, hiding one clip can hand the background from one to the other and flip every clip of both;
+    the recurrent rule has no single winner to hand over. The blend moves with the margin, so a hidden
+    clip that moves the margin a little moves the foreground a little."""
+    densest, margin = background_rule(clips, valid, share)
+    sure = ((margin - ADAPTIVE[0]) / (ADAPTIVE[1] - ADAPTIVE[0])).clamp(0, 1)[:, None]  # (B, 1)
+    return (sure * densest + (1 - sure) * recurrent_rule(clips, valid)) * valid
 
 
 @torch.no_grad()
