@@ -88,10 +88,7 @@ def background_rule(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.2
     kind of clip would make as good a background, and hiding one clip can hand it the background;
     near 1, the background is clear."""
     x = clips.detach().float()
-    pair = valid[:, :, None] & valid[:, None, :]  # (B, T, T)
-    d2 = torch.cdist(x, x).square() * pair  # (B, T, T)
-    count = valid.sum(1).clamp_min(1)  # (B,)
-    scale = d2.sum((1, 2)) / (count * (count - 1)).clamp_min(1)  # (B,) mean squared distance
+    pair, d2, count, scale = _distances(x, valid)
     density = (torch.exp(-d2 / (0.25 * scale.clamp_min(1e-12))[:, None, None]) * pair).sum(2)  # (B, T)
     size = torch.ceil(share * count).long()  # (B,) clips in a neighbourhood
     order = d2.masked_fill(~pair, float("inf")).argsort(2)  # (B, T, T) clip indices, nearest first
@@ -137,11 +134,8 @@ def recurrent_rule(clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     clip moves only the recurrence of clips like it. A repeated element type recurs too, and is
     background if it recurs as much as the connecting movement."""
     x = clips.detach().float()
-    B, T = valid.shape
-    pair = valid[:, :, None] & valid[:, None, :]  # (B, T, T)
-    d2 = torch.cdist(x, x).square() * pair  # (B, T, T)
-    count = valid.sum(1).clamp_min(1)  # (B,)
-    scale = d2.sum((1, 2)) / (count * (count - 1)).clamp_min(1)  # (B,) mean squared distance
+    T = valid.shape[1]
+    pair, d2, _, scale = _distances(x, valid)
     like = torch.exp(-d2 / (RECURRENCE_BANDWIDTH * scale.clamp_min(1e-12))[:, None, None]) * pair  # (B, T, T)
     index = torch.arange(T, device=x.device)
     stretch, span = timeline_stretch(valid)  # (B, T), (B,)
@@ -159,9 +153,8 @@ def timeline_stretch(valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Each clip's stretch of the timeline (B, T), ``0 .. TIMELINE_BINS - 1``, and the timeline's length
     in clips (B,); the timeline runs from the first to the last valid clip (clips outside it: the nearest
     end stretch), so hiding a clip inside it moves neither."""
+    first, span = _timeline(valid)
     index = torch.arange(valid.shape[1], device=valid.device)
-    first = torch.where(valid, index, valid.shape[1]).min(1).values  # (B,)
-    span = (torch.where(valid, index, -1).max(1).values - first + 1).clamp_min(1)  # (B,)
     return (((index[None] - first[:, None]) * TIMELINE_BINS) // span[:, None]).clamp(0, TIMELINE_BINS - 1), span
 
 
@@ -170,10 +163,24 @@ def timeline_coverage(order: torch.Tensor, in_hood: torch.Tensor, valid: torch.T
     (B, T, K), nearest first; those where ``in_hood`` (B, 1, K)) has a clip in (B, T). The timeline
     runs from the first to the last valid clip, so a hidden clip inside it does not move the stretches."""
     bins = TIMELINE_BINS
-    index = torch.arange(valid.shape[1], device=valid.device)
-    first = torch.where(valid, index, valid.shape[1]).min(1).values  # (B,)
-    span = (torch.where(valid, index, -1).max(1).values - first + 1).clamp_min(1)  # (B,)
+    first, span = _timeline(valid)
     stretch = ((order - first[:, None, None]) * bins) // span[:, None, None]  # (B, T, K)
     stretch = torch.where(in_hood, stretch.clamp(0, bins - 1), bins)  # outside the neighbourhood: bin `bins`
     hit = torch.zeros(*order.shape[:2], bins + 1, device=order.device).scatter(2, stretch, 1.0)  # (B, T, bins+1)
     return hit[..., :bins].sum(-1) / bins
+
+
+def _timeline(valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first valid clip (B,) and the clips from it to the last valid one (B,), at least 1."""
+    index = torch.arange(valid.shape[1], device=valid.device)
+    first = torch.where(valid, index, valid.shape[1]).min(1).values  # (B,)
+    return first, (torch.where(valid, index, -1).max(1).values - first + 1).clamp_min(1)
+
+
+def _distances(x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Valid pairs (B, T, T), squared distances between clips (B, T, T; 0 off the valid pairs), valid
+    clips per video (B,, at least 1) and the mean squared distance between valid clips (B,)."""
+    pair = valid[:, :, None] & valid[:, None, :]  # (B, T, T)
+    d2 = torch.cdist(x, x).square() * pair  # (B, T, T)
+    count = valid.sum(1).clamp_min(1)  # (B,)
+    return pair, d2, count, d2.sum((1, 2)) / (count * (count - 1)).clamp_min(1)
