@@ -64,7 +64,9 @@ class LocalParts(nn.Module):
     clip's foreground (:meth:`foreground`, :mod:`longaqa.models.background`): 0 for the routine's
     connecting movement, the densest kind of clip spread over the whole routine, so only clips that
     stand apart from it earn. Judges credit elements, which are many distinct kinds, not that movement.
-    Given the background (one per video), locality is ``window`` clips.
+    Given the background (one per video), locality is ``window`` clips. ``background_rule``
+    (``model.background_rule``) picks how the background is found: ``densest`` (one kind of connecting
+    movement), ``recurrent`` or ``adaptive`` (several kinds; :mod:`longaqa.models.background`).
     """
 
     GATE_BIAS = 3.0
