@@ -490,7 +490,7 @@ def test_relative_variation_values():
 def test_nearly_constant_clip_scores_are_flagged(tiny, tmp_path):
     """A video whose clip scores are all the same gets a note in explanation.json's variation, the
     explain note, the summary and the HTML report; one whose scores vary does not."""
-    from longaqa.interpret.run import count_constant_scores
+    from longaqa.interpret.run import count_constant_scores, read_summaries
     from longaqa.interpret.variation import NEARLY_CONSTANT, constant_scores_note, variation_summary
 
     cfg, model = tiny
@@ -504,7 +504,7 @@ def test_nearly_constant_clip_scores_are_flagged(tiny, tmp_path):
     assert summary["threshold"] == NEARLY_CONSTANT
     folders = [write_explanation(e, tmp_path / e.name) for e in (varying, constant)]
     assert json.loads((folders[1] / "explanation.json").read_text())["variation"]["score"] == 0.0
-    assert count_constant_scores(folders) == (1, 2)
+    assert count_constant_scores(read_summaries(folders)) == (1, 2)
     assert "in 1 of 2 video(s)" in constant_scores_note(1, 2)
     assert constant_scores_note(0, 2) is None
 
@@ -549,3 +549,20 @@ def test_several_rankings_share_one_set_of_random_orders(tiny):
             np.testing.assert_allclose(together[name][key]["curve"], alone[key]["curve"], rtol=1e-6)
             np.testing.assert_allclose(together[name][key]["curve_random"], alone[key]["curve_random"], rtol=1e-6)
     assert together["a"]["deletion"]["curve"] != together["b"]["deletion"]["curve"]
+
+
+def test_videos_whose_background_barely_won_are_named_in_a_note():
+    """explain's note: the videos whose background margin is below FRAGILE_MARGIN, by name (the first
+    five, then a count); none without the additive head's background prior or when every margin is clear."""
+    from longaqa.interpret.run import fragile_note, fragile_videos
+    from longaqa.models.background import FRAGILE_MARGIN
+
+    summaries = [{"name": f"v{i}", "background_margin": m}
+                 for i, m in enumerate([0.05, 0.9, FRAGILE_MARGIN, 0.1, 0.0, 0.02, 0.11, 0.14])]
+    summaries.append({"name": "paper_head"})  # no margin: not an additive head with the prior
+    names = fragile_videos(summaries)
+    assert names == ["v0", "v3", "v4", "v5", "v6", "v7"]
+    note = fragile_note(names, len(summaries))
+    assert note.startswith(f"note: in 6 of 9 video(s) the background won by a margin below {FRAGILE_MARGIN}")
+    assert "v0, v3, v4, v5, v6 and 1 more" in note
+    assert fragile_note(fragile_videos(summaries[1:3] + summaries[-1:]), 3) is None

@@ -22,7 +22,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from longaqa.interpret.run import count_constant_scores, explain_run, predicted_scores
+    from longaqa.interpret.run import (
+        count_constant_scores,
+        explain_run,
+        fragile_note,
+        fragile_videos,
+        predicted_scores,
+        read_summaries,
+    )
     from longaqa.interpret.variation import constant_scores_note
 
     folders = explain_run(
@@ -35,11 +42,13 @@ def run(args) -> int:
         args.mapping,
         plots=not args.no_plots,
     )
+    summaries = read_summaries(folders)
     if args.features:  # new videos: their scores are what the user came for
-        for name, pred in predicted_scores(folders):
+        for name, pred in predicted_scores(summaries):
             print(f"{name}: predicted score {pred:.3f}")
     print(f"explained {len(folders)} video(s) into {args.out}")
-    note = constant_scores_note(*count_constant_scores(folders))
-    if note:
-        print(note)
+    for note in (constant_scores_note(*count_constant_scores(summaries)),
+                 fragile_note(fragile_videos(summaries), len(summaries))):
+        if note:
+            print(note)
     return 0

@@ -109,7 +109,8 @@ def run(args) -> int:
         if expl.background_margin is not None:  # how clearly the background won (docs/additive.md)
             summary["background_margin"] = expl.background_margin
     (out / SCORE_FILE).write_text(json.dumps(summary, indent=2) + "\n")
-    print(json.dumps({k: summary[k] for k in ("video", "score", "num_clips", "report", "subscores") if k in summary}))
+    print(json.dumps({k: summary[k] for k in ("video", "score", "num_clips", "report", "subscores", "background_margin")
+                      if k in summary}))
     return 0
 
 

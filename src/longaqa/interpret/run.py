@@ -98,15 +98,16 @@ def read_feature_files(features: list[str], input_dim: int) -> list[tuple[str, n
     return [(Path(p).stem, read_features(p, input_dim)) for p in features]
 
 
-def predicted_scores(folders: list[Path]) -> list[tuple[str, float]]:
-    """``(video name, predicted score)`` read back from explanation folders (their explanation.json)."""
+def read_summaries(folders: list[Path]) -> list[dict]:
+    """Each explanation folder's explanation.json, read once for the notes the commands print."""
     from longaqa.interpret.explanation import SUMMARY_FILE
 
-    rows = []
-    for folder in folders:
-        summary = json.loads((Path(folder) / SUMMARY_FILE).read_text())
-        rows.append((summary["name"], float(summary["pred"])))
-    return rows
+    return [json.loads((Path(folder) / SUMMARY_FILE).read_text()) for folder in folders]
+
+
+def predicted_scores(summaries: list[dict]) -> list[tuple[str, float]]:
+    """``(video name, predicted score)`` of explanation summaries (:func:`read_summaries`)."""
+    return [(summary["name"], float(summary["pred"])) for summary in summaries]
 
 
 def explain_run(
@@ -146,16 +147,36 @@ def explain_run(
     return folders
 
 
-def count_constant_scores(folders: list[Path]) -> tuple[int, int]:
-    """(videos whose clip scores are nearly constant, videos) among explanation folders."""
-    from longaqa.interpret.explanation import SUMMARY_FILE
+def count_constant_scores(summaries: list[dict]) -> tuple[int, int]:
+    """(videos whose clip scores are nearly constant, videos) among explanation summaries."""
     from longaqa.interpret.variation import NEARLY_CONSTANT
 
     constant = 0
-    for folder in folders:
-        score = json.loads((Path(folder) / SUMMARY_FILE).read_text()).get("variation", {}).get("score")
+    for summary in summaries:
+        score = summary.get("variation", {}).get("score")
         constant += score is not None and score < NEARLY_CONSTANT
-    return constant, len(folders)
+    return constant, len(summaries)
+
+
+def fragile_videos(summaries: list[dict]) -> list[str]:
+    """Names of the videos whose background margin (the additive head's background prior) is below
+    ``FRAGILE_MARGIN``: their per-clip accounts were far less faithful on generated routines."""
+    from longaqa.models.background import FRAGILE_MARGIN
+
+    return [s["name"] for s in summaries
+            if s.get("background_margin") is not None and s["background_margin"] < FRAGILE_MARGIN]
+
+
+def fragile_note(names: list[str], total: int) -> str | None:
+    """A sentence for the reader when some videos' background margin is low, else None."""
+    from longaqa.models.background import FRAGILE_MARGIN
+
+    if not names:
+        return None
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (f"note: in {len(names)} of {total} video(s) the background won by a margin below {FRAGILE_MARGIN} "
+            f"({shown}): their per-clip accounts are fragile, hiding one clip can move many clips' parts "
+            "(docs/additive.md, 'A per-video trust signal'); check the foreground column first")
 
 
 def skipping_summary(explanations: list[VideoExplanation], bandwidth: int = DEFAULT_BANDWIDTH) -> dict:
