@@ -323,9 +323,19 @@ def test_train_explain_on_generated_rg_routines(tmp_path, capsys):
     assert set(metrics["subscores"]) == {"difficulty", "execution", "penalty"}
     epochs = (run / "epochs.csv").read_text().splitlines()[0]
     assert "train_mse_difficulty" in epochs and "train_mse_execution" in epochs
+    capsys.readouterr()
     assert main(["explain", str(run), "--no-plots", "--out", str(tmp_path / "ex")]) == 0
     folder = next(p for p in (tmp_path / "ex").iterdir() if p.is_dir())
     assert "deduction" in (folder / "clips.csv").read_text().splitlines()[0]
+    # the videos whose background barely won are named in explain's note, and only they
+    from longaqa.models.background import FRAGILE_MARGIN
+
+    summaries = [json.loads(p.read_text()) for p in (tmp_path / "ex").glob("*/explanation.json")]
+    assert len(summaries) == 8 and all("background_margin" in s for s in summaries)
+    fragile = [s["name"] for s in summaries if s["background_margin"] < FRAGILE_MARGIN]
+    out = capsys.readouterr().out
+    assert ("background won by a margin below" in out) == bool(fragile)
+    assert all(name in out for name in fragile) or len(fragile) > 5
     assert main(["interpretability", str(run)]) == 0
     result = json.loads((run / "interpretability.json").read_text())
     assert {"difficulty", "deduction", "contribution"} <= set(result["truth"]["fields"])
