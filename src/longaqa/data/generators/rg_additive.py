@@ -208,11 +208,7 @@ def generate(
 
 def write_rg_additive(root: str | Path, sizes: GenerationSizes = DEFAULT_SIZES) -> Path:
     """Write ``sizes.num_train + sizes.num_test`` routines in the RG layout plus ``truth/``; returns ``root``."""
-    min_clips, max_clips = sizes.clip_range(KIND, DEFAULT_CLIPS, FEWEST_CLIPS)
-    check_class_name(sizes.class_name)
-    videos = generate(sizes.seed, sizes.num_train + sizes.num_test, sizes.feature_dim, min_clips, max_clips,
-                      sizes.class_name)
-    return write_rg_release(root, videos, sizes.num_train)
+    return _write(KIND, root, sizes)
 
 
 LINKING_KINDS = 3
@@ -223,19 +219,21 @@ def write_rg_linking(root: str | Path, sizes: GenerationSizes = DEFAULT_SIZES) -
     """The rg_additive routines (same elements, faults, marks and truth for the same sizes) with
     connecting movement of ``LINKING_KINDS`` kinds instead of one: a design kind for the background
     prior, whose rule must find connecting movement that is not one dense kind of clip."""
-    min_clips, max_clips = sizes.clip_range("rg_linking", DEFAULT_CLIPS, FEWEST_CLIPS)
-    check_class_name(sizes.class_name)
-    videos = generate(sizes.seed, sizes.num_train + sizes.num_test, sizes.feature_dim, min_clips, max_clips,
-                      sizes.class_name, LINKING_KINDS)
-    return write_rg_release(root, videos, sizes.num_train)
+    return _write("rg_linking", root, sizes, LINKING_KINDS)
 
 
 def write_rg_linking_unique(root: str | Path, sizes: GenerationSizes = DEFAULT_SIZES) -> Path:
     """The rg_linking routines with the FIG rule that a difficulty is valued once: no element type is
     performed twice in a routine (until all twelve have been). Connecting movement then recurs all
     routine long and elements do not: a design kind for a background rule of several kinds."""
-    min_clips, max_clips = sizes.clip_range("rg_linking_unique", DEFAULT_CLIPS, FEWEST_CLIPS)
+    return _write("rg_linking_unique", root, sizes, LINKING_KINDS, unique_elements=True)
+
+
+def _write(kind: str, root: str | Path, sizes: GenerationSizes, linking_kinds: int = 1,
+           unique_elements: bool = False) -> Path:
+    """The routines of ``generate`` for ``sizes``, written in the RG layout (``kind`` names it in errors)."""
+    min_clips, max_clips = sizes.clip_range(kind, DEFAULT_CLIPS, FEWEST_CLIPS)
     check_class_name(sizes.class_name)
     videos = generate(sizes.seed, sizes.num_train + sizes.num_test, sizes.feature_dim, min_clips, max_clips,
-                      sizes.class_name, LINKING_KINDS, unique_elements=True)
+                      sizes.class_name, linking_kinds, unique_elements)
     return write_rg_release(root, videos, sizes.num_train)
