@@ -14,6 +14,7 @@ from longaqa.config import load_config
 from longaqa.data import dataset_root, load_split
 from longaqa.data.fisv import parse_fisv_labels
 from longaqa.data.generators import GENERATORS, write_generated
+from longaqa.data.generators import acro_heldout as acro_heldout_module
 from longaqa.data.generators import aerobic_heldout as aerobic_heldout_module
 from longaqa.data.generators import floor_heldout as floor_heldout_module
 from longaqa.data.generators import icedance_heldout as icedance_heldout_module
@@ -42,6 +43,7 @@ SMALL = {
     "aerobic_heldout": dict(min_clips=20, max_clips=26),
     "floor_heldout": dict(min_clips=24, max_clips=32),
     "icedance_heldout": dict(min_clips=36, max_clips=48),
+    "acro_heldout": dict(min_clips=28, max_clips=36),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout")
 SKATING = ("skating", "skating_heldout")
@@ -98,14 +100,15 @@ def test_registry():
     assert set(GENERATORS) == {"multiplicative", "rg_additive", "rg_linking", "rg_linking_unique", "skating",
                                "skating_total",
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
-                               "icedance_heldout"}
+                               "icedance_heldout", "acro_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
-        "floor_heldout": "rg", "icedance_heldout": "fisv"}
+        "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
-        "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout"]
+        "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
+        "acro_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -329,7 +332,7 @@ def test_skating_heldout_pcs_is_holistic_not_a_sum_over_clips():
 def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
     with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, "
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
-                       "aerobic_heldout, floor_heldout, icedance_heldout"):
+                       "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -579,3 +582,88 @@ def test_icedance_heldout_refuses_sizes_it_cannot_honour(tmp_path):
         on = dance.truth["element_type"] >= 0
         assert len(on) == 32 and not on[0] and not on[-1]
         assert len(np.unique(dance.truth["element_type"][on])) in (9, 10)
+
+
+def test_acro_heldout_truth_sums_to_the_sheet(generated):
+    root = generated["acro_heldout"]
+    for rows in rg_rows(root).values():
+        for name, d, e, total, penalty, _ in rows:
+            t = truth(root, name)
+            assert set(t) == {"difficulty", "deduction", "contribution", "element_type", "segment"}
+            assert abs(t["difficulty"].sum() - float(d)) <= 0.006, name
+            np.testing.assert_allclose(t["contribution"], t["difficulty"] - t["deduction"], atol=1e-6)
+            assert (t["difficulty"] >= 0).all() and (t["deduction"] >= 0).all()
+            on = t["element_type"] >= 0
+            assert ((t["segment"] >= 5) == on).all() and set(np.unique(t["segment"])) <= set(range(8))
+            assert (t["difficulty"][~on] == 0).all(), "mounts, dismounts and connecting movement earn no difficulty"
+            assert t["segment"][0] == t["segment"][-1] == 0  # the presentation pose and the closing salute
+            # E column = 2 x execution + artistry: the artistry left over is a mark out of 10 in steps of 0.05
+            artistry = float(e) - (20 - t["deduction"].sum())
+            assert abs(artistry * 20 - round(artistry * 20)) <= 0.12 and 5 <= artistry <= 10, name
+            rest = float(total) + float(penalty) - artistry - 20  # D + 2E - 20
+            assert abs(t["contribution"].sum() - rest) <= 0.012, name
+            assert hundredths(penalty) % 10 == 0
+    # the module's own marks: the located deductions are 2 x (10 - E); the contributions sum to D + 2E - 20
+    for routine in acro_heldout_module.generate(seed=1, count=60, feature_dim=4, min_clips=28, max_clips=36):
+        marks, t = routine.marks, routine.truth
+        assert marks["execution"] == 2 * marks["execution_panel"] + marks["artistry"]
+        assert marks["execution_panel"] % 5 == 0 and marks["artistry"] % 5 == 0
+        assert abs(t["difficulty"].astype(np.float32).sum() - marks["difficulty"] / 100) <= 0.006, routine.name
+        located = 2 * (10 - marks["execution_panel"] / 100)
+        assert abs(t["deduction"].astype(np.float32).sum() - located) <= 0.006, routine.name
+        total = marks["difficulty"] + marks["execution"] - marks["penalty"]
+        rest = (total + marks["penalty"] - marks["artistry"]) / 100 - 20
+        assert abs(t["contribution"].astype(np.float32).sum() - rest) <= 0.006, routine.name
+
+
+def test_acro_heldout_labels_look_like_acro_pair_scores(tmp_path):
+    root = write_generated("acro_heldout", tmp_path, seed=0, num_train=150, num_test=50, feature_dim=4)
+    labels = parse_rg_labels(root / "train.txt") + parse_rg_labels(root / "test.txt")
+    assert len(labels) == 200
+    d, e, p, total = (np.array([getattr(lab, k) for lab in labels])
+                      for k in ("difficulty", "execution", "penalty", "total"))
+    assert 1.5 <= d.mean() <= 2.6 and d.min() >= 0.0 and d.max() <= 5.0  # difficulty value / 100
+    assert 22 <= e.mean() <= 27 and e.max() <= 30  # 2 x E + A
+    assert 23 <= total.mean() <= 29 and 1.5 <= total.std() <= 4
+    assert (p == 0).mean() >= 0.6 and (np.round(p * 100) % 10 == 0).all()
+    low, high = GENERATORS["acro_heldout"].default_clips
+    connecting = []
+    for lab in labels[:40]:
+        t = truth(root, lab.name)
+        assert low <= len(t["element_type"]) <= high
+        segments = t["segment"].astype(int)
+        connecting.append((segments < 5).mean())
+        assert (segments == 1).sum() >= 10  # choreography between the elements
+        holds = np.flatnonzero(segments == 5)
+        for run in np.split(holds, np.flatnonzero(np.diff(holds) != 1) + 1) if len(holds) else []:
+            assert len(run) >= 2  # a static hold of at least 3 s
+    assert 0.6 <= np.mean(connecting) <= 0.9  # most of a routine is not an element
+    routines = list(acro_heldout_module.generate(seed=0, count=300, feature_dim=4, min_clips=low, max_clips=high))
+    skill = np.array([r.video["skill"] for r in routines])
+    marks = {k: np.array([r.marks[k] for r in routines]) / 100 for k in ("difficulty", "execution_panel", "artistry")}
+    assert 7.0 <= marks["execution_panel"].mean() <= 9.0 and 8.0 <= marks["artistry"].mean() <= 9.0
+    for part, values in marks.items():  # skill drives D, E and A together, not perfectly
+        assert 0.4 <= np.corrcoef(skill, values)[0, 1] <= 0.95, part
+    assert 0.2 <= np.corrcoef(marks["difficulty"], marks["execution_panel"])[0, 1] <= 0.8
+    falls = np.array([r.video["falls"] for r in routines])
+    assert 0.03 <= (falls > 0).mean() <= 0.25 and np.corrcoef(skill, falls > 0)[0, 1] < 0
+    assert set(np.array([r.video["routine"] for r in routines]).astype(int)) == {0, 1, 2}
+
+
+def test_acro_heldout_refuses_sizes_it_cannot_honour(tmp_path):
+    with pytest.raises(LongAQAError, match="min_clips must be at least 28 for acro_heldout"):
+        write_generated("acro_heldout", tmp_path, min_clips=20, max_clips=40)
+    with pytest.raises(LongAQAError, match="max_clips"):
+        write_generated("acro_heldout", tmp_path, min_clips=60, max_clips=50)
+    with pytest.raises(LongAQAError, match="num_test must be at least 1"):
+        write_generated("acro_heldout", tmp_path, num_test=0)
+    with pytest.raises(LongAQAError, match="class_name"):
+        write_generated("acro_heldout", tmp_path, class_name="Big Ball")
+    assert not any(tmp_path.iterdir())
+    # the fewest clips it accepts still hold every required element, with connecting movement between them
+    for routine in acro_heldout_module.generate(seed=2, count=60, feature_dim=4, min_clips=28, max_clips=28):
+        t = routine.truth
+        on = t["element_type"] >= 0
+        assert len(on) == 28 and not on[0] and not on[-1]
+        required = {0: 7, 1: 7, 2: 6}[int(routine.video["routine"])]  # pair requirements + individual elements
+        assert len(np.unique(t["element_type"][on])) >= required

@@ -6,9 +6,9 @@ routines from it, and writes them in a public release layout (``rg`` or ``fisv``
 Truth fields, where they apply: ``difficulty`` (difficulty value credited to the clip),
 ``deduction`` (execution or fall deduction located on the clip), ``tes`` (skating: base + GOE),
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
-``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout`` and
-``icedance_heldout`` add ``segment`` (what the clip shows: an int code of the kind of connecting movement
-or element, per kind in docs/generators.md).
+``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
+``icedance_heldout`` and ``acro_heldout`` add ``segment`` (what the clip shows: an int code of the kind of
+connecting movement or element, per kind in docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from longaqa.data.generators import (
+    acro_heldout,
     aerobic_heldout,
     floor_heldout,
     icedance_heldout,
@@ -103,6 +104,10 @@ GENERATORS: dict[str, GeneratorInfo] = {
         icedance_heldout.write_icedance_heldout, "fisv", True,
         "ISU-like ice dance free dances (TES with levels and GOE, falls, holistic PCS), held out from model design",
         icedance_heldout.DEFAULT_CLIPS),
+    "acro_heldout": GeneratorInfo(
+        acro_heldout.write_acro_heldout, "rg", True,
+        "FIG-like acrobatic gymnastics pairs (D + 2E + A - penalties, 2E + A in the E column), held out from "
+        "model design", acro_heldout.DEFAULT_CLIPS, score_divisor=35.0),
 }
 
 
