@@ -51,6 +51,15 @@ HEADS = {
     "additive_recurrent": ["model.head=additive", "model.local_hidden=64", "model.background_rule=recurrent"],
     # the densest rule where its background wins clearly, the recurrent rule where it does not
     "additive_adaptive": ["model.head=additive", "model.local_hidden=64", "model.background_rule=adaptive"],
+    # clips centred on their video's mean (what shifts a whole routine drops out), with and without the prior
+    "additive_centred": ["model.head=additive", "model.local_hidden=64", "model.local_centre=mean",
+                         "model.local_background=false"],
+    "additive_centred_prior": ["model.head=additive", "model.local_hidden=64", "model.local_centre=mean"],
+    "additive_centred_bg": ["model.head=additive", "model.local_hidden=64", "model.local_centre=background"],
+    # trained to be faithful: hiding one clip must move the others' summed contribution by nothing
+    "additive_hide": ["model.head=additive", "model.local_hidden=64", "loss.lambda_hide=1"],
+    "additive_centred_hide": ["model.head=additive", "model.local_hidden=64", "model.local_centre=background",
+                              "loss.lambda_hide=1"],
     "additive_window": ["model.head=additive", "model.local_hidden=64", "model.local_background=false"],
     "additive_total": ["model.head=additive", "model.local_hidden=64", "data.subscores=none"],  # total only
     # one total with a holistic mark: per-clip contributions plus a video-level impression term

@@ -33,6 +33,7 @@ Layout = Literal["rg", "fisv", "logo", "generic"]
 Subscores = Literal["auto", "none", "holistic", "rg", "fisv"]
 VideoTermsFrom = Literal["queries", "background"]
 BackgroundRule = Literal["densest", "recurrent", "adaptive"]
+LocalCentre = Literal["none", "mean", "background"]
 TrainCrop = Literal["random", "center"]
 EvalView = Literal["full", "center_crop", "random_crop"]
 Scheduler = Literal["none", "step", "cosine"]
@@ -113,6 +114,12 @@ class ModelConfig:
     mean of its valid neighbours') through a map that is 0 at zero contrast, so a clip like its
     neighbours earns nothing (``LocalParts.local_contrast``); needs ``local_window`` >= 1. Measured in
     bench/RESULTS.md ("local contrast (issue 14)")."""
+    local_centre: LocalCentre = "none"
+    """Additive head: the local network reads each clip's embedding minus the mean embedding of its
+    video's valid clips (``LocalParts``), so that what shifts every clip of a routine alike (the
+    performer's build, the venue, the camera) drops out of every value and gate; parts then depend on
+    the window and on this one per-video mean, which hiding one clip moves by 1/T of that clip's offset
+    (docs/additive.md, "Centred clips")."""
     local_background: bool = True
     """Additive head: only clips that stand apart from the routine's *background* earn parts
     (``longaqa.models.background``): the background is the densest, most spread neighbourhood of clips
@@ -237,6 +244,13 @@ class LossConfig:
     subscore_weights: dict[str, float] = field(default_factory=dict)
     """Per sub-score weights that replace ``lambda_subscores`` for the names given, e.g.
     ``{penalty: 0.5}``; a name the score sheet lacks is an error."""
+    lambda_hide: float = 0.0
+    """Additive head: weight of the *hiding* term (beyond the paper; 0: off). In each training step one
+    random clip per video is hidden (as padding) from the local network, and the term is the mean
+    square of how far that moves the other clips' summed contribution (their parts through the hidden
+    clip's window, the background and the centre, ``AdditiveHead.hide_leak``): 0 when hiding a clip
+    moves the prediction by exactly its own contribution, which is what faithfulness measures. On the
+    divided scale, as the MSE."""
 
     def __post_init__(self) -> None:
         _check_choices("loss", self)
@@ -244,6 +258,8 @@ class LossConfig:
         for name in ("lambda_reg", "lambda_att", "prediction_noise_std"):
             if not getattr(self, name) >= 0:
                 raise LongAQAError(f"loss.{name} must be >= 0, got {getattr(self, name)}")
+        if not self.lambda_hide >= 0:
+            raise LongAQAError(f"loss.lambda_hide must be >= 0, got {self.lambda_hide}")
         if not self.lambda_subscores >= 0 or any(not v >= 0 for v in self.subscore_weights.values()):
             raise LongAQAError("loss.lambda_subscores and loss.subscore_weights must be >= 0")
         self.temperature_for(1024)  # validates
@@ -388,6 +404,8 @@ class Config:
         subscores = head == "additive" and (
             loss.lambda_subscores > 0 or any(v > 0 for v in loss.subscore_weights.values())
         )
+        if loss.lambda_hide > 0 and head != "additive":
+            raise LongAQAError(f"loss.lambda_hide needs model.head=additive (its per-clip parts), got {head}")
         if loss.lambda_reg == 0 and not attention and not subscores:
             raise LongAQAError(
                 f"loss.lambda_reg is 0 and no other loss term is on (loss.lambda_att={loss.lambda_att:g}, "

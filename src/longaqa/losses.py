@@ -79,7 +79,8 @@ class Criterion(nn.Module):
     (unweighted), ``mse_weighted`` and ``attention_weighted``. When the model predicts sub-scores (the
     additive head) and the batch has their labels, also ``mse_<name>`` per sub-score (unweighted) and
     ``subscores_weighted``: the sum of each times its weight (``loss.subscore_weights``, else
-    ``loss.lambda_subscores``), added to ``loss``.
+    ``loss.lambda_subscores``), added to ``loss``. With ``loss.lambda_hide`` and a model that returns
+    ``hide_leak`` (the additive head in training): ``hide`` (its mean square) and ``hide_weighted``.
     """
 
     def __init__(self, cfg: LossConfig, d_model: int):
@@ -87,7 +88,7 @@ class Criterion(nn.Module):
         self.cfg = cfg
         self.temperature = cfg.temperature_for(d_model)
 
-    WEIGHTED_TERMS = ("mse_weighted", "attention_weighted", "subscores_weighted")
+    WEIGHTED_TERMS = ("mse_weighted", "attention_weighted", "subscores_weighted", "hide_weighted")
     """The terms whose sum is ``loss``."""
 
     def averages_over(self, key: str) -> str:
@@ -148,4 +149,8 @@ class Criterion(nn.Module):
                 weighted = weighted + self.subscore_weight(name) * term
             terms["subscores_weighted"] = weighted
             terms["loss"] = terms["loss"] + weighted
+        if out.hide_leak is not None and self.cfg.lambda_hide > 0:
+            terms["hide"] = out.hide_leak.float().square().mean()
+            terms["hide_weighted"] = self.cfg.lambda_hide * terms["hide"]
+            terms["loss"] = terms["loss"] + terms["hide_weighted"]
         return terms

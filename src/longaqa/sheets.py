@@ -59,6 +59,14 @@ class ScoreSheet:
     def subscore_names(self) -> tuple[str, ...]:
         return tuple(self.subscores)
 
+    def reachable(self, name: str) -> tuple[float, float]:
+        """The raw-scale range (low, high) that sub-score ``name`` (or ``"total"``) can take, parts and
+        terms being non-negative: up to its constant when every source is subtracted (RG execution:
+        at most 10), from it on when every source is added."""
+        constant, sources = self.total if name == "total" else self.subscores[name]
+        signs = {sign for _, sign in sources}
+        return (constant if signs <= {1.0} else -float("inf"), constant if signs <= {-1.0} else float("inf"))
+
 
 RG_SHEET = ScoreSheet(
     name="rg",

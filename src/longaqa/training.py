@@ -535,6 +535,30 @@ def training_warnings(cfg: Config, model, train: list[VideoSample]) -> list[str]
             f"data.class_name={cfg.data.class_name!r} is set but the {cfg.data.layout} layout has no classes: "
             "it is ignored (only the rg layout selects videos by class)"
         )
+    if cfg.model.head == "additive":
+        warnings += sheet_range_warnings(cfg, train)
+    return warnings
+
+
+def sheet_range_warnings(cfg: Config, train: list[VideoSample]) -> list[str]:
+    """Sub-scores of the training labels that the additive head's sheet cannot reach (its parts are
+    non-negative): e.g. an RG-layout release whose E column is not out of 10."""
+    from longaqa.sheets import score_sheet
+
+    sheet, divisor = score_sheet(cfg.data), cfg.data.score_divisor
+    warnings = []
+    for name in sheet.subscore_names():
+        low, high = sheet.reachable(name)
+        values = [s.subscores[name] * divisor for s in train if s.subscores and name in s.subscores]
+        out = [v for v in values if not low - 0.011 <= v <= high + 0.011]
+        if out:
+            bound = f"above {high:g}" if any(v > high for v in out) else f"below {low:g}"
+            warnings.append(
+                f"{len(out)} of {len(values)} training videos have {name} {bound} (e.g. {out[0]:.2f}), which the "
+                f"{sheet.name} score sheet cannot give (its per-clip parts are non-negative): the head will "
+                "fit them badly; for a release whose sub-scores follow other rules, train on the total "
+                "(data.subscores=holistic, or none)"
+            )
     return warnings
 
 

@@ -45,7 +45,8 @@ def build_model(
                             cfg.local_window, cfg.local_hidden, cfg.dropout, cfg.local_context_dropout,
                             cfg.local_competition, cfg.local_contrast,
                             cfg.background_share if cfg.local_background else 0.0, cfg.video_terms_from,
-                            cfg.background_confidence, cfg.background_deductions, cfg.background_rule)
+                            cfg.background_confidence, cfg.background_deductions, cfg.background_rule,
+                            cfg.local_centre)
     else:
         head = (WeightScoreHead if cfg.head == "weight_score" else SingleScoreHead)(cfg.d_model, list(cfg.head_hidden))
     fast_only = dict(share_batch_work=cfg.share_batch_work) if fast else {}
@@ -74,4 +75,6 @@ def model_from_config(cfg: Config, fastpath: bool | None = None) -> QueryAQA | M
         return build_model(cfg.model, fastpath=fastpath)
     from longaqa.sheets import score_sheet
 
-    return build_model(cfg.model, score_sheet(cfg.data), cfg.data.score_divisor, fastpath)
+    model = build_model(cfg.model, score_sheet(cfg.data), cfg.data.score_divisor, fastpath)
+    model.head.hide_check = cfg.loss.lambda_hide > 0  # training then measures what hiding a clip moves
+    return model

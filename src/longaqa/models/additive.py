@@ -75,8 +75,10 @@ class LocalParts(nn.Module):
     def __init__(self, d_model: int, hidden: int, window: int, num_parts: int, dropout: float,
                  context_dropout: float = 0.5, compete: bool = False, contrast: bool = False,
                  background: float = 0.0, background_confidence: bool = False,
-                 background_parts: tuple[bool, ...] | None = None, background_rule: str = "densest"):
+                 background_parts: tuple[bool, ...] | None = None, background_rule: str = "densest",
+                 centre: str = "none"):
         super().__init__()
+        self.centre = centre
         if background_rule not in RULES:
             raise ValueError(f"background_rule must be one of {RULES}, got {background_rule!r}")
         self.background_rule = background_rule
@@ -108,7 +110,8 @@ class LocalParts(nn.Module):
         B, T, _ = clips.shape
         w = self.window
         mask = valid.to(clips.dtype)[..., None]  # (B, T, 1)
-        h = self.dropout(torch.relu(self.embed(clips)) * mask)  # (B, T, H), 0 on hidden clips
+        foreground = self.foreground(clips, valid) if self.background_share else None  # (B, T)
+        h = self.dropout(torch.relu(self.embed(self.centred(clips, valid, foreground))) * mask)  # (B, T, H)
         windows = F.pad(h, (0, 0, w, w)).unfold(1, 2 * w + 1, 1)  # (B, T, H, 2w+1)
         in_view = F.pad(mask, (0, 0, w, w)).unfold(1, 2 * w + 1, 1)  # (B, T, 1, 2w+1), 1 on valid clips
         if self.training and self.context_dropout > 0 and w > 0:
@@ -120,13 +123,25 @@ class LocalParts(nn.Module):
             value = torch.relu(self.own(self.local_contrast(h, mask, windows, in_view)).float())
         else:  # (B, T, P), from the clip alone
             value = F.softplus(self.own(h).float()) / LOG2
-        foreground = self.foreground(clips, valid) if self.background_share else None  # (B, T)
         if foreground is not None:  # only clips that stand apart from the routine's background earn
             value = value * torch.where(self.background_parts, foreground[..., None], 1.0)
         gate = torch.sigmoid(self.gate(torch.relu(self.mix(windows.reshape(B, T, -1)))).float())  # (B, T, P)
         if self.salience is not None:  # clips compete with their neighbours for credit
             gate = gate * self.local_share(h, valid, mask)
         return value * gate * self.part_scale * mask, foreground
+
+    def centred(self, clips: torch.Tensor, valid: torch.Tensor, foreground: torch.Tensor | None) -> torch.Tensor:
+        """The clips as the local network reads them (B, T, D): as given (``centre`` none), minus the
+        mean of the video's valid clips (``mean``) or of its background clips (``background``: weights
+        1 - foreground, so that hiding a clip that earns leaves the centre where it is)."""
+        if self.centre == "none":
+            return clips
+        if self.centre == "background" and foreground is not None:
+            weight = (1 - foreground).to(clips.dtype) * valid
+            centre = (clips * weight[..., None]).sum(1) / weight.sum(1, keepdim=True).clamp_min(1e-6)
+        else:
+            centre = masked_mean(clips, valid)
+        return clips - centre[:, None]
 
     def local_share(self, h: torch.Tensor, valid: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``exp(s_t) / mean_{j within window of t} exp(s_j)`` per part, with ``s`` a salience from each
@@ -180,7 +195,7 @@ class AdditiveHead(nn.Module):
                  local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False,
                  contrast: bool = False, background: float = 0.0, video_from: str = "queries",
                  background_confidence: bool = False, background_deductions: bool = True,
-                 background_rule: str = "densest"):
+                 background_rule: str = "densest", centre: str = "none"):
         super().__init__()
         if video_from not in ("queries", "background"):
             raise ValueError(f"video_from must be queries or background, got {video_from!r}")
@@ -190,8 +205,9 @@ class AdditiveHead(nn.Module):
         background_parts = tuple(background_deductions or sign > 0 for sign in sheet.clip_signs)
         self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
                                 compete, contrast, background, background_confidence, background_parts,
-                                background_rule)
+                                background_rule, centre)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
+        self.hide_check = False  # set from loss.lambda_hide: training then returns hide_leak
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)
         self.register_buffer("video_signs", torch.tensor(sheet.video_signs), persistent=False)
@@ -219,7 +235,9 @@ class AdditiveHead(nn.Module):
                 out = out + sign * values[name]
             return out
 
+        leak = self.hide_leak(memory, valid) if self.training and self.hide_check else None
         return {
+            "hide_leak": leak,
             "pred": combine(*self.sheet.total),
             "clip_parts": parts,
             "clip_contributions": parts @ self.clip_signs,  # (B, T)
@@ -227,6 +245,24 @@ class AdditiveHead(nn.Module):
             "video_terms": video,
             "subscores": {name: combine(*spec) for name, spec in self.sheet.subscores.items()},
         }
+
+    def hide_leak(self, memory: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """(B,): hide one random valid clip ``k`` per video and return how far that moves the summed
+        contribution of the *other* clips (``loss.lambda_hide``). Both passes run without dropout, so
+        they differ by the hidden clip alone; 0 when hiding ``k`` moves the clips' sum by exactly ``k``'s
+        own contribution."""
+        rows = torch.arange(len(valid), device=valid.device)
+        k = torch.rand(valid.shape, device=valid.device).masked_fill(~valid, -1.0).argmax(1)  # (B,)
+        hidden = valid.clone()
+        hidden[rows, k] = False
+        was_training = self.local.training
+        self.local.eval()
+        try:
+            full = self.local(memory, valid)[0] @ self.clip_signs  # (B, T)
+            without = self.local(memory, hidden)[0] @ self.clip_signs
+        finally:
+            self.local.train(was_training)
+        return full.sum(1) - full[rows, k] - without.sum(1)
 
     @torch.no_grad()
     def calibrate(self, samples) -> dict[str, float]:

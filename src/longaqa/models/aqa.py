@@ -46,6 +46,9 @@ class AQAOutput:
     video_terms: torch.Tensor | None = None
     subscores: dict[str, torch.Tensor] | None = None
     clip_foreground: torch.Tensor | None = None
+    hide_leak: torch.Tensor | None = None
+    """(B,), additive head in training with ``loss.lambda_hide``: what hiding one clip moved the other
+    clips' summed contribution by (``AdditiveHead.hide_leak``)."""
     fastpath: bool = False
 
     @property
@@ -142,6 +145,7 @@ class QueryAQA(nn.Module):
             clip_contributions=head_out.get("clip_contributions"),
             video_terms=head_out.get("video_terms"),
             clip_foreground=head_out.get("clip_foreground"),
+            hide_leak=head_out.get("hide_leak"),
             subscores=head_out.get("subscores"),
             query_valid=query_valid,
             clip_valid=clip_valid,

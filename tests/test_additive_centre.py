@@ -1,0 +1,125 @@
+"""The additive head's centred clips (``model.local_centre``), its hiding term (``loss.lambda_hide``) and
+the warning for sub-scores its sheet cannot reach."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from longaqa.config import DataConfig, load_config
+from longaqa.data.dataset import VideoSample
+from longaqa.data.subscores import load_subscores
+from longaqa.errors import LongAQAError
+from longaqa.losses import Criterion
+from longaqa.models import build_model, model_from_config
+from longaqa.sheets import RG_SHEET
+from longaqa.training import sheet_range_warnings
+from tests.conftest import SHARED, TINY
+
+RG_LABELS = SHARED / "data" / "rg_labels"
+STRICT = ["model.local_background=false"]
+
+
+def additive(*overrides: str):
+    cfg = load_config(None, [*TINY, "model.head=additive", "model.local_window=2", "model.local_hidden=8",
+                             *overrides])
+    torch.manual_seed(0)
+    return build_model(cfg.model, RG_SHEET, 25.0).eval()
+
+
+@pytest.mark.parametrize("prior", [STRICT, []], ids=["strict", "background prior"])
+def test_a_shift_of_every_clip_drops_out_with_a_centre(prior):
+    """What shifts every clip of a routine alike (a performer's build, the venue) moves no part once the
+    clips are centred on their video; without a centre it does."""
+    x, lengths = torch.randn(2, 14, 32), torch.tensor([14, 11])
+    shifted = x + 2.0 * torch.randn(32)
+    with torch.no_grad():
+        for centre in ("mean", "background"):
+            if centre == "background" and prior:
+                continue  # without the prior every clip is foreground: no background to centre on
+            model = additive(f"model.local_centre={centre}", *prior)
+            torch.testing.assert_close(model(shifted, lengths).clip_parts, model(x, lengths).clip_parts,
+                                       rtol=1e-4, atol=1e-6)
+        plain = additive(*prior)
+        assert not torch.allclose(plain(shifted, lengths).clip_parts, plain(x, lengths).clip_parts, atol=1e-4)
+
+
+def test_the_background_centre_ignores_the_clips_that_earn():
+    """``background``: the centre is the mean of the background clips (weights 1 - foreground), so a
+    clip with foreground 1 can change without moving any other clip's centred features; with ``mean``
+    it moves them all."""
+    local = additive("model.local_centre=background").head.local
+    clips, valid = torch.randn(1, 10, 16), torch.ones(1, 10, dtype=torch.bool)
+    foreground = torch.tensor([[0.0, 0.2, 1.0, 0.0, 1.0, 0.5, 0.0, 1.0, 0.0, 0.0]])
+    changed = clips.clone()
+    changed[0, 4] += 5.0
+    a, b = local.centred(clips, valid, foreground), local.centred(changed, valid, foreground)
+    others = torch.arange(10) != 4
+    assert torch.equal(a[0, others], b[0, others])
+    weight = 1 - foreground[0]
+    torch.testing.assert_close(a[0, 0], clips[0, 0] - (clips[0] * weight[:, None]).sum(0) / weight.sum())
+    local.centre = "mean"
+    moved = local.centred(changed, valid, foreground) - local.centred(clips, valid, foreground)
+    torch.testing.assert_close(moved[0, others], torch.full((9, 16), -0.5))
+
+
+def test_hiding_term_is_zero_when_parts_come_from_the_clip_alone_and_enters_the_loss():
+    """``hide_leak``: how far hiding one clip moves the other clips' summed contribution. Window 0, no
+    prior, no centre: parts come from each clip alone, so it is 0; with a window it is not."""
+    x, lengths = torch.randn(4, 12, 32), torch.tensor([12, 12, 9, 7])
+    alone = additive("model.local_window=0", *STRICT).train()
+    alone.head.hide_check = True
+    torch.manual_seed(1)
+    assert alone(x, lengths).hide_leak.abs().max() < 1e-6
+    windowed = additive(*STRICT).train()
+    torch.nn.init.normal_(windowed.head.local.gate.weight)  # gates start flat: give the window a say
+    windowed.head.hide_check = True
+    out = windowed(x, lengths)
+    assert out.hide_leak.shape == (4,) and out.hide_leak.abs().max() > 1e-5
+    cfg = load_config(None, [*TINY, "model.head=additive", "loss.lambda_hide=3"])
+    terms = Criterion(cfg.loss, 16)(out, torch.rand(4), {k: v.detach() for k, v in out.subscores.items()})
+    torch.testing.assert_close(terms["hide"], out.hide_leak.square().mean())
+    expected = terms["mse_weighted"] + terms["attention_weighted"] + terms["subscores_weighted"] + 3 * terms["hide"]
+    torch.testing.assert_close(terms["loss"], expected)
+    assert model_from_config(cfg).head.hide_check  # the config turns the measurement on
+    assert not model_from_config(load_config(None, [*TINY, "model.head=additive"])).head.hide_check
+    with torch.no_grad():
+        assert windowed.eval()(x, lengths).hide_leak is None  # never outside training
+
+
+def test_centre_and_hiding_options_are_checked():
+    with pytest.raises(LongAQAError, match="local_centre"):
+        load_config(None, [*TINY, "model.head=additive", "model.local_centre=median"])
+    with pytest.raises(LongAQAError, match="loss.lambda_hide must be >= 0"):
+        load_config(None, [*TINY, "model.head=additive", "loss.lambda_hide=-1"])
+    with pytest.raises(LongAQAError, match="loss.lambda_hide needs model.head=additive"):
+        load_config(None, [*TINY, "model.head=weight_score", "loss.lambda_hide=1"])
+
+
+def test_sheet_reach():
+    assert RG_SHEET.reachable("execution") == (-math.inf, 10.0)  # 10 - non-negative deductions
+    assert RG_SHEET.reachable("difficulty") == (0.0, math.inf)
+    assert RG_SHEET.reachable("total") == (-math.inf, math.inf)
+
+
+def test_subscores_the_sheet_cannot_reach_are_warned_about():
+    """An RG-layout release whose E column is not out of 10 (e.g. acrobatics' 2 x E + A): the rg sheet's
+    execution is 10 minus non-negative deductions, so the head cannot fit it; one warning says so."""
+    cfg = load_config(None, [*TINY, "model.head=additive", "data.layout=rg", "data.score_divisor=25"])
+    divided = [{"difficulty": 2.0 / 25, "execution": e / 25, "penalty": 0.0} for e in (24.5, 9.5, 26.0)]
+    train = [VideoSample(f"v{i}", torch.zeros(3, 32), 0.0, s) for i, s in enumerate(divided)]
+    (warning,) = sheet_range_warnings(cfg, train)
+    assert warning.startswith("2 of 3 training videos have execution above 10 (e.g. 24.50)")
+    assert "data.subscores=holistic" in warning
+
+
+@pytest.mark.skipif(not RG_LABELS.is_dir(), reason="shared RG label files absent")
+def test_the_real_rg_labels_are_all_within_the_sheet():
+    cfg = load_config(None, [*TINY, "model.head=additive", "data.layout=rg", "data.score_divisor=25"])
+    for name in ("Ball", "Clubs", "Hoop", "Ribbon"):
+        data = DataConfig(layout="rg", class_name=name)
+        subs = load_subscores(data, RG_LABELS, "train", RG_SHEET)
+        train = [VideoSample(v, torch.zeros(1, 32), 0.0, {k: x / 25 for k, x in s.items()}) for v, s in subs.items()]
+        assert len(train) == 200 and sheet_range_warnings(cfg, train) == []
