@@ -44,6 +44,10 @@ def test_a_shift_of_every_clip_drops_out_with_a_centre(prior):
                                        rtol=1e-4, atol=1e-6)
         plain = additive(*prior)
         assert not torch.allclose(plain(shifted, lengths).clip_parts, plain(x, lengths).clip_parts, atol=1e-4)
+        if not prior:  # "both" reads the clip as given beside it centred: a shift that all clips share shows
+            both = additive("model.local_centre=both")
+            assert both.head.local.embed_raw is not None and plain.head.local.embed_raw is None
+            assert not torch.allclose(both(shifted, lengths).clip_parts, both(x, lengths).clip_parts, atol=1e-4)
 
 
 def test_the_background_centre_ignores_the_clips_that_earn():

@@ -33,7 +33,7 @@ Layout = Literal["rg", "fisv", "logo", "generic"]
 Subscores = Literal["auto", "none", "holistic", "rg", "fisv"]
 VideoTermsFrom = Literal["queries", "background"]
 BackgroundRule = Literal["densest", "recurrent", "adaptive"]
-LocalCentre = Literal["none", "mean", "background"]
+LocalCentre = Literal["none", "mean", "background", "both"]
 TrainCrop = Literal["random", "center"]
 EvalView = Literal["full", "center_crop", "random_crop"]
 Scheduler = Literal["none", "step", "cosine"]
@@ -115,11 +115,14 @@ class ModelConfig:
     neighbours earns nothing (``LocalParts.local_contrast``); needs ``local_window`` >= 1. Measured in
     bench/RESULTS.md ("local contrast (issue 14)")."""
     local_centre: LocalCentre = "none"
-    """Additive head: the local network reads each clip's embedding minus the mean embedding of its
-    video's valid clips (``LocalParts``), so that what shifts every clip of a routine alike (the
-    performer's build, the venue, the camera) drops out of every value and gate; parts then depend on
-    the window and on this one per-video mean, which hiding one clip moves by 1/T of that clip's offset
-    (docs/additive.md, "Centred clips")."""
+    """Additive head: what the local network reads (``LocalParts.centred``). ``none``: each clip's
+    embedding. ``mean``: minus the mean embedding of its video's valid clips, so that what shifts every
+    clip of a routine alike (a performer's build, the venue, the camera) drops out; ``background``:
+    minus the mean of the video's background clips (weights 1 - foreground, ``local_background``;
+    without it, the video's mean), so that a clip that earns never moves the centre; ``both``: the
+    clip as given plus the clip centred on its background (two linear maps, summed), for sports where
+    quality shows in every clip alike. Parts then also depend on the centre, which hiding one clip moves
+    by 1/n of that clip's offset (measured: docs/additive.md, "Centred clips")."""
     local_background: bool = True
     """Additive head: only clips that stand apart from the routine's *background* earn parts
     (``longaqa.models.background``): the background is the densest, most spread neighbourhood of clips

@@ -64,6 +64,9 @@ class LocalParts(nn.Module):
     clip's foreground (:meth:`foreground`, :mod:`longaqa.models.background`): 0 for the routine's
     connecting movement, the densest kind of clip spread over the whole routine, so only clips that
     stand apart from it earn. Judges credit elements, which are many distinct kinds, not that movement.
+    With ``centre`` (``model.local_centre``: ``mean``, ``background`` or ``both``) the network reads
+    the clips centred on their video (:meth:`centred`): what shifts every clip of a routine alike
+    drops out, and every part then also depends on that one per-video centre.
     Given the background (one per video), locality is ``window`` clips. ``background_rule``
     (``model.background_rule``) picks how the background is found: ``densest`` (one kind of connecting
     movement), ``recurrent`` or ``adaptive`` (several kinds; :mod:`longaqa.models.background`).
@@ -91,6 +94,7 @@ class LocalParts(nn.Module):
         self.contrast = contrast
         self.background_share = background
         self.embed = nn.Linear(d_model, hidden)
+        self.embed_raw = nn.Linear(d_model, hidden, bias=False) if centre == "both" else None
         bias = not contrast  # no bias in `own`: zero contrast gives a value of exactly 0
         self.own = nn.Sequential(nn.Linear(hidden, hidden, bias=bias), nn.ReLU(),
                                  nn.Linear(hidden, num_parts, bias=bias))
@@ -111,7 +115,10 @@ class LocalParts(nn.Module):
         w = self.window
         mask = valid.to(clips.dtype)[..., None]  # (B, T, 1)
         foreground = self.foreground(clips, valid) if self.background_share else None  # (B, T)
-        h = self.dropout(torch.relu(self.embed(self.centred(clips, valid, foreground))) * mask)  # (B, T, H)
+        h = self.embed(self.centred(clips, valid, foreground))
+        if self.embed_raw is not None:  # "both": the clip as given beside the clip centred on its background
+            h = h + self.embed_raw(clips)
+        h = self.dropout(torch.relu(h) * mask)  # (B, T, H)
         windows = F.pad(h, (0, 0, w, w)).unfold(1, 2 * w + 1, 1)  # (B, T, H, 2w+1)
         in_view = F.pad(mask, (0, 0, w, w)).unfold(1, 2 * w + 1, 1)  # (B, T, 1, 2w+1), 1 on valid clips
         if self.training and self.context_dropout > 0 and w > 0:
@@ -132,11 +139,12 @@ class LocalParts(nn.Module):
 
     def centred(self, clips: torch.Tensor, valid: torch.Tensor, foreground: torch.Tensor | None) -> torch.Tensor:
         """The clips as the local network reads them (B, T, D): as given (``centre`` none), minus the
-        mean of the video's valid clips (``mean``) or of its background clips (``background``: weights
-        1 - foreground, so that hiding a clip that earns leaves the centre where it is)."""
+        mean of the video's valid clips (``mean``) or of its background clips (``background`` and
+        ``both``: weights 1 - foreground, so that hiding a clip that earns leaves the centre where it is;
+        the video's mean without the prior). ``both`` adds the clips as given in :meth:`forward`."""
         if self.centre == "none":
             return clips
-        if self.centre == "background" and foreground is not None:
+        if self.centre in ("background", "both") and foreground is not None:
             weight = (1 - foreground).to(clips.dtype) * valid
             centre = (clips * weight[..., None]).sum(1) / weight.sum(1, keepdim=True).clamp_min(1e-6)
         else:
