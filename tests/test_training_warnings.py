@@ -46,8 +46,12 @@ def test_center_crop_is_named(routines, tmp_path, capsys):
 
 @pytest.mark.parametrize("overrides", [["model.num_queries=14"], ["model.head=additive"]])
 def test_no_crop_warning_when_nothing_is_cropped(routines, tmp_path, capsys, overrides):
-    """14 queries cover the longest video (14 clips); the additive head trains on whole videos."""
-    assert train(routines, tmp_path, capsys, *overrides) == []
+    """14 queries cover the longest video (14 clips); the additive head trains on whole videos. (These
+    synthetic routines' E column goes above 10 now and then, which the additive head's rg sheet is
+    warned about: not a crop warning.)"""
+    warnings = train(routines, tmp_path, capsys, *overrides)
+    assert not [w for w in warnings if CROP in w]
+    assert all("execution above 10" in w for w in warnings) and (warnings == []) == ("model.head=additive" not in overrides)
 
 
 def test_class_name_unused_by_the_layout(tmp_path, capsys):
