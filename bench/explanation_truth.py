@@ -212,8 +212,10 @@ def write_package_table(results: dict, meta: dict) -> None:
                 values = [r[key] for r in rows if key in r and math.isfinite(r[key])]
                 row[f"{head}_{key}"] = round(float(np.mean(values)), 3) if values else None
         table[kind] = row
+    heads = sorted({head for row in results.values() for head in row})
     MEASURED_FILE.write_text(json.dumps({"command": meta["command"], "seeds": meta["seeds"],
-                                         "epochs": meta["epochs"], "generators": table}, indent=2) + "\n")
+                                         "epochs": meta["epochs"], "heads": {h: HEADS[h] for h in heads},
+                                         "generators": table}, indent=2) + "\n")
     print(f"written: {MEASURED_FILE}")
 
 

@@ -3,8 +3,10 @@ the warning for sub-scores its sheet cannot reach."""
 
 from __future__ import annotations
 
+import json
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -127,3 +129,46 @@ def test_the_real_rg_labels_are_all_within_the_sheet():
         subs = load_subscores(data, RG_LABELS, "train", RG_SHEET)
         train = [VideoSample(v, torch.zeros(1, 32), 0.0, {k: x / 25 for k, x in s.items()}) for v, s in subs.items()]
         assert len(train) == 200 and sheet_range_warnings(cfg, train) == []
+
+
+HEADS = {  # as bench/explanation_truth.py writes them into the report's table
+    "paper": ["model.head=weight_score"],
+    "additive": ["model.head=additive", "model.local_hidden=64"],
+    "additive_centred_both": ["model.head=additive", "model.local_hidden=64", "model.local_centre=both"],
+    "additive_window": ["model.head=additive", "model.local_hidden=64", "model.local_background=false"],
+}
+
+
+def test_the_report_picks_the_measured_head_that_matches_the_run():
+    from longaqa.interpret.report import measured_head
+
+    def run(*overrides):
+        return load_config(None, [*TINY, *overrides])
+
+    assert measured_head(HEADS, run("model.head=additive")) == ("additive", [])
+    assert measured_head(HEADS, run("model.head=additive", "model.local_centre=both")) == ("additive_centred_both", [])
+    assert measured_head(HEADS, run("model.head=additive", "model.local_background=false")) == ("additive_window", [])
+    assert measured_head(HEADS, run("model.head=weight_score")) == ("paper", [])
+    # an option no measured head sets: the nearest head, and what the run sets otherwise
+    assert measured_head(HEADS, run("model.head=additive", "model.local_centre=mean")) == (
+        "additive", ["model.local_centre=mean"])
+    assert measured_head(HEADS, run("model.head=single_score")) == (None, [])
+
+
+def test_a_report_of_a_run_says_when_its_configuration_was_not_measured(tmp_path):
+    from longaqa.config import save_config
+    from longaqa.interpret.explanation import explain_video
+    from longaqa.interpret.report import MEASURED_FILE, write_report
+
+    measured = json.loads(MEASURED_FILE.read_text())
+    assert set(HEADS) <= set(measured["heads"]) and measured["heads"]["additive"] == HEADS["additive"]
+    cfg = load_config(None, [*TINY, "model.head=additive", "model.local_hidden=8", "model.local_centre=mean"])
+    model = model_from_config(cfg).eval()
+    expl = explain_video(model, cfg, "v", np.random.default_rng(0).normal(size=(16, 32)).astype(np.float32), 12.0)
+    save_config(cfg, tmp_path / "config.yaml")
+    page = write_report(tmp_path, [expl], tmp_path / "r.html").read_text()
+    assert "This run sets model.local_centre=mean, which no measured head does" in page
+    save_config(load_config(None, [*TINY, "model.head=additive", "model.local_centre=both"]), tmp_path / "config.yaml")
+    page = write_report(tmp_path, [expl], tmp_path / "r.html").read_text()
+    assert "which no measured head does" not in page
+    assert "how far to trust these explanations (additive_centred_both head)" in page

@@ -84,6 +84,19 @@ def _run_info(run) -> tuple[str, dict, dict | None]:
     return type(run).__name__ if run is not None else "longaqa", {}, None
 
 
+def _run_config(run):
+    """The resolved config of a run folder (its config.yaml), or None (anything else, or unreadable)."""
+    from longaqa.config import load_config
+    from longaqa.run_folder import CONFIG_FILE
+
+    if isinstance(run, (str, Path)) and (Path(run) / CONFIG_FILE).is_file():
+        try:
+            return load_config(Path(run) / CONFIG_FILE)
+        except LongAQAError:
+            return None
+    return None
+
+
 def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: int) -> str:
     from longaqa.interpret.plots import attention_png, curves_png
 
@@ -163,19 +176,61 @@ MEASURED_FILE = Path(__file__).with_name("measured_agreement.json")
 the truth on the generators of docs/generators.md, shown in every report beside the run's own."""
 
 
-def _measured_agreement(videos: list[VideoExplanation]) -> str:
-    """What this head's explanations measured on generated routines with truth (bench), or ''."""
+IGNORED_BENCH_OPTIONS = ("model.local_hidden",)
+"""Bench head overrides that only size its small model: not a difference of configuration."""
+
+
+def _option(cfg, key: str):
+    section, name = key.split(".", 1)
+    return getattr(getattr(cfg, section), name)
+
+
+def measured_head(heads: dict[str, list[str]], run_cfg) -> tuple[str | None, list[str]]:
+    """The bench head (``heads``: name -> its ``KEY=VALUE`` overrides of the defaults) whose measurement
+    best describes a run of config ``run_cfg``, and the options the run sets otherwise (``KEY=VALUE``,
+    the run's values): the head that differs from the run in the fewest of the options that any head
+    sets (ties: the one with fewer overrides). None when no head has the run's ``model.head``."""
+    from longaqa.config import load_config
+
+    configs = {name: load_config(None, [o for o in overrides if o.split("=")[0] not in IGNORED_BENCH_OPTIONS])
+               for name, overrides in heads.items()}
+    keys = sorted({o.split("=")[0] for overrides in heads.values() for o in overrides} - set(IGNORED_BENCH_OPTIONS))
+    same_head = [n for n, c in configs.items() if c.model.head == run_cfg.model.head]
+    if not same_head:
+        return None, []
+
+    def differs(name: str) -> list[str]:
+        return [f"{k}={_option(run_cfg, k)}" for k in keys if _option(configs[name], k) != _option(run_cfg, k)]
+
+    best = min(same_head, key=lambda n: (len(differs(n)), len(heads[n])))  # ties: the plainer head
+    return best, differs(best)
+
+
+def _measured_agreement(videos: list[VideoExplanation], run_cfg=None) -> str:
+    """What this head's explanations measured on generated routines with truth (bench), or ''. With the
+    run's config, the measured head that matches it (``measured_head``), and what it does not match."""
     if not MEASURED_FILE.is_file() or not videos:
         return ""
     measured = json.loads(MEASURED_FILE.read_text())
     head = "additive" if videos[0].additive else "paper"
+    caveat = ""
+    if run_cfg is not None and measured.get("heads"):
+        head, unmeasured = measured_head(measured["heads"], run_cfg)
+        if head is None:
+            return (f"<h2>how far to trust these explanations</h2><p class=\"note\">model.head="
+                    f"{html.escape(run_cfg.model.head)} was not measured against per-clip truth "
+                    "(bench/explanation_truth.py).</p>")
+        if unmeasured:
+            caveat = ("<p class=\"note\">This run sets " + html.escape(", ".join(unmeasured)) + ", which no "
+                      f"measured head does: below is the nearest measured one, {html.escape(head)} ("
+                      + html.escape(" ".join(measured["heads"][head])) + "), not this run's configuration.</p>")
     rows = [[kind + (" (held out)" if r.get("held_out") else ""), r.get(f"{head}_rho_contribution", ""),
              r.get(f"{head}_faithfulness", ""), r.get(f"{head}_srcc_total", "")]
             for kind, r in measured["generators"].items()]
     return (f"<h2>how far to trust these explanations ({head} head)</h2><p>Measured on generated routines "
             f"with per-clip truth, mean over {measured['seeds']} seeds (<code>{html.escape(measured['command'])}"
             "</code>, bench/RESULTS.md). On your own data there is no truth: this is what the same head "
-            "did where there was.</p>"
+            "did where there was.</p>" + caveat
             + _table(["generator", "per-clip contribution rho", "faithfulness r", "test SRCC"], rows, name_cols=1))
 
 
@@ -296,7 +351,7 @@ def write_report(
         if "deletion" in interp and "insertion" in interp:
             parts.append(_img(perturbation_png(interp), "deletion and insertion curves"))
 
-    parts.append(_measured_agreement(videos))
+    parts.append(_measured_agreement(videos, _run_config(run_dir_or_model)))
     labelled = [v for v in videos if v.true is not None]
     if len(labelled) >= 2:
         parts.append(
