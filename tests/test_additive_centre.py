@@ -172,3 +172,33 @@ def test_a_report_of_a_run_says_when_its_configuration_was_not_measured(tmp_path
     page = write_report(tmp_path, [expl], tmp_path / "r.html").read_text()
     assert "which no measured head does" not in page
     assert "how far to trust these explanations (additive_centred_both head)" in page
+
+
+def test_the_learned_foreground_is_fitted_to_the_rule_alone_and_only_where_the_rule_wins():
+    """``background_rule: learned``: a per-clip network of the mean-centred clip gives the foreground;
+    the parts get no gradient through it, its only training signal is its fit to the densest rule
+    (``background_fit``), weighted 0 on a video whose rule barely wins (two tied kinds)."""
+    model = additive("model.background_rule=learned").train()
+    local = model.head.local
+    g = torch.Generator().manual_seed(0)
+    clear = torch.randn(32, generator=g) + 0.1 * torch.randn(16, 32, generator=g)
+    clear[[4, 11]] += 3.0 * torch.randn(2, 32, generator=g)  # one background kind, two standouts
+    a, b = torch.randn(32, generator=g), torch.randn(32, generator=g)
+    tied = torch.stack([a if t % 2 else b for t in range(16)]) + 0.05 * torch.randn(16, 32, generator=g)
+    x, lengths = torch.stack([clear, tied]), torch.tensor([16, 16])
+    out = model(x, lengths)
+    assert out.background_fit.shape == (2,) and out.background_fit[0] > 0 and out.background_fit[1] == 0
+    fg = out.clip_foreground
+    assert ((fg >= 0) & (fg <= 1)).all()
+    out.pred.sum().backward(retain_graph=True)
+    assert all(p.grad is None or p.grad.abs().max() == 0 for p in local.fg_net.parameters())
+    out.background_fit.sum().backward()
+    assert all(p.grad is not None and p.grad.abs().max() > 0 for p in local.fg_net.parameters())
+    terms = Criterion(load_config(None, [*TINY, "model.head=additive"]).loss, 16)(out, torch.rand(2))
+    torch.testing.assert_close(terms["background_fit"], out.background_fit.mean())
+    with torch.no_grad():  # what shifts every clip alike does not move it
+        model.eval()
+        torch.testing.assert_close(model(x + 2.0 * torch.randn(32), lengths).clip_foreground,
+                                   model(x, lengths).clip_foreground, rtol=1e-4, atol=1e-5)
+        assert model(x, lengths).background_fit is None  # fitted in training only
+    assert additive("model.background_rule=learned", *STRICT).head.local.fg_net is None  # no prior: no rule

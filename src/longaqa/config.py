@@ -32,7 +32,7 @@ AttReduction = Literal["mean", "sum"]
 Layout = Literal["rg", "fisv", "logo", "generic"]
 Subscores = Literal["auto", "none", "holistic", "rg", "fisv"]
 VideoTermsFrom = Literal["queries", "background"]
-BackgroundRule = Literal["densest", "recurrent", "adaptive"]
+BackgroundRule = Literal["densest", "recurrent", "adaptive", "learned"]
 LocalCentre = Literal["none", "mean", "background", "both"]
 TrainCrop = Literal["random", "center"]
 EvalView = Literal["full", "center_crop", "random_crop"]
@@ -162,7 +162,12 @@ class ModelConfig:
     as much as the most recurrent one (``recurrent_rule``), for connecting movement of several kinds;
     ``background_share`` and ``background_confidence`` then do not apply. ``adaptive``: the densest rule
     where its background wins clearly (margin from 0.3 on), the recurrent rule where it does not (up to
-    0.15), blended between (``adaptive_rule``) (docs/additive.md, "Several kinds of connecting movement")."""
+    0.15), blended between (``adaptive_rule``) (docs/additive.md, "Several kinds of connecting movement").
+    ``learned``: each clip's foreground from a small network of that clip minus its video's mean,
+    fitted in training to the densest rule on the videos where that rule wins clearly (margin ramp
+    0.15-0.3), so that kinds of connecting movement found in some videos are known in all, and hiding
+    a clip moves the others' foreground only through the mean (``LocalParts.learned_foreground``;
+    docs/additive.md, "A learned foreground")."""
     local_context_dropout: float = 0.5
     """Additive head, training only: probability of hiding each neighbour in a clip's window (never the
     clip itself), so that a clip's part is carried by its own features (see ``LocalParts``)."""

@@ -88,7 +88,8 @@ class Criterion(nn.Module):
         self.cfg = cfg
         self.temperature = cfg.temperature_for(d_model)
 
-    WEIGHTED_TERMS = ("mse_weighted", "attention_weighted", "subscores_weighted", "hide_weighted")
+    WEIGHTED_TERMS = ("mse_weighted", "attention_weighted", "subscores_weighted", "hide_weighted",
+                      "background_fit")
     """The terms whose sum is ``loss``."""
 
     def averages_over(self, key: str) -> str:
@@ -149,6 +150,9 @@ class Criterion(nn.Module):
                 weighted = weighted + self.subscore_weight(name) * term
             terms["subscores_weighted"] = weighted
             terms["loss"] = terms["loss"] + weighted
+        if out.background_fit is not None:  # the learned foreground's own fit (no gradient to the parts)
+            terms["background_fit"] = out.background_fit.float().mean()
+            terms["loss"] = terms["loss"] + terms["background_fit"]
         if out.hide_leak is not None and self.cfg.lambda_hide > 0:
             terms["hide"] = out.hide_leak.float().square().mean()
             terms["hide_weighted"] = self.cfg.lambda_hide * terms["hide"]

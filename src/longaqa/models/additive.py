@@ -104,6 +104,9 @@ class LocalParts(nn.Module):
         nn.init.constant_(self.gate.bias, self.GATE_BIAS)
         self.dropout = nn.Dropout(dropout)
         self.register_buffer("part_scale", torch.ones(num_parts))
+        self.fg_net = (nn.Sequential(nn.Linear(d_model, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+                       if background_rule == "learned" and background > 0 else None)
+        self.background_fit = None
         self.salience = nn.Linear(hidden, num_parts) if compete else None
         if self.salience is not None:  # starts with every clip alike
             nn.init.zeros_(self.salience.weight)
@@ -114,7 +117,10 @@ class LocalParts(nn.Module):
         B, T, _ = clips.shape
         w = self.window
         mask = valid.to(clips.dtype)[..., None]  # (B, T, 1)
-        foreground = self.foreground(clips, valid) if self.background_share else None  # (B, T)
+        if self.fg_net is not None:  # its fit to the rule needs gradient: not through no-grad `foreground`
+            foreground = self.learned_foreground(clips, valid)
+        else:
+            foreground = self.foreground(clips, valid) if self.background_share else None  # (B, T)
         h = self.embed(self.centred(clips, valid, foreground))
         if self.embed_raw is not None:  # "both": the clip as given beside the clip centred on its background
             h = h + self.embed_raw(clips)
@@ -160,10 +166,28 @@ class LocalParts(nn.Module):
         mean = window_sums(e, w) / window_sums(mask, w).clamp_min(1)
         return e / mean.clamp_min(1e-12)
 
+    def learned_foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """``learned``: each clip's foreground from its own embedding minus its video's mean (B, T), by
+        a small network fitted (``background_fit``, in training) to the densest rule's foreground on
+        the videos where that rule's background wins clearly (margin ramp ``CONFIDENCE``). The parts
+        see it without gradient."""
+        teacher, margin = background_rule(clips, valid, self.background_share)
+        centred = (clips - masked_mean(clips, valid)[:, None]).detach()
+        logit = self.fg_net(centred).squeeze(-1).float()  # (B, T)
+        if self.training and torch.is_grad_enabled():
+            trust = ((margin - CONFIDENCE[0]) / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)  # (B,)
+            weight = trust[:, None] * valid
+            loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=weight, reduction="none")
+            self.background_fit = loss.sum(1) / valid.sum(1).clamp_min(1)  # (B,)
+        return torch.sigmoid(logit).detach() * valid
+
     @torch.no_grad()
     def foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """How far each clip stands apart from its routine's background (B, T) in [0, 1]
-        (:func:`longaqa.models.background.foreground` with ``background_share``)."""
+        (:func:`longaqa.models.background.foreground` with ``background_share``; ``learned``:
+        :meth:`learned_foreground`)."""
+        if self.fg_net is not None:
+            return self.learned_foreground(clips, valid)
         return foreground(clips, valid, self.background_share, self.background_confidence, self.background_rule)
 
     @torch.no_grad()
@@ -223,7 +247,9 @@ class AdditiveHead(nn.Module):
     def forward(self, queries, query_mask, memory=None, clip_valid=None) -> dict:
         B, T, _ = memory.shape
         valid = clip_valid if clip_valid is not None else memory.new_ones(B, T, dtype=torch.bool)
+        self.local.background_fit = None
         parts, foreground = self.local(memory, valid)  # (B, T, P), (B, T) or None
+        background_fit = self.local.background_fit if self.training else None
         sums = parts.sum(1)  # (B, P)
         if self.video_mlp is not None:
             if self.video_from == "background":  # the connecting movement's clips: 1 - foreground
@@ -246,6 +272,7 @@ class AdditiveHead(nn.Module):
         leak = self.hide_leak(memory, valid) if self.training and self.hide_check else None
         return {
             "hide_leak": leak,
+            "background_fit": background_fit,
             "pred": combine(*self.sheet.total),
             "clip_parts": parts,
             "clip_contributions": parts @ self.clip_signs,  # (B, T)

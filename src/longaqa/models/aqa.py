@@ -47,6 +47,9 @@ class AQAOutput:
     subscores: dict[str, torch.Tensor] | None = None
     clip_foreground: torch.Tensor | None = None
     hide_leak: torch.Tensor | None = None
+    background_fit: torch.Tensor | None = None
+    """(B,), additive head with ``background_rule: learned``, in training: its foreground network's fit
+    to the densest rule (``LocalParts.learned_foreground``)."""
     """(B,), additive head in training with ``loss.lambda_hide``: what hiding one clip moved the other
     clips' summed contribution by (``AdditiveHead.hide_leak``)."""
     fastpath: bool = False
@@ -146,6 +149,7 @@ class QueryAQA(nn.Module):
             video_terms=head_out.get("video_terms"),
             clip_foreground=head_out.get("clip_foreground"),
             hide_leak=head_out.get("hide_leak"),
+            background_fit=head_out.get("background_fit"),
             subscores=head_out.get("subscores"),
             query_valid=query_valid,
             clip_valid=clip_valid,

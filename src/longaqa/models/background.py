@@ -37,7 +37,7 @@ the foreground / the background's own score): up to 0.15 every clip is foregroun
 foreground is the rule's, linear between."""
 
 
-RULES = ("densest", "recurrent", "adaptive")
+RULES = ("densest", "recurrent", "adaptive", "learned")
 """``model.background_rule``: :func:`background_rule` (one kind of connecting movement, the default),
 :func:`recurrent_rule` (several kinds) or :func:`adaptive_rule` (the first where its background wins
 clearly, the second where it does not)."""
