@@ -69,7 +69,8 @@ def main() -> None:
     p.add_argument("--fisv-clips", type=int, nargs=2, default=[36, 48], metavar=("MIN", "MAX"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--share", type=float, default=0.25, help="model.background_share")
-    p.add_argument("--rule", default="densest", choices=list(RULES), help="model.background_rule")
+    p.add_argument("--rule", default="densest", choices=[r for r in RULES if r != "learned"],
+                   help="model.background_rule (not learned: that one is trained with the model)")
     p.add_argument("--time", action="store_true", help="time the rule at the releases' shapes instead")
     args = p.parse_args()
     rule = LocalParts(8, 8, 0, 1, 0.0, background=args.share, background_rule=args.rule)
