@@ -171,10 +171,10 @@ class LocalParts(nn.Module):
         a small network fitted (``background_fit``, in training) to the densest rule's foreground on
         the videos where that rule's background wins clearly (margin ramp ``CONFIDENCE``). The parts
         see it without gradient."""
-        teacher, margin = background_rule(clips, valid, self.background_share)
         centred = (clips - masked_mean(clips, valid)[:, None]).detach()
         logit = self.fg_net(centred).squeeze(-1).float()  # (B, T)
-        if self.training and torch.is_grad_enabled():
+        if self.training and torch.is_grad_enabled():  # the teacher is needed for the fit only
+            teacher, margin = background_rule(clips, valid, self.background_share)
             trust = ((margin - CONFIDENCE[0]) / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)  # (B,)
             weight = trust[:, None] * valid
             loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=weight, reduction="none")
