@@ -202,3 +202,29 @@ def test_the_learned_foreground_is_fitted_to_the_rule_alone_and_only_where_the_r
                                    model(x, lengths).clip_foreground, rtol=1e-4, atol=1e-5)
         assert model(x, lengths).background_fit is None  # fitted in training only
     assert additive("model.background_rule=learned", *STRICT).head.local.fg_net is None  # no prior: no rule
+
+
+def test_a_low_margin_is_read_as_its_teachers_for_a_learned_foreground(tmp_path):
+    """With a learned foreground the margin is the densest rule's, which no longer flips the foreground:
+    explain's note and the report say so instead of warning that hiding a clip moves many parts."""
+    from longaqa.config import save_config
+    from longaqa.interpret.explanation import explain_video
+    from longaqa.interpret.report import write_report
+    from longaqa.interpret.run import fragile_note, learned_foreground
+
+    assert "hiding one clip can move many clips' parts" in fragile_note(["a"], 3)
+    note = fragile_note(["a"], 3, learned=True)
+    assert note.startswith("note: in 1 of 3 video(s) the densest rule's background won by a margin below 0.15 (a)")
+    assert "no longer hands the background to another kind of clip" in note
+    cfg = load_config(None, [*TINY, "model.head=additive", "model.local_hidden=8", "model.background_rule=learned"])
+    model = model_from_config(cfg).eval()
+    g = np.random.default_rng(1)
+    a, b = g.normal(size=32), g.normal(size=32)
+    tied = np.stack([a if t % 2 else b for t in range(16)]) + 0.05 * g.normal(size=(16, 32))  # two kinds
+    expl = explain_video(model, cfg, "w", tied.astype(np.float32), 12.0)
+    assert expl.background_margin < 0.15
+    assert not learned_foreground(tmp_path)  # not a run folder
+    save_config(cfg, tmp_path / "config.yaml")
+    assert learned_foreground(tmp_path)
+    page = write_report(tmp_path, [expl], tmp_path / "r.html").read_text()
+    assert "The densest rule barely won here" in page and "The background barely won" not in page

@@ -27,6 +27,7 @@ def run(args) -> int:
         explain_run,
         fragile_note,
         fragile_videos,
+        learned_foreground,
         predicted_scores,
         read_summaries,
     )
@@ -48,7 +49,7 @@ def run(args) -> int:
             print(f"{name}: predicted score {pred:.3f}")
     print(f"explained {len(folders)} video(s) into {args.out}")
     for note in (constant_scores_note(*count_constant_scores(summaries)),
-                 fragile_note(fragile_videos(summaries), len(summaries))):
+                 fragile_note(fragile_videos(summaries), len(summaries), learned_foreground(args.run_dir))):
         if note:
             print(note)
     return 0

@@ -17,6 +17,7 @@ import numpy as np
 from longaqa.checkpoint import atomic_write
 from longaqa.errors import LongAQAError, short_path
 from longaqa.interpret.explanation import VideoExplanation
+from longaqa.interpret.run import LEARNED_LOW_MARGIN, run_config
 from longaqa.interpret.variation import NEARLY_CONSTANT, video_variation
 from longaqa.models.background import FRAGILE_MARGIN
 from longaqa.numbers import format_number
@@ -84,20 +85,7 @@ def _run_info(run) -> tuple[str, dict, dict | None]:
     return type(run).__name__ if run is not None else "longaqa", {}, None
 
 
-def _run_config(run):
-    """The resolved config of a run folder (its config.yaml), or None (anything else, or unreadable)."""
-    from longaqa.config import load_config
-    from longaqa.run_folder import CONFIG_FILE
-
-    if isinstance(run, (str, Path)) and (Path(run) / CONFIG_FILE).is_file():
-        try:
-            return load_config(Path(run) / CONFIG_FILE)
-        except LongAQAError:
-            return None
-    return None
-
-
-def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: int) -> str:
+def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: int, learned: bool = False) -> str:
     from longaqa.interpret.plots import attention_png, curves_png
 
     start, end = expl.clip_times()
@@ -132,7 +120,7 @@ def _video_section(expl: VideoExplanation, thumbs: list[bytes] | None, top_k: in
     variation = "" if not np.isfinite(score_variation) else f" &middot; clip scores vary by {score_variation:.2%}"
     note = ""
     if expl.additive:
-        return _additive_section(expl, header, row, parts, k, true)
+        return _additive_section(expl, header, row, parts, k, true, learned)
     if score_variation < NEARLY_CONSTANT:
         note = ('<p class="note">The clip scores of this video are nearly constant: they do not tell clips '
                 "apart. Read the weights and contributions.</p>")
@@ -234,8 +222,10 @@ def _measured_agreement(videos: list[VideoExplanation], run_cfg=None) -> str:
             + _table(["generator", "per-clip contribution rho", "faithfulness r", "test SRCC"], rows, name_cols=1))
 
 
-def _additive_section(expl: VideoExplanation, header, row, parts: dict, k: int, true: str) -> str:
-    """One video of the additive head: its sheet's parts per clip, the clips that earned and lost most."""
+def _additive_section(expl: VideoExplanation, header, row, parts: dict, k: int, true: str,
+                      learned: bool = False) -> str:
+    """One video of the additive head: its sheet's parts per clip, the clips that earned and lost most
+    (``learned``: the run's foreground is learned, and its margin is its teacher's)."""
     from longaqa.interpret.plots import attention_png, curves_png
 
     def fmt(values: dict) -> str:
@@ -256,7 +246,10 @@ def _additive_section(expl: VideoExplanation, header, row, parts: dict, k: int, 
                       "(foreground 0: connecting movement, they earn nothing)")
     if expl.background_margin is not None:
         background += f" &middot; background margin {expl.background_margin:.2f}"
-        if expl.background_margin < FRAGILE_MARGIN:
+        if expl.background_margin < FRAGILE_MARGIN and learned:
+            background += (f'</p><p class="note">The densest rule barely won here (margin below {FRAGILE_MARGIN}): '
+                           f"{html.escape(LEARNED_LOW_MARGIN)}. Check the foreground column against the video.")
+        elif expl.background_margin < FRAGILE_MARGIN:
             background += (f'</p><p class="note">The background barely won (margin below {FRAGILE_MARGIN}): another '
                            "kind of clip would serve almost as well, so which clips earn is fragile. On generated "
                            "routines, videos like this had far less faithful explanations (mean per-video "
@@ -337,6 +330,8 @@ def write_report(
     from longaqa.interpret.plots import perturbation_png, scatter_png
 
     name, run_metrics, run_interp = _run_info(run_dir_or_model)
+    cfg = run_config(run_dir_or_model)
+    learned = cfg is not None and cfg.model.background_rule == "learned"
     metrics = metrics if metrics is not None else run_metrics
     interp = interpretability if interpretability is not None else run_interp
     title = title or f"longaqa report: {name}"
@@ -351,7 +346,7 @@ def write_report(
         if "deletion" in interp and "insertion" in interp:
             parts.append(_img(perturbation_png(interp), "deletion and insertion curves"))
 
-    parts.append(_measured_agreement(videos, _run_config(run_dir_or_model)))
+    parts.append(_measured_agreement(videos, cfg))
     labelled = [v for v in videos if v.true is not None]
     if len(labelled) >= 2:
         parts.append(
@@ -367,7 +362,8 @@ def write_report(
         )
         parts.append(f"<h2>videos ({len(videos)})</h2><nav>{links}</nav>")
     for v in videos:
-        parts.append(_video_section(v, (thumbnails or {}).get(v.name) if thumbnails is not None else None, top_k))
+        parts.append(_video_section(v, (thumbnails or {}).get(v.name) if thumbnails is not None else None, top_k,
+                                    learned))
 
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
