@@ -7,6 +7,7 @@ Letters: B batch, T clips, Q queries, P parts per clip, V video-level terms, D d
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +31,17 @@ def window_sums(x: torch.Tensor, window: int) -> torch.Tensor:
     """Sum of ``x`` (B, T, C) over each clip's window ``t - window .. t + window`` (zeros beyond the
     video): (B, T, C)."""
     return F.pad(x.transpose(1, 2), (window, window)).unfold(2, 2 * window + 1, 1).sum(-1).transpose(1, 2)
+
+
+class LocalOutput(NamedTuple):
+    """What :class:`LocalParts` gives per batch."""
+
+    parts: torch.Tensor
+    """(B, T, P) non-negative parts, 0 on padding."""
+    foreground: torch.Tensor | None
+    """(B, T) in [0, 1] with the background prior, else None."""
+    background_fit: torch.Tensor | None
+    """(B,) the learned foreground's fit to its rule, in training only (else None)."""
 
 
 class LocalParts(nn.Module):
@@ -106,19 +118,20 @@ class LocalParts(nn.Module):
         self.register_buffer("part_scale", torch.ones(num_parts))
         self.fg_net = (nn.Sequential(nn.Linear(d_model, hidden), nn.ReLU(), nn.Linear(hidden, 1))
                        if background_rule == "learned" and background > 0 else None)
-        self.background_fit = None
         self.salience = nn.Linear(hidden, num_parts) if compete else None
         if self.salience is not None:  # starts with every clip alike
             nn.init.zeros_(self.salience.weight)
             nn.init.zeros_(self.salience.bias)
 
-    def forward(self, clips: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Parts (B, T, P), and each clip's foreground (B, T) with ``local_background`` (else None)."""
+    def forward(self, clips: torch.Tensor, valid: torch.Tensor) -> LocalOutput:
+        """Parts (B, T, P), each clip's foreground (B, T) with ``local_background`` (else None), and
+        in training with a learned foreground its fit to the rule (B,) (else None)."""
         B, T, _ = clips.shape
         w = self.window
         mask = valid.to(clips.dtype)[..., None]  # (B, T, 1)
+        fit = None
         if self.fg_net is not None:  # its fit to the rule needs gradient: not through no-grad `foreground`
-            foreground = self.learned_foreground(clips, valid)
+            foreground, fit = self.learned_foreground(clips, valid)
         else:
             foreground = self.foreground(clips, valid) if self.background_share else None  # (B, T)
         h = self.embed(self.centred(clips, valid, foreground))
@@ -141,7 +154,7 @@ class LocalParts(nn.Module):
         gate = torch.sigmoid(self.gate(torch.relu(self.mix(windows.reshape(B, T, -1)))).float())  # (B, T, P)
         if self.salience is not None:  # clips compete with their neighbours for credit
             gate = gate * self.local_share(h, valid, mask)
-        return value * gate * self.part_scale * mask, foreground
+        return LocalOutput(value * gate * self.part_scale * mask, foreground, fit)
 
     def centred(self, clips: torch.Tensor, valid: torch.Tensor, foreground: torch.Tensor | None) -> torch.Tensor:
         """The clips as the local network reads them (B, T, D): as given (``centre`` none), minus the
@@ -166,20 +179,21 @@ class LocalParts(nn.Module):
         mean = window_sums(e, w) / window_sums(mask, w).clamp_min(1)
         return e / mean.clamp_min(1e-12)
 
-    def learned_foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    def learned_foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``learned``: each clip's foreground from its own embedding minus its video's mean (B, T), by
         a small network fitted (``background_fit``, in training) to the densest rule's foreground on
         the videos where that rule's background wins clearly (margin ramp ``CONFIDENCE``). The parts
-        see it without gradient."""
+        see it without gradient. Returns the foreground and, in training, the fit per video (B,)."""
         centred = (clips - masked_mean(clips, valid)[:, None]).detach()
         logit = self.fg_net(centred).squeeze(-1).float()  # (B, T)
+        fit = None
         if self.training and torch.is_grad_enabled():  # the teacher is needed for the fit only
             teacher, margin = background_rule(clips, valid, self.background_share)
             trust = ((margin - CONFIDENCE[0]) / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)  # (B,)
             weight = trust[:, None] * valid
             loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=weight, reduction="none")
-            self.background_fit = loss.sum(1) / valid.sum(1).clamp_min(1)  # (B,)
-        return torch.sigmoid(logit).detach() * valid
+            fit = loss.sum(1) / valid.sum(1).clamp_min(1)  # (B,)
+        return torch.sigmoid(logit).detach() * valid, fit
 
     @torch.no_grad()
     def foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -187,7 +201,7 @@ class LocalParts(nn.Module):
         (:func:`longaqa.models.background.foreground` with ``background_share``; ``learned``:
         :meth:`learned_foreground`)."""
         if self.fg_net is not None:
-            return self.learned_foreground(clips, valid)
+            return self.learned_foreground(clips, valid)[0]
         return foreground(clips, valid, self.background_share, self.background_confidence, self.background_rule)
 
     @torch.no_grad()
@@ -247,9 +261,7 @@ class AdditiveHead(nn.Module):
     def forward(self, queries, query_mask, memory=None, clip_valid=None) -> dict:
         B, T, _ = memory.shape
         valid = clip_valid if clip_valid is not None else memory.new_ones(B, T, dtype=torch.bool)
-        self.local.background_fit = None
-        parts, foreground = self.local(memory, valid)  # (B, T, P), (B, T) or None
-        background_fit = self.local.background_fit if self.training else None
+        parts, foreground, background_fit = self.local(memory, valid)  # (B, T, P), (B, T) or None, (B,) or None
         sums = parts.sum(1)  # (B, P)
         if self.video_mlp is not None:
             if self.video_from == "background":  # the connecting movement's clips: 1 - foreground
@@ -293,8 +305,8 @@ class AdditiveHead(nn.Module):
         was_training = self.local.training
         self.local.eval()
         try:
-            full = self.local(memory, valid)[0] @ self.clip_signs  # (B, T)
-            without = self.local(memory, hidden)[0] @ self.clip_signs
+            full = self.local(memory, valid).parts @ self.clip_signs  # (B, T)
+            without = self.local(memory, hidden).parts @ self.clip_signs
         finally:
             self.local.train(was_training)
         return full.sum(1) - full[rows, k] - without.sum(1)
