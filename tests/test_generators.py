@@ -21,6 +21,7 @@ from longaqa.data.generators import icedance_heldout as icedance_heldout_module
 from longaqa.data.generators import skating as skating_module
 from longaqa.data.generators import skating_heldout as skating_heldout_module
 from longaqa.data.generators import swimming_heldout as swimming_heldout_module
+from longaqa.data.generators import trampoline_heldout as trampoline_heldout_module
 from longaqa.data.generators.release import format_fisv_points, format_points
 from longaqa.data.generic import parse_generic_labels
 from longaqa.data.rg import parse_rg_labels
@@ -44,6 +45,7 @@ SMALL = {
     "floor_heldout": dict(min_clips=24, max_clips=32),
     "icedance_heldout": dict(min_clips=36, max_clips=48),
     "acro_heldout": dict(min_clips=28, max_clips=36),
+    "trampoline_heldout": dict(min_clips=20, max_clips=32),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout")
 SKATING = ("skating", "skating_heldout")
@@ -55,7 +57,8 @@ def features_dir(kind: str) -> str:
     return "features" if GENERATORS[kind].layout == "generic" else FEATURES
 
 
-GENERIC_PREFIX = {"skating_total": "programme", "swimming_heldout": "team", "aerobic_heldout": "aerobic"}
+GENERIC_PREFIX = {"skating_total": "programme", "swimming_heldout": "team", "aerobic_heldout": "aerobic",
+                  "trampoline_heldout": "trampoline"}
 """The generic kinds' video names: ``<prefix>_001`` ..."""
 
 
@@ -100,15 +103,15 @@ def test_registry():
     assert set(GENERATORS) == {"multiplicative", "rg_additive", "rg_linking", "rg_linking_unique", "skating",
                                "skating_total",
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
-                               "icedance_heldout", "acro_heldout"}
+                               "icedance_heldout", "acro_heldout", "trampoline_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
-        "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg"}
+        "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
-        "acro_heldout"]
+        "acro_heldout", "trampoline_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -332,7 +335,7 @@ def test_skating_heldout_pcs_is_holistic_not_a_sum_over_clips():
 def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
     with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, "
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
-                       "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout"):
+                       "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout, trampoline_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -667,3 +670,125 @@ def test_acro_heldout_refuses_sizes_it_cannot_honour(tmp_path):
         assert len(on) == 28 and not on[0] and not on[-1]
         required = {0: 7, 1: 7, 2: 6}[int(routine.video["routine"])]  # pair requirements + individual elements
         assert len(np.unique(t["element_type"][on])) >= required
+
+
+def trampoline_routines(seed: int, count: int, min_clips: int, max_clips: int, feature_dim: int = 4) -> list:
+    return list(trampoline_heldout_module.generate(seed=seed, count=count, feature_dim=feature_dim,
+                                                   min_clips=min_clips, max_clips=max_clips))
+
+
+def whole_hundredths(values: np.ndarray) -> np.ndarray:
+    cents = np.round(values.astype(np.float64) * 100)
+    assert np.abs(values.astype(np.float64) * 100 - cents).max() <= 1e-3, "not whole hundredths"
+    return cents.astype(np.int64)
+
+
+def test_trampoline_heldout_truth_sums_to_the_total_exactly(generated):
+    root = generated["trampoline_heldout"]
+    scores = dict(parse_generic_labels(root / "labels.csv", None))
+    routines = trampoline_routines(1, 17, feature_dim=DIM, **SMALL["trampoline_heldout"])
+    assert [r.name for r in routines] == list(scores)
+    for routine in routines:  # the written files against the module's marks, to the hundredth
+        t, marks = truth(root, routine.name), routine.marks
+        assert set(t) == {"difficulty", "deduction", "contribution", "element_type", "segment"}
+        assert hundredths(f"{scores[routine.name]:.2f}") == marks["total"]
+        contribution = int(whole_hundredths(t["contribution"]).sum())
+        assert marks["total"] == contribution + marks["flight"] - marks["penalty"], routine.name
+    for lo, hi in ((12, 12), (16, 26), (28, 36)):  # interrupted routines and every layout among them
+        for routine in trampoline_routines(3, 150, lo, hi):
+            marks, t = routine.marks, routine.truth
+            difficulty, deduction, contribution = (whole_hundredths(t[k].astype(np.float32))
+                                                   for k in ("difficulty", "deduction", "contribution"))
+            assert marks["total"] == (marks["difficulty"] + marks["execution"] + marks["flight"]
+                                      + marks["displacement"] - marks["penalty"])
+            assert marks["total"] == contribution.sum() + marks["flight"] - marks["penalty"], routine.name
+            assert difficulty.sum() == marks["difficulty"] and (difficulty >= 0).all() and (deduction >= 0).all()
+            completed = int(routine.video["completed"])
+            constant = contribution - difficulty + deduction  # 3.00 per completed skill, on its own clips
+            skill = t["segment"] == 1
+            assert constant.sum() == 300 * completed and (constant[~skill] == 0).all() and (constant[skill] > 0).all()
+            assert deduction.sum() == 300 * completed - marks["execution"] - marks["displacement"]
+            assert ((t["element_type"] >= 0) == skill).all() and (difficulty[~skill] == 0).all()
+            assert difficulty.sum() % 10 == 0  # difficulty values are tenths
+            assert marks["penalty"] in (0, 20, 30) or marks["total"] == 0  # never more than the rest
+
+
+def test_trampoline_heldout_interrupted_routines_credit_nothing_after_the_interruption():
+    routines = trampoline_routines(0, 300, 16, 26)
+    interrupted = [r for r in routines if r.video["interrupted"]]
+    assert 0.05 <= len(interrupted) / len(routines) <= 0.25  # a minority
+    for routine in interrupted:
+        t, marks = routine.truth, routine.marks
+        segment = t["segment"].astype(int)
+        first = int(np.flatnonzero(segment == 3)[0])
+        assert set(segment[first:]) <= {3, 4} and 2 not in segment  # no stop after an interruption
+        for key in ("difficulty", "deduction", "contribution"):
+            assert (t[key][first:] == 0).all(), (routine.name, key)
+        assert (t["element_type"][first:] == -1).all()
+        completed = int(routine.video["completed"])
+        assert 0 <= completed < 10
+        assert marks["execution"] <= 200 * completed and marks["displacement"] <= 100 * completed
+        if completed == 0:
+            assert marks["total"] == 0
+    complete = [r for r in routines if not r.video["interrupted"]]
+    assert all(r.video["completed"] == 10 and 3 not in r.truth["segment"] and 4 not in r.truth["segment"]
+               for r in complete)
+    totals = {flag: np.mean([r.marks["total"] for r in group]) for flag, group in (("cut", interrupted),
+                                                                                    ("whole", complete))}
+    assert totals["cut"] < totals["whole"] - 500
+
+
+@pytest.mark.parametrize("clips", [(16, 26), (28, 36), (12, 14), (40, 50)])
+def test_trampoline_heldout_in_bounces_and_stop_are_a_small_share(clips):
+    for routine in trampoline_routines(2, 80, *clips):
+        segment = routine.truth["segment"].astype(int)
+        assert clips[0] <= len(segment) <= clips[1]
+        assert segment[0] == 0  # the in-bounces open every routine
+        if routine.video["interrupted"]:
+            continue
+        off = np.isin(segment, (0, 2))
+        assert 0.10 <= off.mean() <= 0.25, routine.name
+        assert segment[-1] == 2 and (np.diff(segment) >= 0).all()  # in-bounces, skills, stop
+        skills = int((segment == 1).sum())
+        if len(segment) <= 26:
+            assert 10 <= skills <= 20  # ten skills of 1-2 clips
+        constant = whole_hundredths(routine.truth["contribution"] - routine.truth["difficulty"]
+                                    + routine.truth["deduction"])
+        assert constant.sum() == 3000
+
+
+def test_trampoline_heldout_totals_look_like_trampoline_scores():
+    routines = trampoline_routines(0, 300, *GENERATORS["trampoline_heldout"].default_clips)
+    whole = [r for r in routines if not r.video["interrupted"]]
+    marks = {k: np.array([r.marks[k] for r in whole]) / 100
+             for k in ("total", "difficulty", "execution", "flight", "displacement")}
+    assert 45 <= marks["total"].mean() <= 60 and marks["total"].max() <= 75
+    assert 8 <= marks["difficulty"].mean() <= 15 and marks["difficulty"].max() <= 22
+    assert 15 <= marks["execution"].mean() <= 18 and marks["execution"].max() <= 20
+    assert 13 <= marks["flight"].mean() <= 18 and 9 <= marks["displacement"].mean() <= 10
+    skill = np.array([r.video["skill"] for r in whole])
+    for part in ("difficulty", "execution", "flight"):  # the level drives them together, not perfectly
+        assert 0.4 <= np.corrcoef(skill, marks[part])[0, 1] <= 0.95, part
+    score_divisor = GENERATORS["trampoline_heldout"].score_divisor
+    assert 0.7 <= np.mean([r.marks["total"] for r in routines]) / 100 / score_divisor <= 1.3
+
+
+def test_trampoline_heldout_is_deterministic():
+    first, again = trampoline_routines(5, 6, 16, 26, 8), trampoline_routines(5, 6, 16, 26, 8)
+    for a, b in zip(first, again):
+        assert a.name == b.name and a.marks == b.marks and np.array_equal(a.features, b.features)
+        assert all(np.array_equal(a.truth[k], b.truth[k]) for k in a.truth)
+    other = trampoline_routines(6, 6, 16, 26, 8)
+    assert not all(a.marks == b.marks for a, b in zip(first, other))
+
+
+def test_trampoline_heldout_refuses_sizes_it_cannot_honour(tmp_path):
+    with pytest.raises(LongAQAError, match="min_clips must be at least 12 for trampoline_heldout"):
+        write_generated("trampoline_heldout", tmp_path, min_clips=11, max_clips=20)
+    with pytest.raises(LongAQAError, match="max_clips"):
+        write_generated("trampoline_heldout", tmp_path, min_clips=30, max_clips=20)
+    with pytest.raises(LongAQAError, match="feature_dim must be at least 1"):
+        write_generated("trampoline_heldout", tmp_path, feature_dim=0)
+    with pytest.raises(LongAQAError, match="num_train must be at least 1"):
+        write_generated("trampoline_heldout", tmp_path, num_train=0)
+    assert not any(tmp_path.iterdir())

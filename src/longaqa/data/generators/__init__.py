@@ -7,8 +7,8 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``deduction`` (execution or fall deduction located on the clip), ``tes`` (skating: base + GOE),
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
-``icedance_heldout`` and ``acro_heldout`` add ``segment`` (what the clip shows: an int code of the kind of
-connecting movement or element, per kind in docs/generators.md).
+``icedance_heldout``, ``acro_heldout`` and ``trampoline_heldout`` add ``segment`` (what the clip shows: an
+int code of the kind of connecting movement or element, per kind in docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -33,6 +33,7 @@ from longaqa.data.generators import (
     skating,
     skating_heldout,
     swimming_heldout,
+    trampoline_heldout,
 )
 from longaqa.data.generators.release import GenerationSizes
 from longaqa.errors import LongAQAError
@@ -108,6 +109,11 @@ GENERATORS: dict[str, GeneratorInfo] = {
         acro_heldout.write_acro_heldout, "rg", True,
         "FIG-like acrobatic gymnastics pairs (D + 2E + A - penalties, 2E + A in the E column), held out from "
         "model design", acro_heldout.DEFAULT_CLIPS, score_divisor=35.0),
+    "trampoline_heldout": GeneratorInfo(
+        trampoline_heldout.write_trampoline_heldout, "generic", True,
+        "FIG-like individual trampoline (D + E + T + H - penalties, ten skills back to back, interrupted "
+        "routines), one total per routine, held out from model design",
+        trampoline_heldout.DEFAULT_CLIPS, score_divisor=50.0),
 }
 
 
