@@ -66,6 +66,8 @@ HEADS = {
                               "model.local_centre=both"],
     "additive_bg_learned": ["model.head=additive", "model.local_hidden=64", "model.background_rule=learned",
                             "model.local_centre=background"],
+    "additive_learned_dz": ["model.head=additive", "model.local_hidden=64", "model.background_rule=learned",
+                            "model.learned_foreground_dead_zone=0.2"],
     "additive_window": ["model.head=additive", "model.local_hidden=64", "model.local_background=false"],
     "additive_total": ["model.head=additive", "model.local_hidden=64", "data.subscores=none"],  # total only
     # one total with a holistic mark: per-clip contributions plus a video-level impression term

@@ -204,6 +204,28 @@ def test_the_learned_foreground_is_fitted_to_the_rule_alone_and_only_where_the_r
     assert additive("model.background_rule=learned", *STRICT).head.local.fg_net is None  # no prior: no rule
 
 
+def test_the_learned_foregrounds_dead_zone_maps_sure_clips_to_exactly_0_and_1():
+    """``model.learned_foreground_dead_zone`` z: the network's output p becomes clamp((p - z) / (1 - 2z), 0, 1),
+    so clips it is fairly sure of are exactly background (earn nothing) or foreground; 0 keeps p."""
+    torch.manual_seed(0)
+    plain = additive("model.background_rule=learned").eval()
+    zoned = additive("model.background_rule=learned", "model.learned_foreground_dead_zone=0.2").eval()
+    zoned.load_state_dict(plain.state_dict())
+    with torch.no_grad():  # a last layer that spreads p over (0, 1)
+        plain.head.local.fg_net[-1].weight.mul_(40.0)
+        zoned.head.local.fg_net[-1].weight.copy_(plain.head.local.fg_net[-1].weight)
+    x, lengths = torch.randn(2, 12, 32), torch.tensor([12, 9])
+    with torch.no_grad():
+        p = plain(x, lengths).clip_foreground
+        fg = zoned(x, lengths).clip_foreground
+    valid = torch.arange(12)[None] < lengths[:, None]
+    torch.testing.assert_close(fg[valid], ((p[valid] - 0.2) / 0.6).clamp(0, 1))
+    assert (fg[valid] == 0).any() and (fg[valid] == 1).any() and ((fg[valid] > 0) & (fg[valid] < 1)).any()
+    assert (fg[~valid] == 0).all()
+    with pytest.raises(LongAQAError, match="learned_foreground_dead_zone"):
+        load_config(None, [*TINY, "model.learned_foreground_dead_zone=0.5"])
+
+
 def test_a_low_margin_is_read_as_its_teachers_for_a_learned_foreground(tmp_path):
     """With a learned foreground the margin is the densest rule's, which no longer flips the foreground:
     explain's note and the report say so instead of warning that hiding a clip moves many parts."""

@@ -168,6 +168,11 @@ class ModelConfig:
     0.15-0.3), so that kinds of connecting movement found in some videos are known in all, and hiding
     a clip moves the others' foreground only through the mean (``LocalParts.learned_foreground``;
     docs/additive.md, "A learned foreground")."""
+    learned_foreground_dead_zone: float = 0.0
+    """Additive head, ``background_rule: learned``: the network's output ``p`` becomes the foreground
+    ``clamp((p - z) / (1 - 2 z), 0, 1)`` with this ``z`` in [0, 0.5): clips it is fairly sure of are
+    exactly background (or foreground), so they earn nothing and a small move of the video's mean does
+    not move them. 0: ``p`` itself."""
     local_context_dropout: float = 0.5
     """Additive head, training only: probability of hiding each neighbour in a clip's window (never the
     clip itself), so that a clip's part is carried by its own features (see ``LocalParts``)."""
@@ -195,6 +200,9 @@ class ModelConfig:
             raise LongAQAError("model.local_contrast and model.local_background (on by default) are two "
                                "choices of what a clip's value is measured against: with local_contrast, "
                                "set model.local_background=false")
+        if not 0.0 <= self.learned_foreground_dead_zone < 0.5:
+            raise LongAQAError("model.learned_foreground_dead_zone must be in [0, 0.5), got "
+                               f"{self.learned_foreground_dead_zone}")
         if not 0.0 < self.background_share <= 1.0:
             raise LongAQAError(f"model.background_share must be in (0, 1], got {self.background_share}")
         if not 0.0 <= self.impression_clip_dropout < 1.0:

@@ -91,9 +91,10 @@ class LocalParts(nn.Module):
                  context_dropout: float = 0.5, compete: bool = False, contrast: bool = False,
                  background: float = 0.0, background_confidence: bool = False,
                  background_parts: tuple[bool, ...] | None = None, background_rule: str = "densest",
-                 centre: str = "none"):
+                 centre: str = "none", dead_zone: float = 0.0):
         super().__init__()
         self.centre = centre
+        self.dead_zone = dead_zone
         if background_rule not in RULES:
             raise ValueError(f"background_rule must be one of {RULES}, got {background_rule!r}")
         self.background_rule = background_rule
@@ -193,7 +194,10 @@ class LocalParts(nn.Module):
             weight = trust[:, None] * valid
             loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=weight, reduction="none")
             fit = loss.sum(1) / valid.sum(1).clamp_min(1)  # (B,)
-        return torch.sigmoid(logit).detach() * valid, fit
+        fg = torch.sigmoid(logit).detach()
+        if self.dead_zone > 0:  # sure clips exactly 0 or 1
+            fg = ((fg - self.dead_zone) / (1 - 2 * self.dead_zone)).clamp(0, 1)
+        return fg * valid, fit
 
     @torch.no_grad()
     def foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -241,7 +245,7 @@ class AdditiveHead(nn.Module):
                  local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False,
                  contrast: bool = False, background: float = 0.0, video_from: str = "queries",
                  background_confidence: bool = False, background_deductions: bool = True,
-                 background_rule: str = "densest", centre: str = "none"):
+                 background_rule: str = "densest", centre: str = "none", dead_zone: float = 0.0):
         super().__init__()
         if video_from not in ("queries", "background"):
             raise ValueError(f"video_from must be queries or background, got {video_from!r}")
@@ -251,7 +255,7 @@ class AdditiveHead(nn.Module):
         background_parts = tuple(background_deductions or sign > 0 for sign in sheet.clip_signs)
         self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
                                 compete, contrast, background, background_confidence, background_parts,
-                                background_rule, centre)
+                                background_rule, centre, dead_zone)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.hide_check = False  # set from loss.lambda_hide: training then returns hide_leak
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
