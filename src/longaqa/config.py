@@ -34,6 +34,7 @@ Subscores = Literal["auto", "none", "holistic", "rg", "fisv"]
 VideoTermsFrom = Literal["queries", "background"]
 BackgroundRule = Literal["densest", "recurrent", "adaptive", "learned"]
 LocalCentre = Literal["none", "mean", "background", "both"]
+LearnedTeacher = Literal["densest", "adaptive"]
 TrainCrop = Literal["random", "center"]
 EvalView = Literal["full", "center_crop", "random_crop"]
 Scheduler = Literal["none", "step", "cosine"]
@@ -168,11 +169,18 @@ class ModelConfig:
     0.15-0.3), so that kinds of connecting movement found in some videos are known in all, and hiding
     a clip moves the others' foreground only through the mean (``LocalParts.learned_foreground``;
     docs/additive.md, "A learned foreground")."""
+    learned_teacher: LearnedTeacher = "densest"
+    """Additive head, ``background_rule: learned``: the rule its network is fitted to. ``densest``: the
+    densest rule, on the videos where its background wins clearly (margin ramp 0.15-0.3); ``adaptive``:
+    the ``adaptive`` rule (the densest where it wins clearly, the recurrent rule where it does not) on
+    every video, so that routines whose connecting movement is several kinds of clip teach too."""
     learned_foreground_dead_zone: float = 0.0
     """Additive head, ``background_rule: learned``: the network's output ``p`` becomes the foreground
     ``clamp((p - z) / (1 - 2 z), 0, 1)`` with this ``z`` in [0, 0.5): clips it is fairly sure of are
     exactly background (or foreground), so they earn nothing and a small move of the video's mean does
-    not move them. 0: ``p`` itself."""
+    not move them. 0: ``p`` itself. Measured with 0.2 (docs/additive.md, "Options of the learned
+    foreground"): closer to the truth where connecting movement is one kind of clip, less faithful where
+    it is several; not shipped."""
     local_context_dropout: float = 0.5
     """Additive head, training only: probability of hiding each neighbour in a clip's window (never the
     clip itself), so that a clip's part is carried by its own features (see ``LocalParts``)."""
