@@ -204,6 +204,29 @@ def test_the_learned_foreground_is_fitted_to_the_rule_alone_and_only_where_the_r
     assert additive("model.background_rule=learned", *STRICT).head.local.fg_net is None  # no prior: no rule
 
 
+def test_the_adaptive_teacher_teaches_on_every_video_with_the_adaptive_rule():
+    """``model.learned_teacher: adaptive``: the network is fitted on every video (a tied video too, which
+    the densest teacher leaves out) to :func:`longaqa.models.background.adaptive_rule`."""
+    import torch.nn.functional as F
+
+    from longaqa.models.background import adaptive_rule
+
+    model = additive("model.background_rule=learned", "model.learned_teacher=adaptive").train()
+    local = model.head.local
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(32, generator=g), torch.randn(32, generator=g)
+    tied = torch.stack([a if t % 2 else b for t in range(16)]) + 0.05 * torch.randn(16, 32, generator=g)
+    x, lengths = torch.stack([tied, torch.randn(16, 32, generator=g)]), torch.tensor([16, 12])
+    out = model(x, lengths)
+    assert (out.background_fit > 0).all()
+    clips, valid = model.input_proj(x), torch.arange(16)[None] < lengths[:, None]
+    logit = local.fg_net(clips - (clips * valid[..., None]).sum(1, keepdim=True) / lengths[:, None, None]
+                         ).squeeze(-1)
+    target = adaptive_rule(clips, valid, local.background_share)
+    expected = (F.binary_cross_entropy_with_logits(logit, target, reduction="none") * valid).sum(1) / lengths
+    torch.testing.assert_close(out.background_fit, expected, rtol=1e-4, atol=1e-5)
+
+
 def test_the_learned_foregrounds_dead_zone_maps_sure_clips_to_exactly_0_and_1():
     """``model.learned_foreground_dead_zone`` z: the network's output p becomes clamp((p - z) / (1 - 2z), 0, 1),
     so clips it is fairly sure of are exactly background (earn nothing) or foreground; 0 keeps p."""

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from longaqa.models.background import CONFIDENCE, RULES, background_rule, foreground
+from longaqa.models.background import CONFIDENCE, RULES, adaptive_rule, background_rule, foreground
 from longaqa.models.heads import mlp
 
 LOG2 = math.log(2.0)
@@ -91,10 +91,11 @@ class LocalParts(nn.Module):
                  context_dropout: float = 0.5, compete: bool = False, contrast: bool = False,
                  background: float = 0.0, background_confidence: bool = False,
                  background_parts: tuple[bool, ...] | None = None, background_rule: str = "densest",
-                 centre: str = "none", dead_zone: float = 0.0):
+                 centre: str = "none", dead_zone: float = 0.0, teacher: str = "densest"):
         super().__init__()
         self.centre = centre
         self.dead_zone = dead_zone
+        self.teacher = teacher
         if background_rule not in RULES:
             raise ValueError(f"background_rule must be one of {RULES}, got {background_rule!r}")
         self.background_rule = background_rule
@@ -189,8 +190,12 @@ class LocalParts(nn.Module):
         logit = self.fg_net(centred).squeeze(-1).float()  # (B, T)
         fit = None
         if self.training and torch.is_grad_enabled():  # the teacher is needed for the fit only
-            teacher, margin = background_rule(clips, valid, self.background_share)
-            trust = ((margin - CONFIDENCE[0]) / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)  # (B,)
+            if self.teacher == "adaptive":  # every video teaches: the recurrent rule where the densest is unsure
+                teacher = adaptive_rule(clips, valid, self.background_share)
+                trust = torch.ones(len(valid), device=valid.device)
+            else:
+                teacher, margin = background_rule(clips, valid, self.background_share)
+                trust = ((margin - CONFIDENCE[0]) / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)  # (B,)
             weight = trust[:, None] * valid
             loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=weight, reduction="none")
             fit = loss.sum(1) / valid.sum(1).clamp_min(1)  # (B,)
@@ -245,7 +250,8 @@ class AdditiveHead(nn.Module):
                  local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False,
                  contrast: bool = False, background: float = 0.0, video_from: str = "queries",
                  background_confidence: bool = False, background_deductions: bool = True,
-                 background_rule: str = "densest", centre: str = "none", dead_zone: float = 0.0):
+                 background_rule: str = "densest", centre: str = "none", dead_zone: float = 0.0,
+                 teacher: str = "densest"):
         super().__init__()
         if video_from not in ("queries", "background"):
             raise ValueError(f"video_from must be queries or background, got {video_from!r}")
@@ -255,7 +261,7 @@ class AdditiveHead(nn.Module):
         background_parts = tuple(background_deductions or sign > 0 for sign in sheet.clip_signs)
         self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
                                 compete, contrast, background, background_confidence, background_parts,
-                                background_rule, centre, dead_zone)
+                                background_rule, centre, dead_zone, teacher)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.hide_check = False  # set from loss.lambda_hide: training then returns hide_leak
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
