@@ -72,6 +72,8 @@ HEADS = {
                                   "model.learned_teacher=adaptive"],
     "additive_learned_adaptive_dz": ["model.head=additive", "model.local_hidden=64", "model.background_rule=learned",
                                      "model.learned_teacher=adaptive", "model.learned_foreground_dead_zone=0.2"],
+    "additive_learned_forced": ["model.head=additive", "model.local_hidden=64", "model.background_rule=learned",
+                                "model.learned_teacher=adaptive", "model.learned_teacher_forcing=true"],
     "additive_window": ["model.head=additive", "model.local_hidden=64", "model.local_background=false"],
     "additive_total": ["model.head=additive", "model.local_hidden=64", "data.subscores=none"],  # total only
     # one total with a holistic mark: per-clip contributions plus a video-level impression term

@@ -227,6 +227,40 @@ def test_the_adaptive_teacher_teaches_on_every_video_with_the_adaptive_rule():
     torch.testing.assert_close(out.background_fit, expected, rtol=1e-4, atol=1e-5)
 
 
+def test_teacher_forcing_trains_the_parts_beside_the_teachers_foreground_and_infers_with_the_networks():
+    """``model.learned_teacher_forcing``: in training the parts are multiplied by the teacher's foreground
+    (here the adaptive rule) where the densest rule wins clearly, by the network's where it does not
+    (blended on the margin ramp), at inference by the network's; without it, by the network's in both."""
+    from longaqa.models.background import CONFIDENCE, adaptive_rule, background_rule
+
+    forced = additive("model.background_rule=learned", "model.learned_teacher=adaptive",
+                      "model.learned_teacher_forcing=true")
+    g = torch.Generator().manual_seed(0)
+    clear = torch.randn(32, generator=g) + 0.1 * torch.randn(16, 32, generator=g)  # one background kind
+    clear[[4, 11]] += 3.0 * torch.randn(2, 32, generator=g)
+    x, lengths = torch.stack([clear, torch.randn(16, 32, generator=g)]), torch.tensor([16, 12])
+    valid = torch.arange(16)[None] < lengths[:, None]
+    local = forced.head.local
+    with torch.no_grad():
+        network = local.foreground(forced.input_proj(x), valid)
+    out = forced.train()(x, lengths)
+    clips = forced.input_proj(x)
+    teacher = adaptive_rule(clips, valid, local.background_share) * valid
+    sure = ((background_rule(clips, valid, local.background_share)[1] - CONFIDENCE[0])
+            / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)[:, None]
+    assert sure[0] == 1 and sure[1] < 1  # a clear video and a noisy one
+    torch.testing.assert_close(out.clip_foreground, sure * teacher + (1 - sure) * network)
+    assert out.background_fit is not None  # the network is still fitted to it
+    with torch.no_grad():
+        forced.eval()
+        torch.testing.assert_close(forced(x, lengths).clip_foreground, network)
+    assert not torch.allclose(network, teacher, atol=1e-3)  # an untrained network: not the teacher
+    plain = additive("model.background_rule=learned", "model.learned_teacher=adaptive").train()
+    plain.load_state_dict(forced.state_dict())
+    fg = plain(x, lengths).clip_foreground
+    assert not torch.allclose(fg, teacher, atol=1e-3)
+
+
 def test_the_learned_foregrounds_dead_zone_maps_sure_clips_to_exactly_0_and_1():
     """``model.learned_foreground_dead_zone`` z: the network's output p becomes clamp((p - z) / (1 - 2z), 0, 1),
     so clips it is fairly sure of are exactly background (earn nothing) or foreground; 0 keeps p."""

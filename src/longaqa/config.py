@@ -174,6 +174,12 @@ class ModelConfig:
     densest rule, on the videos where its background wins clearly (margin ramp 0.15-0.3); ``adaptive``:
     the ``adaptive`` rule (the densest where it wins clearly, the recurrent rule where it does not) on
     every video, so that routines whose connecting movement is several kinds of clip teach too."""
+    learned_teacher_forcing: bool = False
+    """Additive head, ``background_rule: learned``: in training the parts are multiplied by the
+    teacher's foreground (the rule the network is fitted to) on the videos where the densest rule wins
+    clearly (its margin ramp 0.15-0.3), by the network's where it does not, blended between; at
+    inference always by the network's. False: the network's in training too, so the parts learn beside
+    a foreground that starts flat (0.5 everywhere) and moves while it is fitted."""
     learned_foreground_dead_zone: float = 0.0
     """Additive head, ``background_rule: learned``: the network's output ``p`` becomes the foreground
     ``clamp((p - z) / (1 - 2 z), 0, 1)`` with this ``z`` in [0, 0.5): clips it is fairly sure of are

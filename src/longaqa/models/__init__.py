@@ -47,7 +47,7 @@ def build_model(
                             cfg.background_share if cfg.local_background else 0.0, cfg.video_terms_from,
                             cfg.background_confidence, cfg.background_deductions, cfg.background_rule,
                             cfg.local_centre, cfg.learned_foreground_dead_zone,
-                            cfg.learned_teacher)
+                            cfg.learned_teacher, cfg.learned_teacher_forcing)
     else:
         head = (WeightScoreHead if cfg.head == "weight_score" else SingleScoreHead)(cfg.d_model, list(cfg.head_hidden))
     fast_only = dict(share_batch_work=cfg.share_batch_work) if fast else {}

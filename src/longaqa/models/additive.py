@@ -91,11 +91,13 @@ class LocalParts(nn.Module):
                  context_dropout: float = 0.5, compete: bool = False, contrast: bool = False,
                  background: float = 0.0, background_confidence: bool = False,
                  background_parts: tuple[bool, ...] | None = None, background_rule: str = "densest",
-                 centre: str = "none", dead_zone: float = 0.0, teacher: str = "densest"):
+                 centre: str = "none", dead_zone: float = 0.0, teacher: str = "densest",
+                 teacher_forcing: bool = False):
         super().__init__()
         self.centre = centre
         self.dead_zone = dead_zone
         self.teacher = teacher
+        self.teacher_forcing = teacher_forcing
         if background_rule not in RULES:
             raise ValueError(f"background_rule must be one of {RULES}, got {background_rule!r}")
         self.background_rule = background_rule
@@ -133,7 +135,9 @@ class LocalParts(nn.Module):
         mask = valid.to(clips.dtype)[..., None]  # (B, T, 1)
         fit = None
         if self.fg_net is not None:  # its fit to the rule needs gradient: not through no-grad `foreground`
-            foreground, fit = self.learned_foreground(clips, valid)
+            foreground, fit, forced = self.learned_foreground(clips, valid)
+            if forced is not None and self.teacher_forcing:  # training: the parts learn beside the teacher
+                foreground = forced
         else:
             foreground = self.foreground(clips, valid) if self.background_share else None  # (B, T)
         h = self.embed(self.centred(clips, valid, foreground))
@@ -181,28 +185,32 @@ class LocalParts(nn.Module):
         mean = window_sums(e, w) / window_sums(mask, w).clamp_min(1)
         return e / mean.clamp_min(1e-12)
 
-    def learned_foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def learned_foreground(self, clips: torch.Tensor, valid: torch.Tensor
+                           ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """``learned``: each clip's foreground from its own embedding minus its video's mean (B, T), by
         a small network fitted (``background_fit``, in training) to the densest rule's foreground on
         the videos where that rule's background wins clearly (margin ramp ``CONFIDENCE``). The parts
-        see it without gradient. Returns the foreground and, in training, the fit per video (B,)."""
+        see it without gradient. Returns the foreground and, in training, the fit per video (B,) and the
+        foreground the parts learn beside with ``teacher_forcing`` (B, T): the teacher's where the densest
+        rule wins clearly, the network's where it does not, blended on the margin ramp (else None, None)."""
         centred = (clips - masked_mean(clips, valid)[:, None]).detach()
         logit = self.fg_net(centred).squeeze(-1).float()  # (B, T)
-        fit = None
-        if self.training and torch.is_grad_enabled():  # the teacher is needed for the fit only
-            if self.teacher == "adaptive":  # every video teaches: the recurrent rule where the densest is unsure
-                teacher = adaptive_rule(clips, valid, self.background_share)
-                trust = torch.ones(len(valid), device=valid.device)
-            else:
-                teacher, margin = background_rule(clips, valid, self.background_share)
-                trust = ((margin - CONFIDENCE[0]) / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)  # (B,)
-            weight = trust[:, None] * valid
-            loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=weight, reduction="none")
-            fit = loss.sum(1) / valid.sum(1).clamp_min(1)  # (B,)
         fg = torch.sigmoid(logit).detach()
         if self.dead_zone > 0:  # sure clips exactly 0 or 1
             fg = ((fg - self.dead_zone) / (1 - 2 * self.dead_zone)).clamp(0, 1)
-        return fg * valid, fit
+        fit = forced = None
+        if self.training and torch.is_grad_enabled():  # the teacher is needed for the fit only
+            densest, margin = background_rule(clips, valid, self.background_share)
+            sure = ((margin - CONFIDENCE[0]) / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)  # (B,)
+            if self.teacher == "adaptive":  # every video teaches: the recurrent rule where the densest is unsure
+                teacher = adaptive_rule(clips, valid, self.background_share)
+                trust = torch.ones_like(sure)
+            else:
+                teacher, trust = densest, sure
+            loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=trust[:, None] * valid, reduction="none")
+            fit = loss.sum(1) / valid.sum(1).clamp_min(1)  # (B,)
+            forced = sure[:, None] * teacher + (1 - sure[:, None]) * fg  # the teacher where the densest rule is sure
+        return fg * valid, fit, None if forced is None else forced * valid
 
     @torch.no_grad()
     def foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -251,7 +259,7 @@ class AdditiveHead(nn.Module):
                  contrast: bool = False, background: float = 0.0, video_from: str = "queries",
                  background_confidence: bool = False, background_deductions: bool = True,
                  background_rule: str = "densest", centre: str = "none", dead_zone: float = 0.0,
-                 teacher: str = "densest"):
+                 teacher: str = "densest", teacher_forcing: bool = False):
         super().__init__()
         if video_from not in ("queries", "background"):
             raise ValueError(f"video_from must be queries or background, got {video_from!r}")
@@ -261,7 +269,7 @@ class AdditiveHead(nn.Module):
         background_parts = tuple(background_deductions or sign > 0 for sign in sheet.clip_signs)
         self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
                                 compete, contrast, background, background_confidence, background_parts,
-                                background_rule, centre, dead_zone, teacher)
+                                background_rule, centre, dead_zone, teacher, teacher_forcing)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.hide_check = False  # set from loss.lambda_hide: training then returns hide_leak
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
