@@ -179,7 +179,9 @@ class ModelConfig:
     teacher's foreground (the rule the network is fitted to) on the videos where the densest rule wins
     clearly (its margin ramp 0.15-0.3), by the network's where it does not, blended between; at
     inference always by the network's. False: the network's in training too, so the parts learn beside
-    a foreground that starts flat (0.5 everywhere) and moves while it is fitted."""
+    a foreground that starts flat (0.5 everywhere) and moves while it is fitted. Measured (docs/additive.md,
+    "Options of the learned foreground"): better totals, a worse per-clip account where connecting
+    movement is several kinds of clip; not shipped."""
     learned_foreground_dead_zone: float = 0.0
     """Additive head, ``background_rule: learned``: the network's output ``p`` becomes the foreground
     ``clamp((p - z) / (1 - 2 z), 0, 1)`` with this ``z`` in [0, 0.5): clips it is fairly sure of are
