@@ -332,6 +332,36 @@ def test_skating_heldout_pcs_is_holistic_not_a_sum_over_clips():
     assert np.corrcoef(tes, pcs)[0, 1] > 0.5
 
 
+REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for the held-out generators
+    ("swimming_heldout", dict(min_clips=10, max_clips=40), "min_clips must be at least 24 for swimming_heldout"),
+    ("swimming_heldout", dict(min_clips=40, max_clips=30), "max_clips"),
+    ("aerobic_heldout", dict(min_clips=10, max_clips=40), "min_clips must be at least 16 for aerobic_heldout"),
+    ("aerobic_heldout", dict(min_clips=40, max_clips=30), "max_clips"),
+    ("aerobic_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("floor_heldout", dict(min_clips=12, max_clips=40), "min_clips must be at least 24 for floor_heldout"),
+    ("floor_heldout", dict(min_clips=60, max_clips=50), "max_clips"),
+    ("floor_heldout", dict(class_name="a/b"), "class_name"),
+    ("icedance_heldout", dict(min_clips=20, max_clips=48), "min_clips must be at least 32 for icedance_heldout"),
+    ("icedance_heldout", dict(min_clips=48, max_clips=36), "max_clips"),
+    ("icedance_heldout", dict(num_train=0), "num_train must be at least 1"),
+    ("acro_heldout", dict(min_clips=20, max_clips=40), "min_clips must be at least 28 for acro_heldout"),
+    ("acro_heldout", dict(min_clips=60, max_clips=50), "max_clips"),
+    ("acro_heldout", dict(num_test=0), "num_test must be at least 1"),
+    ("acro_heldout", dict(class_name="Big Ball"), "class_name"),
+    ("trampoline_heldout", dict(min_clips=11, max_clips=20), "min_clips must be at least 12 for trampoline_heldout"),
+    ("trampoline_heldout", dict(min_clips=30, max_clips=20), "max_clips"),
+    ("trampoline_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("trampoline_heldout", dict(num_train=0), "num_train must be at least 1"),
+]
+
+
+@pytest.mark.parametrize("kind, kwargs, message", REFUSED_SIZES)
+def test_held_out_generators_refuse_sizes_they_cannot_honour(tmp_path, kind, kwargs, message):
+    with pytest.raises(LongAQAError, match=message):
+        write_generated(kind, tmp_path, **kwargs)
+    assert not any(tmp_path.iterdir())
+
+
 def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
     with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, "
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
@@ -414,14 +444,6 @@ def test_swimming_heldout_totals_look_like_a_routine_total(tmp_path):
         assert low <= len(truth(root, name)["element_type"]) <= high
 
 
-def test_swimming_heldout_refuses_sizes_it_cannot_honour(tmp_path):
-    with pytest.raises(LongAQAError, match="min_clips must be at least 24 for swimming_heldout"):
-        write_generated("swimming_heldout", tmp_path, min_clips=10, max_clips=40)
-    with pytest.raises(LongAQAError, match="max_clips"):
-        write_generated("swimming_heldout", tmp_path, min_clips=40, max_clips=30)
-    assert not any(tmp_path.iterdir())
-
-
 def test_aerobic_heldout_truth_sums_to_the_total_less_the_holistic_part(generated):
     root = generated["aerobic_heldout"]
     scores = dict(parse_generic_labels(root / "labels.csv", None))
@@ -463,16 +485,6 @@ def test_aerobic_heldout_totals_look_like_aerobic_totals(tmp_path):
     assert 0.3 <= np.corrcoef(marks["difficulty"], marks["execution"])[0, 1] <= 0.85
 
 
-def test_aerobic_heldout_refuses_sizes_it_cannot_honour(tmp_path):
-    with pytest.raises(LongAQAError, match="min_clips must be at least 16 for aerobic_heldout"):
-        write_generated("aerobic_heldout", tmp_path, min_clips=10, max_clips=40)
-    with pytest.raises(LongAQAError, match="max_clips"):
-        write_generated("aerobic_heldout", tmp_path, min_clips=40, max_clips=30)
-    with pytest.raises(LongAQAError, match="feature_dim must be at least 1"):
-        write_generated("aerobic_heldout", tmp_path, feature_dim=0)
-    assert not any(tmp_path.iterdir())
-
-
 def test_floor_heldout_labels_look_like_floor_scores(tmp_path):
     root = write_generated("floor_heldout", tmp_path, seed=0, num_train=150, num_test=50, feature_dim=4)
     labels = parse_rg_labels(root / "train.txt") + parse_rg_labels(root / "test.txt")
@@ -494,16 +506,6 @@ def test_floor_heldout_labels_look_like_floor_scores(tmp_path):
     for mark in ("difficulty", "execution"):  # skill drives D and E together, not perfectly
         values = np.array([r.marks[mark] for r in routines])
         assert 0.4 <= np.corrcoef(skill, values)[0, 1] <= 0.95, mark
-
-
-def test_floor_heldout_refuses_sizes_it_cannot_honour(tmp_path):
-    with pytest.raises(LongAQAError, match="min_clips must be at least 24 for floor_heldout"):
-        write_generated("floor_heldout", tmp_path, min_clips=12, max_clips=40)
-    with pytest.raises(LongAQAError, match="max_clips"):
-        write_generated("floor_heldout", tmp_path, min_clips=60, max_clips=50)
-    with pytest.raises(LongAQAError, match="class_name"):
-        write_generated("floor_heldout", tmp_path, class_name="a/b")
-    assert not any(tmp_path.iterdir())
 
 
 def fisv_lines(root) -> list[list[str]]:
@@ -572,15 +574,8 @@ def test_icedance_heldout_labels_look_like_free_dance_scores(tmp_path):
     assert np.corrcoef(skill, falls > 0)[0, 1] < 0  # better couples fall less
 
 
-def test_icedance_heldout_refuses_sizes_it_cannot_honour(tmp_path):
-    with pytest.raises(LongAQAError, match="min_clips must be at least 32 for icedance_heldout"):
-        write_generated("icedance_heldout", tmp_path, min_clips=20, max_clips=48)
-    with pytest.raises(LongAQAError, match="max_clips"):
-        write_generated("icedance_heldout", tmp_path, min_clips=48, max_clips=36)
-    with pytest.raises(LongAQAError, match="num_train must be at least 1"):
-        write_generated("icedance_heldout", tmp_path, num_train=0)
-    assert not any(tmp_path.iterdir())
-    # the fewest clips it accepts are enough for every required element with connecting movement around it
+def test_icedance_heldout_fewest_clips_hold_every_required_element():
+    """The fewest clips it accepts are enough for every required element with connecting movement around it."""
     for dance in icedance_heldout_module.generate(seed=2, count=40, feature_dim=4, min_clips=32, max_clips=32):
         on = dance.truth["element_type"] >= 0
         assert len(on) == 32 and not on[0] and not on[-1]
@@ -653,17 +648,8 @@ def test_acro_heldout_labels_look_like_acro_pair_scores(tmp_path):
     assert set(np.array([r.video["routine"] for r in routines]).astype(int)) == {0, 1, 2}
 
 
-def test_acro_heldout_refuses_sizes_it_cannot_honour(tmp_path):
-    with pytest.raises(LongAQAError, match="min_clips must be at least 28 for acro_heldout"):
-        write_generated("acro_heldout", tmp_path, min_clips=20, max_clips=40)
-    with pytest.raises(LongAQAError, match="max_clips"):
-        write_generated("acro_heldout", tmp_path, min_clips=60, max_clips=50)
-    with pytest.raises(LongAQAError, match="num_test must be at least 1"):
-        write_generated("acro_heldout", tmp_path, num_test=0)
-    with pytest.raises(LongAQAError, match="class_name"):
-        write_generated("acro_heldout", tmp_path, class_name="Big Ball")
-    assert not any(tmp_path.iterdir())
-    # the fewest clips it accepts still hold every required element, with connecting movement between them
+def test_acro_heldout_fewest_clips_hold_every_required_element():
+    """The fewest clips it accepts still hold every required element, with connecting movement between them."""
     for routine in acro_heldout_module.generate(seed=2, count=60, feature_dim=4, min_clips=28, max_clips=28):
         t = routine.truth
         on = t["element_type"] >= 0
@@ -780,15 +766,3 @@ def test_trampoline_heldout_is_deterministic():
         assert all(np.array_equal(a.truth[k], b.truth[k]) for k in a.truth)
     other = trampoline_routines(6, 6, 16, 26, 8)
     assert not all(a.marks == b.marks for a, b in zip(first, other))
-
-
-def test_trampoline_heldout_refuses_sizes_it_cannot_honour(tmp_path):
-    with pytest.raises(LongAQAError, match="min_clips must be at least 12 for trampoline_heldout"):
-        write_generated("trampoline_heldout", tmp_path, min_clips=11, max_clips=20)
-    with pytest.raises(LongAQAError, match="max_clips"):
-        write_generated("trampoline_heldout", tmp_path, min_clips=30, max_clips=20)
-    with pytest.raises(LongAQAError, match="feature_dim must be at least 1"):
-        write_generated("trampoline_heldout", tmp_path, feature_dim=0)
-    with pytest.raises(LongAQAError, match="num_train must be at least 1"):
-        write_generated("trampoline_heldout", tmp_path, num_train=0)
-    assert not any(tmp_path.iterdir())
