@@ -136,7 +136,7 @@ class LocalParts(nn.Module):
         fit = None
         if self.fg_net is not None:  # its fit to the rule needs gradient: not through no-grad `foreground`
             foreground, fit, forced = self.learned_foreground(clips, valid)
-            if forced is not None and self.teacher_forcing:  # training: the parts learn beside the teacher
+            if forced is not None:  # training with teacher forcing: the parts learn beside the teacher
                 foreground = forced
         else:
             foreground = self.foreground(clips, valid) if self.background_share else None  # (B, T)
@@ -190,9 +190,10 @@ class LocalParts(nn.Module):
         """``learned``: each clip's foreground from its own embedding minus its video's mean (B, T), by
         a small network fitted (``background_fit``, in training) to the densest rule's foreground on
         the videos where that rule's background wins clearly (margin ramp ``CONFIDENCE``). The parts
-        see it without gradient. Returns the foreground and, in training, the fit per video (B,) and the
-        foreground the parts learn beside with ``teacher_forcing`` (B, T): the teacher's where the densest
-        rule wins clearly, the network's where it does not, blended on the margin ramp (else None, None)."""
+        see it without gradient. Returns the foreground; in training, the fit per video (B,) (else None);
+        in training with ``teacher_forcing``, the foreground the parts learn beside (B, T): the teacher's
+        where the densest rule wins clearly, the network's where it does not, blended on the margin ramp
+        (else None)."""
         centred = (clips - masked_mean(clips, valid)[:, None]).detach()
         logit = self.fg_net(centred).squeeze(-1).float()  # (B, T)
         fg = torch.sigmoid(logit).detach()
@@ -203,14 +204,15 @@ class LocalParts(nn.Module):
             densest, margin = background_rule(clips, valid, self.background_share)
             sure = ((margin - CONFIDENCE[0]) / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)  # (B,)
             if self.teacher == "adaptive":  # every video teaches: the recurrent rule where the densest is unsure
-                teacher = adaptive_rule(clips, valid, self.background_share)
+                teacher = adaptive_rule(clips, valid, self.background_share, (densest, margin))
                 trust = torch.ones_like(sure)
             else:
                 teacher, trust = densest, sure
             loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=trust[:, None] * valid, reduction="none")
             fit = loss.sum(1) / valid.sum(1).clamp_min(1)  # (B,)
-            forced = sure[:, None] * teacher + (1 - sure[:, None]) * fg  # the teacher where the densest rule is sure
-        return fg * valid, fit, None if forced is None else forced * valid
+            if self.teacher_forcing:  # the teacher where the densest rule is sure
+                forced = (sure[:, None] * teacher + (1 - sure[:, None]) * fg) * valid
+        return fg * valid, fit, forced
 
     @torch.no_grad()
     def foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:

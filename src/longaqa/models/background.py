@@ -107,14 +107,16 @@ def background_rule(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.2
 
 
 @torch.no_grad()
-def adaptive_rule(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25) -> torch.Tensor:
+def adaptive_rule(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25,
+                  densest: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """``model.background_rule: adaptive``: foreground (B, T) by the densest rule where its background
     wins clearly (:func:`background_rule`'s margin from ``ADAPTIVE[1]`` on), by the recurrent rule where
     it does not (up to ``ADAPTIVE[0]``), blended linearly between. Where two kinds of clip tie for the
     densest, hiding one clip can hand the background from one to the other and flip every clip of both;
     the recurrent rule has no single winner to hand over. The blend moves with the margin, so a hidden
-    clip that moves the margin a little moves the foreground a little."""
-    densest, margin = background_rule(clips, valid, share)
+    clip that moves the margin a little moves the foreground a little. ``densest``: :func:`background_rule`'s
+    output for these clips, when the caller has it already."""
+    densest, margin = densest if densest is not None else background_rule(clips, valid, share)
     sure = ((margin - ADAPTIVE[0]) / (ADAPTIVE[1] - ADAPTIVE[0])).clamp(0, 1)[:, None]  # (B, 1)
     return (sure * densest + (1 - sure) * recurrent_rule(clips, valid)) * valid
 
