@@ -166,8 +166,9 @@ class ModelConfig:
     0.15), blended between (``adaptive_rule``) (docs/additive.md, "Several kinds of connecting movement").
     ``learned``: each clip's foreground from a small network of that clip minus its video's mean,
     fitted in training to the densest rule on the videos where that rule wins clearly (margin ramp
-    0.15-0.3), so that kinds of connecting movement found in some videos are known in all, and hiding
-    a clip moves the others' foreground only through the mean (``LocalParts.learned_foreground``;
+    0.15-0.3; ``learned_teacher`` picks another teacher), so that kinds of connecting movement found in
+    some videos are known in all, and hiding a clip moves the others' foreground only through the mean
+    (``LocalParts.learned_foreground``;
     docs/additive.md, "A learned foreground")."""
     learned_teacher: LearnedTeacher = "densest"
     """Additive head, ``background_rule: learned``: the rule its network is fitted to. ``densest``: the

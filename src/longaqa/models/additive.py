@@ -188,12 +188,13 @@ class LocalParts(nn.Module):
     def learned_foreground(self, clips: torch.Tensor, valid: torch.Tensor
                            ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """``learned``: each clip's foreground from its own embedding minus its video's mean (B, T), by
-        a small network fitted (``background_fit``, in training) to the densest rule's foreground on
-        the videos where that rule's background wins clearly (margin ramp ``CONFIDENCE``). The parts
-        see it without gradient. Returns the foreground; in training, the fit per video (B,) (else None);
-        in training with ``teacher_forcing``, the foreground the parts learn beside (B, T): the teacher's
-        where the densest rule wins clearly, the network's where it does not, blended on the margin ramp
-        (else None)."""
+        a small network fitted (``background_fit``, in training) to its teacher: the densest rule on the
+        videos where its background wins clearly (margin ramp ``CONFIDENCE``), or with ``teacher``
+        ``adaptive`` the adaptive rule on every video. The parts see it without gradient. Returns the
+        foreground; in training, the fit per video (B,) (else None); in training with
+        ``teacher_forcing``, the foreground the parts learn beside (B, T): the teacher's where the
+        densest rule wins clearly, the network's where it does not, blended on the margin ramp (else
+        None)."""
         centred = (clips - masked_mean(clips, valid)[:, None]).detach()
         logit = self.fg_net(centred).squeeze(-1).float()  # (B, T)
         fg = torch.sigmoid(logit).detach()
