@@ -154,6 +154,83 @@ def middle_two(marks: np.ndarray) -> int:
     return int(ordered[1] + ordered[2])
 
 
+@dataclass(frozen=True)
+class Timeline:
+    """A routine's clips: where each skill starts, and the per-clip codes and credit (hundredths)."""
+
+    starts: np.ndarray
+    segment: np.ndarray
+    element_type: np.ndarray
+    difficulty: np.ndarray
+    deduction: np.ndarray
+    constant: np.ndarray
+    skill_of_clip: np.ndarray
+    credited: np.ndarray
+
+    @classmethod
+    def empty(cls, length: int, starts: np.ndarray) -> Timeline:
+        return cls(
+            starts=starts,
+            segment=np.full(length, IN_BOUNCE, dtype=np.int64),
+            element_type=np.full(length, -1, dtype=np.int64),
+            difficulty=np.zeros(length, dtype=np.int64),
+            deduction=np.zeros(length, dtype=np.int64),
+            constant=np.zeros(length, dtype=np.int64),
+            skill_of_clip=np.full(length, -1, dtype=np.int64),
+            credited=np.zeros(SKILLS, dtype=np.int64),
+        )
+
+    def truth(self) -> dict[str, np.ndarray]:
+        """The per-clip truth arrays, in points."""
+        contribution = self.difficulty + self.constant - self.deduction
+        return {
+            "difficulty": self.difficulty / 100,
+            "deduction": self.deduction / 100,
+            "contribution": contribution / 100,
+            "element_type": self.element_type.astype(np.float64),
+            "segment": self.segment.astype(np.float64),
+        }
+
+
+def draw_displacement(level: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each landing's offset on the bed (metres) and its displacement deduction (hundredths)."""
+    # displacement: each landing's offset on the bed (metres), travelling a little from contact to contact
+    spread = float(np.clip(0.32 - 0.05 * level + rng.normal(0, 0.05), 0.12, 0.6))
+    offsets = np.zeros((SKILLS, 2))
+    for i in range(SKILLS):
+        offsets[i] = (0.4 * offsets[i - 1] if i else 0) + rng.normal(0, spread, 2)
+    zone = np.minimum(3, np.floor(np.maximum(np.abs(offsets[:, 0]) / 0.55, np.abs(offsets[:, 1]) / 0.45)))
+    displacement = (10 * zone).astype(np.int64)
+    return offsets, displacement
+
+
+def draw_landing(level: float, rng: np.random.Generator) -> tuple[int, int]:
+    """The landing after the tenth skill: (index into ``LANDING``, its deduction in hundredths)."""
+    landing_logits = np.array([1.2, 1.0, 0.0, -1.0, -2.6, -3.4]) + np.array([0, 0, -0.4, -0.8, -1.0, -1.0]) * level
+    landing_p = np.exp(landing_logits) / np.exp(landing_logits).sum()
+    landing_step = int(rng.choice(len(LANDING), p=landing_p))
+    if landing_step <= 3:  # stability: each judge may see a step more or less
+        steps = np.clip(landing_step + rng.choice([-1, 0, 1], size=4, p=[0.15, 0.7, 0.15]), 0, 3)
+        landing = middle_two(LANDING[steps])
+    else:
+        landing = 2 * int(LANDING[landing_step])
+    return landing_step, landing
+
+
+def compute_marks(credited: np.ndarray, form: np.ndarray, displacement: np.ndarray, flights: np.ndarray,
+                  landing: int, completed: int, interrupted: bool, rng: np.random.Generator) -> dict[str, int]:
+    """The routine's marks (hundredths), drawing the penalty."""
+    d_mark = int(credited.sum())
+    e_mark = E_PER_SKILL * completed - int(form[:completed].sum()) - (0 if interrupted else landing)
+    h_mark = H_PER_SKILL * completed - int(displacement[:completed].sum())
+    t_mark = int(round(100 * float(flights[:completed].sum())))
+    penalty = int(rng.choice(PENALTIES[0], p=PENALTIES[1]))
+    penalty = min(penalty, d_mark + e_mark + t_mark + h_mark)  # a total is not negative
+    total = d_mark + e_mark + t_mark + h_mark - penalty
+    return {"total": total, "difficulty": d_mark, "execution": e_mark, "flight": t_mark,
+            "displacement": h_mark, "penalty": penalty}
+
+
 class TrampolineSport:
     """One fixed sport per seed: the skills drawn, their embeddings, the directions and the feature map."""
 
@@ -213,47 +290,64 @@ class TrampolineSport:
 
     def routine(self, name: str, length: int, rng: np.random.Generator) -> JudgedVideo:
         level = float(np.clip(rng.normal(), -2.5, 2.5))
-        dd_points = self.dd / 100
         target = float(np.clip(1.15 + 0.32 * level + rng.normal(0, 0.25), 0.2, 2.2))
+        plan, repeated = self.draw_plan(target, rng)
+        height, flights = self.draw_flights(level, plan, rng)
+        inb, stop_clips, clips = self.layout(length, flights, rng)
+        fault, form = self.draw_form(level, target, plan, rng)
+        offsets, displacement = draw_displacement(level, rng)
+        landing_step, landing = draw_landing(level, rng)
+        interrupted, stop_at, kind = self.draw_interruption(level, target, plan, rng)
+        completed = stop_at
+        timeline = self.place_on_timeline(length, inb, clips, plan, stop_at, form, displacement, landing,
+                                          interrupted)
+        marks = compute_marks(timeline.credited, form, displacement, flights, landing, completed, interrupted, rng)
+        features = self.features(length, timeline.segment, timeline.skill_of_clip, plan, clips, timeline.starts,
+                                 flights, fault, offsets, landing_step, height, inb, kind, rng)
+        return JudgedVideo(
+            name=name,
+            features=features,
+            truth=timeline.truth(),
+            marks=marks,
+            video={"skill": level, "height": height, "interrupted": float(interrupted),
+                   "completed": float(completed), "interruption": float(kind), "repeated": float(repeated >= 0)},
+        )
+
+    def draw_plan(self, target: float, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+        """The ten skills performed (indices into ``self.skills``) and the index of a repeated one (-1: none)."""
+        dd_points = self.dd / 100
         weight = np.exp(-0.5 * ((dd_points - target) / 0.4) ** 2) + 1e-4
         plan = rng.choice(len(self.skills), size=SKILLS, replace=False, p=weight / weight.sum())
         repeated = -1
         if rng.random() < 0.06:  # performs one skill a second time: not valued the second time
             repeated = int(rng.integers(3, SKILLS))
             plan[repeated] = plan[int(rng.integers(0, repeated))]
-        somersaults = np.array([self.skills[k].somersaults for k in plan])
+        return plan, repeated
 
+    def draw_flights(self, level: float, plan: np.ndarray, rng: np.random.Generator) -> tuple[float, np.ndarray]:
+        """The routine's height and each skill's flight time (seconds)."""
+        somersaults = np.array([self.skills[k].somersaults for k in plan])
         height = float(np.clip(1.55 + 0.13 * level + rng.normal(0, 0.12), 1.1, 2.0))  # seconds of flight
         flights = height * (1 - 0.008 * np.arange(SKILLS)) * np.exp(rng.normal(0, 0.025, SKILLS))
         flights += 0.03 * (somersaults - 1)
-        inb, stop_clips, clips = self.layout(length, flights, rng)
+        return height, flights
 
+    def draw_form(self, level: float, target: float, plan: np.ndarray,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Each skill's true form fault (points) and its judged form deduction (hundredths)."""
+        dd_points = self.dd / 100
         # form: each judge sees the skill's true fault (points) give or take, in tenths up to 0.5
         form_level = 0.75 * level + 0.66 * rng.normal()  # how clean this athlete is, beside the level
         mu = np.clip(0.17 - 0.06 * form_level + 0.08 * (dd_points[plan] - target), 0.02, 0.45)
         fault = np.clip(mu * rng.gamma(4.0, 0.25, SKILLS), 0, 0.5)
         judged = np.clip(np.round((fault[:, None] + rng.normal(0, 0.06, (SKILLS, 4))) * 10), 0, 5) * 10
         form = np.array([middle_two(j) for j in judged.astype(np.int64)])  # hundredths per skill
+        return fault, form
 
-        # displacement: each landing's offset on the bed (metres), travelling a little from contact to contact
-        spread = float(np.clip(0.32 - 0.05 * level + rng.normal(0, 0.05), 0.12, 0.6))
-        offsets = np.zeros((SKILLS, 2))
-        for i in range(SKILLS):
-            offsets[i] = (0.4 * offsets[i - 1] if i else 0) + rng.normal(0, spread, 2)
-        zone = np.minimum(3, np.floor(np.maximum(np.abs(offsets[:, 0]) / 0.55, np.abs(offsets[:, 1]) / 0.45)))
-        displacement = (10 * zone).astype(np.int64)
-
-        # the landing after the tenth skill
-        landing_logits = np.array([1.2, 1.0, 0.0, -1.0, -2.6, -3.4]) + np.array([0, 0, -0.4, -0.8, -1.0, -1.0]) * level
-        landing_p = np.exp(landing_logits) / np.exp(landing_logits).sum()
-        landing_step = int(rng.choice(len(LANDING), p=landing_p))
-        if landing_step <= 3:  # stability: each judge may see a step more or less
-            steps = np.clip(landing_step + rng.choice([-1, 0, 1], size=4, p=[0.15, 0.7, 0.15]), 0, 3)
-            landing = middle_two(LANDING[steps])
-        else:
-            landing = 2 * int(LANDING[landing_step])
-
-        # interruption
+    def draw_interruption(self, level: float, target: float, plan: np.ndarray,
+                          rng: np.random.Generator) -> tuple[bool, int, int]:
+        """(interrupted, index of the interrupted skill or ``SKILLS``, interruption kind or -1)."""
+        dd_points = self.dd / 100
         interrupted = rng.random() < float(np.clip(0.10 * np.exp(-0.6 * level), 0.02, 0.4))
         stop_at = SKILLS  # index of the interrupted skill; SKILLS: none
         kind = -1
@@ -261,69 +355,39 @@ class TrampolineSport:
             risk = np.exp(1.2 * (dd_points[plan] - target)) * (1 + 0.15 * np.arange(SKILLS))
             stop_at = int(rng.choice(SKILLS, p=risk / risk.sum()))
             kind = int(rng.choice(len(INTERRUPTIONS), p=[0.4, 0.3, 0.3]))
-        completed = stop_at
+        return interrupted, stop_at, kind
 
-        # the clip timeline
-        starts = inb + np.concatenate([[0], np.cumsum(clips)[:-1]])
-        segment = np.full(length, IN_BOUNCE, dtype=np.int64)
-        element_type = np.full(length, -1, dtype=np.int64)
-        difficulty = np.zeros(length, dtype=np.int64)
-        deduction = np.zeros(length, dtype=np.int64)
-        constant = np.zeros(length, dtype=np.int64)
-        skill_of_clip = np.full(length, -1, dtype=np.int64)
-        segment[inb + clips.sum():] = STOP
-        credited = np.zeros(SKILLS, dtype=np.int64)
+    def place_on_timeline(self, length: int, inb: int, clips: np.ndarray, plan: np.ndarray, stop_at: int,
+                          form: np.ndarray, displacement: np.ndarray, landing: int,
+                          interrupted: bool) -> Timeline:
+        """Lay the skills out clip by clip and spread their credit and deductions over their clips."""
+        tl = Timeline.empty(length, inb + np.concatenate([[0], np.cumsum(clips)[:-1]]))
+        tl.segment[inb + clips.sum():] = STOP
         seen: set[int] = set()
         for i in range(SKILLS):
-            a, b = int(starts[i]), int(starts[i] + clips[i])
-            skill_of_clip[a:b] = i
+            a, b = int(tl.starts[i]), int(tl.starts[i] + clips[i])
+            tl.skill_of_clip[a:b] = i
             if i > stop_at:
-                segment[a:b] = AFTER
+                tl.segment[a:b] = AFTER
                 continue
             if i == stop_at:
-                segment[a:b] = INTERRUPTION
+                tl.segment[a:b] = INTERRUPTION
                 continue
             k = int(plan[i])
-            segment[a:b] = SKILL
-            element_type[a:b] = k
-            credited[i] = 0 if k in seen else self.dd[k]
+            tl.segment[a:b] = SKILL
+            tl.element_type[a:b] = k
+            tl.credited[i] = 0 if k in seen else self.dd[k]
             seen.add(k)
-            difficulty[a:b] += split_hundredths(credited[i], b - a)
-            deduction[a:b] += split_hundredths(form[i], b - a)
-            deduction[b - 1] += displacement[i]
-            constant[a:b] += split_hundredths(E_PER_SKILL + H_PER_SKILL, b - a)
+            tl.difficulty[a:b] += split_hundredths(tl.credited[i], b - a)
+            tl.deduction[a:b] += split_hundredths(form[i], b - a)
+            tl.deduction[b - 1] += displacement[i]
+            tl.constant[a:b] += split_hundredths(E_PER_SKILL + H_PER_SKILL, b - a)
         stop_start = inb + int(clips.sum())
         if interrupted:
-            segment[stop_start:] = AFTER
+            tl.segment[stop_start:] = AFTER
         else:
-            deduction[stop_start] += landing
-
-        d_mark = int(credited.sum())
-        e_mark = E_PER_SKILL * completed - int(form[:completed].sum()) - (0 if interrupted else landing)
-        h_mark = H_PER_SKILL * completed - int(displacement[:completed].sum())
-        t_mark = int(round(100 * float(flights[:completed].sum())))
-        penalty = int(rng.choice(PENALTIES[0], p=PENALTIES[1]))
-        penalty = min(penalty, d_mark + e_mark + t_mark + h_mark)  # a total is not negative
-        total = d_mark + e_mark + t_mark + h_mark - penalty
-
-        features = self.features(length, segment, skill_of_clip, plan, clips, starts, flights, fault, offsets,
-                                 landing_step, height, inb, kind, rng)
-        contribution = difficulty + constant - deduction
-        return JudgedVideo(
-            name=name,
-            features=features,
-            truth={
-                "difficulty": difficulty / 100,
-                "deduction": deduction / 100,
-                "contribution": contribution / 100,
-                "element_type": element_type.astype(np.float64),
-                "segment": segment.astype(np.float64),
-            },
-            marks={"total": total, "difficulty": d_mark, "execution": e_mark, "flight": t_mark,
-                   "displacement": h_mark, "penalty": penalty},
-            video={"skill": level, "height": height, "interrupted": float(interrupted),
-                   "completed": float(completed), "interruption": float(kind), "repeated": float(repeated >= 0)},
-        )
+            tl.deduction[stop_start] += landing
+        return tl
 
     def features(self, length, segment, skill_of_clip, plan, clips, starts, flights, fault, offsets,
                  landing_step, height, inb, kind, rng) -> np.ndarray:
