@@ -17,7 +17,7 @@ import numpy as np
 from longaqa.checkpoint import atomic_write
 from longaqa.errors import LongAQAError, short_path
 from longaqa.interpret.explanation import VideoExplanation
-from longaqa.interpret.run import LEARNED_LOW_MARGIN, run_config
+from longaqa.interpret.run import LEARNED_LOW_MARGIN, learns_foreground, run_config
 from longaqa.interpret.variation import NEARLY_CONSTANT, video_variation
 from longaqa.models.background import FRAGILE_MARGIN
 from longaqa.numbers import format_number
@@ -331,7 +331,7 @@ def write_report(
 
     name, run_metrics, run_interp = _run_info(run_dir_or_model)
     cfg = run_config(run_dir_or_model)
-    learned = cfg is not None and cfg.model.background_rule == "learned"
+    learned = learns_foreground(cfg)
     metrics = metrics if metrics is not None else run_metrics
     interp = interpretability if interpretability is not None else run_interp
     title = title or f"longaqa report: {name}"

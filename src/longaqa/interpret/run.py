@@ -180,10 +180,14 @@ def run_config(run):
     return None
 
 
+def learns_foreground(cfg) -> bool:
+    """Whether a config's additive head finds its background with a learned foreground (False for None)."""
+    return cfg is not None and cfg.model.head == "additive" and cfg.model.background_rule == "learned"
+
+
 def learned_foreground(run) -> bool:
     """Whether the run folder's additive head finds its background with a learned foreground."""
-    cfg = run_config(run)
-    return cfg is not None and cfg.model.head == "additive" and cfg.model.background_rule == "learned"
+    return learns_foreground(run_config(run))
 
 
 LEARNED_LOW_MARGIN = (
