@@ -38,46 +38,49 @@ from longaqa.interpret.run import explain_samples, load_run_for_inference, load_
 from longaqa.training import fit
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def additive(*options: str) -> list[str]:
+    """The additive head on the bench's model (its local network 64 wide), plus ``options``."""
+    return ["model.head=additive", "model.local_hidden=64", *options]
+
+
+def learned(*options: str) -> list[str]:
+    """The additive head with a learned foreground (``model.background_rule=learned``), plus ``options``."""
+    return additive("model.background_rule=learned", *options)
+
+
 HEADS = {
     "paper": ["model.head=weight_score"],
-    "additive": ["model.head=additive", "model.local_hidden=64"],  # the layout's own sheet (data.subscores auto)
-    "additive_compete": ["model.head=additive", "model.local_hidden=64", "model.local_competition=true",
-                         "model.local_background=false"],
-    "additive_contrast": ["model.head=additive", "model.local_hidden=64", "model.local_contrast=true",
-                          "model.local_background=false"],
-    "additive_confidence": ["model.head=additive", "model.local_hidden=64", "model.background_confidence=true"],
-    "additive_deduct_anywhere": ["model.head=additive", "model.local_hidden=64", "model.background_deductions=false"],
+    "additive": additive(),  # the layout's own sheet (data.subscores auto)
+    "additive_compete": additive("model.local_competition=true", "model.local_background=false"),
+    "additive_contrast": additive("model.local_contrast=true", "model.local_background=false"),
+    "additive_confidence": additive("model.background_confidence=true"),
+    "additive_deduct_anywhere": additive("model.background_deductions=false"),
     # connecting movement of several kinds: every kind that recurs over the timeline is background
-    "additive_recurrent": ["model.head=additive", "model.local_hidden=64", "model.background_rule=recurrent"],
+    "additive_recurrent": additive("model.background_rule=recurrent"),
     # the densest rule where its background wins clearly, the recurrent rule where it does not
-    "additive_adaptive": ["model.head=additive", "model.local_hidden=64", "model.background_rule=adaptive"],
+    "additive_adaptive": additive("model.background_rule=adaptive"),
     # clips centred on their video's mean (what shifts a whole routine drops out), with and without the prior
-    "additive_centred": ["model.head=additive", "model.local_hidden=64", "model.local_centre=mean",
-                         "model.local_background=false"],
-    "additive_centred_prior": ["model.head=additive", "model.local_hidden=64", "model.local_centre=mean"],
-    "additive_centred_bg": ["model.head=additive", "model.local_hidden=64", "model.local_centre=background"],
+    "additive_centred": additive("model.local_centre=mean", "model.local_background=false"),
+    "additive_centred_prior": additive("model.local_centre=mean"),
+    "additive_centred_bg": additive("model.local_centre=background"),
     # trained to be faithful: hiding one clip must move the others' summed contribution by nothing
-    "additive_hide": ["model.head=additive", "model.local_hidden=64", "loss.lambda_hide=1"],
-    "additive_centred_hide": ["model.head=additive", "model.local_hidden=64", "model.local_centre=background",
-                              "loss.lambda_hide=1"],
-    "additive_centred_both": ["model.head=additive", "model.local_hidden=64", "model.local_centre=both"],
-    "additive_learned": ["model.head=additive", "model.local_hidden=64", "model.background_rule=learned"],
-    "additive_both_learned": ["model.head=additive", "model.local_hidden=64", "model.background_rule=learned",
-                              "model.local_centre=both"],
-    "additive_bg_learned": ["model.head=additive", "model.local_hidden=64", "model.background_rule=learned",
-                            "model.local_centre=background"],
-    "additive_learned_dz": ["model.head=additive", "model.local_hidden=64", "model.background_rule=learned",
-                            "model.learned_foreground_dead_zone=0.2"],
-    "additive_learned_adaptive": ["model.head=additive", "model.local_hidden=64", "model.background_rule=learned",
-                                  "model.learned_teacher=adaptive"],
-    "additive_learned_adaptive_dz": ["model.head=additive", "model.local_hidden=64", "model.background_rule=learned",
-                                     "model.learned_teacher=adaptive", "model.learned_foreground_dead_zone=0.2"],
-    "additive_learned_forced": ["model.head=additive", "model.local_hidden=64", "model.background_rule=learned",
-                                "model.learned_teacher=adaptive", "model.learned_teacher_forcing=true"],
-    "additive_window": ["model.head=additive", "model.local_hidden=64", "model.local_background=false"],
-    "additive_total": ["model.head=additive", "model.local_hidden=64", "data.subscores=none"],  # total only
+    "additive_hide": additive("loss.lambda_hide=1"),
+    "additive_centred_hide": additive("model.local_centre=background", "loss.lambda_hide=1"),
+    "additive_centred_both": additive("model.local_centre=both"),
+    # a learned foreground (the shipped configs: learned_adaptive) and its measured options
+    "additive_learned": learned(),
+    "additive_both_learned": learned("model.local_centre=both"),
+    "additive_bg_learned": learned("model.local_centre=background"),
+    "additive_learned_dz": learned("model.learned_foreground_dead_zone=0.2"),
+    "additive_learned_adaptive": learned("model.learned_teacher=adaptive"),
+    "additive_learned_adaptive_dz": learned("model.learned_teacher=adaptive", "model.learned_foreground_dead_zone=0.2"),
+    "additive_learned_forced": learned("model.learned_teacher=adaptive", "model.learned_teacher_forcing=true"),
+    "additive_window": additive("model.local_background=false"),
+    "additive_total": additive("data.subscores=none"),  # total only
     # one total with a holistic mark: per-clip contributions plus a video-level impression term
-    "additive_holistic": ["model.head=additive", "model.local_hidden=64", "data.subscores=holistic"],
+    "additive_holistic": additive("data.subscores=holistic"),
 }
 LAYOUT = {  # the data section each release layout trains with
     "rg": ["data.layout=rg", "data.class_name=Ball", "data.score_divisor=25", "data.target=total"],
