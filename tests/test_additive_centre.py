@@ -261,6 +261,85 @@ def test_teacher_forcing_trains_the_parts_beside_the_teachers_foreground_and_inf
     assert not torch.allclose(fg, teacher, atol=1e-3)
 
 
+def forcing_case():
+    """A clear video (one background kind, two clips apart) and a noisy one, with their valid mask."""
+    g = torch.Generator().manual_seed(0)
+    clear = torch.randn(32, generator=g) + 0.1 * torch.randn(16, 32, generator=g)
+    clear[[4, 11]] += 3.0 * torch.randn(2, 32, generator=g)
+    x, lengths = torch.stack([clear, torch.randn(16, 32, generator=g)]), torch.tensor([16, 12])
+    return x, lengths, torch.arange(16)[None] < lengths[:, None]
+
+
+def test_teacher_forcing_fades_linearly_over_its_share_of_the_epochs():
+    """``model.learned_teacher_forcing_until`` u: the forcing's strength is 1 - done / u (0 from u on),
+    ``done`` the share of epochs behind, so the parts learn beside the teacher first and beside the
+    network's foreground at the end; 0 keeps full strength throughout; out of [0, 1] is refused."""
+    from longaqa.models import set_training_progress
+
+    x, lengths, valid = forcing_case()
+    base = ("model.background_rule=learned", "model.learned_teacher=adaptive", "model.learned_teacher_forcing=true")
+    full = additive(*base).train()
+    faded = additive(*base, "model.learned_teacher_forcing_until=0.5").train()
+    with torch.no_grad():
+        network = faded.eval().head.local.foreground(faded.input_proj(x), valid)
+    faded.train()
+    full_fg = full(x, lengths).clip_foreground
+    for done, strength in ((0.0, 1.0), (0.25, 0.5), (0.5, 0.0), (0.9, 0.0)):
+        set_training_progress(faded, done)
+        set_training_progress(full, done)
+        assert faded.head.local.forcing_strength == pytest.approx(strength)
+        assert full.head.local.forcing_strength == 1.0
+        torch.testing.assert_close(full(x, lengths).clip_foreground, full_fg)  # no fade: the same forcing
+        expected = strength * full_fg + (1 - strength) * network
+        torch.testing.assert_close(faded(x, lengths).clip_foreground, expected)  # the teacher's share, scaled
+    assert faded(x, lengths).background_fit is not None  # the network is fitted even when nothing is forced
+    for bad in ("-0.1", "1.5"):
+        with pytest.raises(LongAQAError, match="learned_teacher_forcing_until"):
+            load_config(None, [*TINY, f"model.learned_teacher_forcing_until={bad}"])
+
+
+def test_teacher_forcing_with_agreement_forces_only_the_clips_where_teacher_and_network_agree():
+    """``model.learned_teacher_forcing_agree``: a clip takes the teacher's foreground only where the
+    teacher and the network fall on the same side of 0.5; where they disagree the network's holds."""
+    from longaqa.models.background import CONFIDENCE, adaptive_rule, background_rule
+
+    x, lengths, valid = forcing_case()
+    model = additive("model.background_rule=learned", "model.learned_teacher=adaptive",
+                     "model.learned_teacher_forcing=true", "model.learned_teacher_forcing_agree=true")
+    local = model.head.local
+    with torch.no_grad():  # a network that calls most clips foreground: it disagrees with the teacher somewhere
+        local.fg_net[-1].bias.fill_(1.0)
+        network = local.foreground(model.input_proj(x), valid)
+    out = model.train()(x, lengths)
+    clips = model.input_proj(x)
+    teacher = adaptive_rule(clips, valid, local.background_share) * valid
+    sure = ((background_rule(clips, valid, local.background_share)[1] - CONFIDENCE[0])
+            / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)[:, None]
+    agree = ((teacher > 0.5) == (network > 0.5)) & valid
+    assert agree[0].any() and (~agree[0] & valid[0]).any()  # the clear video has both kinds of clip
+    share = sure * agree
+    torch.testing.assert_close(out.clip_foreground, share * teacher + (1 - share) * network)
+    torch.testing.assert_close(out.clip_foreground[0][~agree[0]], network[0][~agree[0]])
+
+
+def test_training_sets_the_models_progress_before_every_epoch(routines, tmp_path, monkeypatch):
+    """Lone and grouped training tell the model the share of epochs behind before each epoch (0, 1/E,
+    ...), which the forcing's fade follows, so a resumed run follows the same schedule."""
+    import longaqa.group.train as group_train
+    import longaqa.training as training
+    from longaqa.group.train import fit_group
+
+    seen = []
+    monkeypatch.setattr(training, "set_training_progress", lambda model, done: seen.append(done))
+    monkeypatch.setattr(group_train, "set_training_progress", lambda model, done: seen.append(done))
+    cfg = load_config(None, [*TINY, "train.epochs=4"])
+    training.fit(cfg, tmp_path / "run", routines, quiet=True)
+    assert seen == [0.0, 0.25, 0.5, 0.75]
+    seen.clear()
+    fit_group([cfg], [tmp_path / "group_run"], tmp_path / "group.json", [routines], quiet=True)
+    assert seen == [0.0, 0.25, 0.5, 0.75]
+
+
 def test_the_learned_foregrounds_dead_zone_maps_sure_clips_to_exactly_0_and_1():
     """``model.learned_foreground_dead_zone`` z: the network's output p becomes clamp((p - z) / (1 - 2z), 0, 1),
     so clips it is fairly sure of are exactly background (earn nothing) or foreground; 0 keeps p."""

@@ -183,6 +183,15 @@ class ModelConfig:
     a foreground that starts flat (0.5 everywhere) and moves while it is fitted. Measured (docs/additive.md,
     "Options of the learned foreground"): better totals, a worse per-clip account where connecting
     movement is several kinds of clip; not shipped."""
+    learned_teacher_forcing_until: float = 0.0
+    """Additive head, ``learned_teacher_forcing``: a share of the training epochs in (0, 1] over which the
+    forcing fades linearly, from full strength in the first epoch to none at that share (the network's
+    foreground from there on), so that the parts start beside a sure foreground and end beside the one
+    they are used with. 0: full strength throughout (no fade)."""
+    learned_teacher_forcing_agree: bool = False
+    """Additive head, ``learned_teacher_forcing``: force only the clips where the teacher and the network
+    agree (the same side of 0.5), so that where the network has learned that a kind of clip is
+    connecting movement and the densest rule (one kind only) says otherwise, the network's holds."""
     learned_foreground_dead_zone: float = 0.0
     """Additive head, ``background_rule: learned``: the network's output ``p`` becomes the foreground
     ``clamp((p - z) / (1 - 2 z), 0, 1)`` with this ``z`` in [0, 0.5): clips it is fairly sure of are
@@ -220,6 +229,9 @@ class ModelConfig:
         if not 0.0 <= self.learned_foreground_dead_zone < 0.5:
             raise LongAQAError("model.learned_foreground_dead_zone must be in [0, 0.5), got "
                                f"{self.learned_foreground_dead_zone}")
+        if not 0.0 <= self.learned_teacher_forcing_until <= 1.0:
+            raise LongAQAError("model.learned_teacher_forcing_until must be in [0, 1] (0: no fade), got "
+                               f"{self.learned_teacher_forcing_until}")
         if not 0.0 < self.background_share <= 1.0:
             raise LongAQAError(f"model.background_share must be in (0, 1], got {self.background_share}")
         if not 0.0 <= self.impression_clip_dropout < 1.0:

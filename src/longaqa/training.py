@@ -41,7 +41,7 @@ from longaqa.engine import (
 )
 from longaqa.errors import LongAQAError
 from longaqa.losses import Criterion
-from longaqa.models import QueryAQA, model_from_config
+from longaqa.models import QueryAQA, model_from_config, set_training_progress
 from longaqa.resume import (
     CHECKPOINT_KEYS,
     RESUMABLE_KEYS,
@@ -370,6 +370,7 @@ def _train_epoch(run: _Training, state: TrainingState, epoch: int) -> dict[str, 
     """One epoch of training, evaluated when due (``train.eval_every`` and the last epoch); its log row."""
     cfg, t = run.cfg, run.cfg.train
     start = time.perf_counter()
+    set_training_progress(run.model, (epoch - 1) / t.epochs)  # schedules inside the model (forcing's fade)
     batches = epoch_batches(run.model, run.train, t.batch_size, cfg.data.train_crop, run.generator)
     if run.shard is not None:
         batches = run.shard.slices(batches)  # this process's slice of every global batch

@@ -39,6 +39,7 @@ from longaqa.errors import LongAQAError
 from longaqa.group.evaluate import can_stack, evaluate_group_epoch
 from longaqa.group.plan import group_key
 from longaqa.group.stacked import StackedRuns, stack_batches
+from longaqa.models import set_training_progress
 from longaqa.numbers import plus_minus
 from longaqa.resume import StopRequest, TrainingInterrupted, TrainingState, restore_training
 from longaqa.run_folder import CHECKPOINT_FILE, CONFIG_FILE, EpochLog, dataset_folder
@@ -223,6 +224,7 @@ def _evaluate(stacked: StackedRuns, runs: list, states: list[TrainingState], epo
 
 def _train_group_epoch(stacked: StackedRuns, runs: list, epoch: int) -> list[dict[str, float]]:
     """One epoch of every run, each on its own shuffled batches; each run's log row (lr and mean losses)."""
+    set_training_progress(stacked.template, (epoch - 1) / runs[0].cfg.train.epochs)  # one schedule: same epochs
     batches = [epoch_batches(stacked.template, r.train, r.cfg.train.batch_size, r.cfg.data.train_crop, r.generator)
                for r in runs]
     sums: dict[str, torch.Tensor] = defaultdict(float)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from longaqa.config import Config, ModelConfig
-from longaqa.models.additive import AdditiveHead
+from longaqa.models.additive import AdditiveHead, LearnedOptions
 from longaqa.models.aqa import AQAOutput, QueryAQA
 from longaqa.models.baseline import MeanPoolAQA
 from longaqa.models.decoder import Decoder
 from longaqa.models.fastpath.model import FastDecoder, FastQueryAQA
 from longaqa.models.heads import SingleScoreHead, WeightScoreHead
 
-__all__ = ["AQAOutput", "MeanPoolAQA", "QueryAQA", "build_model", "model_from_config"]
+__all__ = ["AQAOutput", "MeanPoolAQA", "QueryAQA", "build_model", "model_from_config", "set_training_progress"]
 
 
 def build_model(
@@ -46,8 +46,9 @@ def build_model(
                             cfg.local_competition, cfg.local_contrast,
                             cfg.background_share if cfg.local_background else 0.0, cfg.video_terms_from,
                             cfg.background_confidence, cfg.background_deductions, cfg.background_rule,
-                            cfg.local_centre, cfg.learned_foreground_dead_zone,
-                            cfg.learned_teacher, cfg.learned_teacher_forcing)
+                            cfg.local_centre, LearnedOptions(
+                                cfg.learned_teacher, cfg.learned_foreground_dead_zone, cfg.learned_teacher_forcing,
+                                cfg.learned_teacher_forcing_until, cfg.learned_teacher_forcing_agree))
     else:
         head = (WeightScoreHead if cfg.head == "weight_score" else SingleScoreHead)(cfg.d_model, list(cfg.head_hidden))
     fast_only = dict(share_batch_work=cfg.share_batch_work) if fast else {}
@@ -79,3 +80,12 @@ def model_from_config(cfg: Config, fastpath: bool | None = None) -> QueryAQA | M
     model = build_model(cfg.model, score_sheet(cfg.data), cfg.data.score_divisor, fastpath)
     model.head.hide_check = cfg.loss.lambda_hide > 0  # training then measures what hiding a clip moves
     return model
+
+
+def set_training_progress(model, done: float) -> None:
+    """Tell ``model``'s modules (a DDP wrapper's too) that ``done`` in [0, 1) of training's epochs are
+    behind: each module with a ``set_training_progress`` method (e.g. the learned foreground's forcing
+    schedule) gets it. Called before every training epoch, so a resumed run follows the same schedule."""
+    for module in model.modules():
+        if hasattr(module, "set_training_progress"):
+            module.set_training_progress(done)

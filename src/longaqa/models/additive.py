@@ -7,6 +7,7 @@ Letters: B batch, T clips, Q queries, P parts per clip, V video-level terms, D d
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -31,6 +32,24 @@ def window_sums(x: torch.Tensor, window: int) -> torch.Tensor:
     """Sum of ``x`` (B, T, C) over each clip's window ``t - window .. t + window`` (zeros beyond the
     video): (B, T, C)."""
     return F.pad(x.transpose(1, 2), (window, window)).unfold(2, 2 * window + 1, 1).sum(-1).transpose(1, 2)
+
+
+@dataclass(frozen=True)
+class LearnedOptions:
+    """How the learned foreground (``background_rule: learned``) is fitted and used; the ``model.learned_*``
+    keys of the config (``longaqa.config.ModelConfig``, docs/additive.md, "Options of the learned foreground")."""
+
+    teacher: str = "densest"
+    """The rule the network is fitted to: ``densest`` or ``adaptive``."""
+    dead_zone: float = 0.0
+    """The network's output ``p`` becomes ``clamp((p - z) / (1 - 2 z), 0, 1)``."""
+    forcing: bool = False
+    """In training, the parts learn beside the teacher's foreground where the densest rule is sure."""
+    forcing_until: float = 0.0
+    """With ``forcing``: the share of training over which forcing fades linearly to none (0: full
+    strength throughout)."""
+    forcing_agree: bool = False
+    """With ``forcing``: force only the clips where the teacher and the network agree (same side of 0.5)."""
 
 
 class LocalOutput(NamedTuple):
@@ -91,13 +110,11 @@ class LocalParts(nn.Module):
                  context_dropout: float = 0.5, compete: bool = False, contrast: bool = False,
                  background: float = 0.0, background_confidence: bool = False,
                  background_parts: tuple[bool, ...] | None = None, background_rule: str = "densest",
-                 centre: str = "none", dead_zone: float = 0.0, teacher: str = "densest",
-                 teacher_forcing: bool = False):
+                 centre: str = "none", learned: LearnedOptions = LearnedOptions()):
         super().__init__()
         self.centre = centre
-        self.dead_zone = dead_zone
-        self.teacher = teacher
-        self.teacher_forcing = teacher_forcing
+        self.learned = learned
+        self.forcing_strength = 1.0  # set per epoch by set_training_progress with learned.forcing_until
         if background_rule not in RULES:
             raise ValueError(f"background_rule must be one of {RULES}, got {background_rule!r}")
         self.background_rule = background_rule
@@ -189,31 +206,48 @@ class LocalParts(nn.Module):
                            ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """``learned``: each clip's foreground from its own embedding minus its video's mean (B, T), by
         a small network fitted (``background_fit``, in training) to its teacher: the densest rule on the
-        videos where its background wins clearly (margin ramp ``CONFIDENCE``), or with ``teacher``
-        ``adaptive`` the adaptive rule on every video. The parts see it without gradient. Returns the
-        foreground; in training, the fit per video (B,) (else None); in training with
-        ``teacher_forcing``, the foreground the parts learn beside (B, T): the teacher's where the
-        densest rule wins clearly, the network's where it does not, blended on the margin ramp (else
+        videos where its background wins clearly (margin ramp ``CONFIDENCE``), or with teacher
+        ``adaptive`` the adaptive rule on every video (:class:`LearnedOptions`). The parts see it
+        without gradient. Returns the foreground; in training, the fit per video (B,) (else None); in
+        training with ``forcing``, the foreground the parts learn beside (B, T) (:meth:`forced`, else
         None)."""
+        opts = self.learned
         centred = (clips - masked_mean(clips, valid)[:, None]).detach()
         logit = self.fg_net(centred).squeeze(-1).float()  # (B, T)
         fg = torch.sigmoid(logit).detach()
-        if self.dead_zone > 0:  # sure clips exactly 0 or 1
-            fg = ((fg - self.dead_zone) / (1 - 2 * self.dead_zone)).clamp(0, 1)
+        if opts.dead_zone > 0:  # sure clips exactly 0 or 1
+            fg = ((fg - opts.dead_zone) / (1 - 2 * opts.dead_zone)).clamp(0, 1)
         fit = forced = None
         if self.training and torch.is_grad_enabled():  # the teacher is needed for the fit only
             densest, margin = background_rule(clips, valid, self.background_share)
             sure = ((margin - CONFIDENCE[0]) / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)  # (B,)
-            if self.teacher == "adaptive":  # every video teaches: the recurrent rule where the densest is unsure
+            if opts.teacher == "adaptive":  # every video teaches: the recurrent rule where the densest is unsure
                 teacher = adaptive_rule(clips, valid, self.background_share, (densest, margin))
                 trust = torch.ones_like(sure)
             else:
                 teacher, trust = densest, sure
             loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=trust[:, None] * valid, reduction="none")
             fit = loss.sum(1) / valid.sum(1).clamp_min(1)  # (B,)
-            if self.teacher_forcing:  # the teacher where the densest rule is sure
-                forced = (sure[:, None] * teacher + (1 - sure[:, None]) * fg) * valid
+            if opts.forcing and self.forcing_strength > 0:
+                forced = self.forced(fg, teacher, sure) * valid
         return fg * valid, fit, forced
+
+    def forced(self, fg: torch.Tensor, teacher: torch.Tensor, sure: torch.Tensor) -> torch.Tensor:
+        """Teacher forcing (B, T): the teacher's foreground where the densest rule is sure (``sure`` (B,)
+        on the margin ramp), the network's ``fg`` where it is not, blended between; with
+        ``forcing_agree`` only on the clips where the two agree (same side of 0.5); scaled by
+        ``forcing_strength`` (1 throughout, or fading with ``forcing_until``)."""
+        share = sure[:, None] * self.forcing_strength  # (B, 1)
+        if self.learned.forcing_agree:
+            share = share * ((teacher > 0.5) == (fg > 0.5)).to(fg.dtype)  # (B, T)
+        return share * teacher + (1 - share) * fg
+
+    def set_training_progress(self, done: float) -> None:
+        """``done`` in [0, 1): the share of training's epochs before this one. With
+        ``learned.forcing_until`` > 0 the forcing strength fades linearly from 1 at the start to 0 at
+        that share; with 0 it stays 1."""
+        until = self.learned.forcing_until
+        self.forcing_strength = 1.0 if until == 0 else max(0.0, 1.0 - done / until)
 
     @torch.no_grad()
     def foreground(self, clips: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -261,8 +295,8 @@ class AdditiveHead(nn.Module):
                  local_hidden: int, dropout: float, context_dropout: float = 0.5, compete: bool = False,
                  contrast: bool = False, background: float = 0.0, video_from: str = "queries",
                  background_confidence: bool = False, background_deductions: bool = True,
-                 background_rule: str = "densest", centre: str = "none", dead_zone: float = 0.0,
-                 teacher: str = "densest", teacher_forcing: bool = False):
+                 background_rule: str = "densest", centre: str = "none",
+                 learned: LearnedOptions = LearnedOptions()):
         super().__init__()
         if video_from not in ("queries", "background"):
             raise ValueError(f"video_from must be queries or background, got {video_from!r}")
@@ -272,7 +306,7 @@ class AdditiveHead(nn.Module):
         background_parts = tuple(background_deductions or sign > 0 for sign in sheet.clip_signs)
         self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
                                 compete, contrast, background, background_confidence, background_parts,
-                                background_rule, centre, dead_zone, teacher, teacher_forcing)
+                                background_rule, centre, learned)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.hide_check = False  # set from loss.lambda_hide: training then returns hide_leak
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
