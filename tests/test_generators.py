@@ -18,6 +18,7 @@ from longaqa.data.generators import acro_heldout as acro_heldout_module
 from longaqa.data.generators import aerobic_heldout as aerobic_heldout_module
 from longaqa.data.generators import floor_heldout as floor_heldout_module
 from longaqa.data.generators import icedance_heldout as icedance_heldout_module
+from longaqa.data.generators import moguls_heldout as moguls_heldout_module
 from longaqa.data.generators import skating as skating_module
 from longaqa.data.generators import skating_heldout as skating_heldout_module
 from longaqa.data.generators import swimming_heldout as swimming_heldout_module
@@ -46,6 +47,7 @@ SMALL = {
     "icedance_heldout": dict(min_clips=36, max_clips=48),
     "acro_heldout": dict(min_clips=28, max_clips=36),
     "trampoline_heldout": dict(min_clips=20, max_clips=32),
+    "moguls_heldout": dict(min_clips=20, max_clips=26),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout")
 SKATING = ("skating", "skating_heldout")
@@ -58,7 +60,7 @@ def features_dir(kind: str) -> str:
 
 
 GENERIC_PREFIX = {"skating_total": "programme", "swimming_heldout": "team", "aerobic_heldout": "aerobic",
-                  "trampoline_heldout": "trampoline"}
+                  "trampoline_heldout": "trampoline", "moguls_heldout": "moguls"}
 """The generic kinds' video names: ``<prefix>_001`` ..."""
 
 
@@ -103,15 +105,16 @@ def test_registry():
     assert set(GENERATORS) == {"multiplicative", "rg_additive", "rg_linking", "rg_linking_unique", "skating",
                                "skating_total",
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
-                               "icedance_heldout", "acro_heldout", "trampoline_heldout"}
+                               "icedance_heldout", "acro_heldout", "trampoline_heldout", "moguls_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
-        "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic"}
+        "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic",
+        "moguls_heldout": "generic"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
-        "acro_heldout", "trampoline_heldout"]
+        "acro_heldout", "trampoline_heldout", "moguls_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -352,6 +355,10 @@ REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for 
     ("trampoline_heldout", dict(min_clips=30, max_clips=20), "max_clips"),
     ("trampoline_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
     ("trampoline_heldout", dict(num_train=0), "num_train must be at least 1"),
+    ("moguls_heldout", dict(min_clips=11, max_clips=20), "min_clips must be at least 12 for moguls_heldout"),
+    ("moguls_heldout", dict(min_clips=30, max_clips=20), "max_clips"),
+    ("moguls_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("moguls_heldout", dict(num_test=0), "num_test must be at least 1"),
 ]
 
 
@@ -365,7 +372,8 @@ def test_held_out_generators_refuse_sizes_they_cannot_honour(tmp_path, kind, kwa
 def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
     with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, "
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
-                       "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout, trampoline_heldout"):
+                       "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout, trampoline_heldout, "
+                       "moguls_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -765,4 +773,144 @@ def test_trampoline_heldout_is_deterministic():
         assert a.name == b.name and a.marks == b.marks and np.array_equal(a.features, b.features)
         assert all(np.array_equal(a.truth[k], b.truth[k]) for k in a.truth)
     other = trampoline_routines(6, 6, 16, 26, 8)
+    assert not all(a.marks == b.marks for a, b in zip(first, other))
+
+
+def moguls_runs(seed: int, count: int, min_clips: int, max_clips: int, feature_dim: int = 4) -> list:
+    return list(moguls_heldout_module.generate(seed=seed, count=count, feature_dim=feature_dim,
+                                               min_clips=min_clips, max_clips=max_clips))
+
+
+MOGULS_TURNING, MOGULS_AIRS, MOGULS_OFF_COURSE = (1, 3, 5), (2, 4), 7
+
+
+def test_moguls_heldout_speed_follows_the_pace_time_formula():
+    speed = moguls_heldout_module.speed_points
+    assert speed(2500, 2500) == 1500  # at the pace time: 15.00 of 20
+    assert speed(2200, 2500) == 1756  # (13.625 - 8 x 0.88) x 20 / 7.5 = 17.56
+    assert speed(1500, 2500) == 2000 and speed(4300, 2500) == 0  # between 0 and 20
+    times = np.arange(1500, 4000, 7)
+    assert (np.diff([speed(t, 2500) for t in times]) <= 0).all()  # slower, fewer points
+
+
+def test_moguls_heldout_truth_sums_to_the_total_exactly(generated):
+    root = generated["moguls_heldout"]
+    scores = dict(parse_generic_labels(root / "labels.csv", None))
+    runs = moguls_runs(1, 17, feature_dim=DIM, **SMALL["moguls_heldout"])
+    assert [r.name for r in runs] == list(scores)
+    for run in runs:  # the written files against the module's marks, to the hundredth
+        t, marks = truth(root, run.name), run.marks
+        assert set(t) == {"difficulty", "deduction", "contribution", "element_type", "segment"}
+        assert hundredths(f"{scores[run.name]:.2f}") == marks["total"]
+        assert marks["total"] == int(whole_hundredths(t["contribution"]).sum()) + marks["speed"], run.name
+    for lo, hi in ((12, 12), (20, 32), (34, 40)):
+        for run in moguls_runs(3, 120, lo, hi):
+            marks, t = run.marks, run.truth
+            difficulty, deduction, contribution = (whole_hundredths(t[k].astype(np.float32))
+                                                   for k in ("difficulty", "deduction", "contribution"))
+            segment = t["segment"].astype(int)
+            turning, air = np.isin(segment, MOGULS_TURNING), np.isin(segment, MOGULS_AIRS)
+            assert marks["total"] == marks["turns"] + marks["air"] + marks["speed"]
+            assert marks["total"] == contribution.sum() + marks["speed"], run.name  # speed: no clip's
+            assert (contribution == difficulty - deduction).all()
+            assert (difficulty >= 0).all() and (deduction >= 0).all()
+            assert contribution[turning].sum() == marks["turns"] and marks["turns"] % 10 == 0  # marks to 0.1
+            assert contribution[air].sum() == marks["air"] and 0 <= marks["speed"] <= 2000
+            assert (contribution[~(turning | air)] == 0).all()  # start gate, finish area, off course
+            assert ((t["element_type"] >= 0) == air).all()
+            for kind in np.unique(t["element_type"][air]).astype(int):  # a jump's value: 10 x DD
+                assert difficulty[t["element_type"] == kind].sum() == 10 * moguls_heldout_module.DD[kind]
+            assert 0 <= marks["turns"] <= 6000 and 0 <= marks["air"] <= 2000
+
+
+def test_moguls_heldout_runs_follow_the_course():
+    for lo, hi in ((12, 12), (20, 32), (34, 40)):
+        for run in moguls_runs(2, 100, lo, hi):
+            segment = run.truth["segment"].astype(int)
+            assert lo <= len(segment) <= hi and segment[0] == 0  # the start gate opens every run
+            assert (np.diff(segment) >= 0).all()  # top, air 1, middle, air 2, bottom, finish: in order
+            if run.video["dnf"]:
+                assert segment[-1] == MOGULS_OFF_COURSE and 1 <= (segment == MOGULS_OFF_COURSE).sum() <= 4
+            else:
+                assert set(segment) == set(range(7)) and segment[-1] == 6
+                assert np.isin(segment, MOGULS_TURNING).mean() >= 0.55  # the skier turns on most clips
+
+
+def test_moguls_heldout_turn_credit_is_dense():
+    """Every turning clip carries its share of the turns (its turn quality over the run's), lowered on
+    the clips where faults happen; most clips of a run carry a positive contribution."""
+    shares = []
+    for run in moguls_runs(4, 200, 20, 32):
+        t = run.truth
+        turning = np.isin(t["segment"].astype(int), MOGULS_TURNING)
+        credit = t["difficulty"][turning]
+        assert (credit > 0).all(), run.name
+        floor = moguls_heldout_module.QUALITY_FLOOR
+        assert credit.max() <= credit.min() / floor + 0.011  # turn quality lies in [floor, 1]
+        if not run.video["dnf"]:
+            shares.append((t["contribution"] > 0).mean())
+            assert abs(credit.sum() - run.marks["turns"] / 100 - t["deduction"][turning].sum()) <= 0.01
+    assert np.mean(shares) >= 0.8 and np.min(shares) >= 0.6
+
+
+def test_moguls_heldout_falls_and_dnf_score_as_documented():
+    runs = moguls_runs(0, 500, 20, 32)
+    dnf = [r for r in runs if r.video["dnf"]]
+    fell = [r for r in runs if not r.video["dnf"] and r.video["falls"]]
+    clean = [r for r in runs if not (r.video["dnf"] or r.video["falls"] or r.video["landing_falls"])]
+    assert 0.02 <= len(dnf) / len(runs) <= 0.12 and 0.02 <= len(fell) / len(runs) <= 0.15
+    for run in dnf:  # the sheet at the crash: nothing after it, no jump not reached, no time
+        t, marks = run.truth, run.marks
+        segment = t["segment"].astype(int)
+        off = segment == MOGULS_OFF_COURSE
+        crash = int(np.flatnonzero(~off)[-1])
+        assert segment[crash] in MOGULS_TURNING and t["deduction"][crash] >= 4.0  # a fall, on its clip
+        for key in ("difficulty", "deduction", "contribution"):
+            assert (t[key][off] == 0).all(), (run.name, key)
+        assert marks["speed"] == 0 and run.video["run_time"] == 0
+        jumps = len(np.unique(segment[np.isin(segment, MOGULS_AIRS)]))
+        assert marks["air"] <= 1000 * jumps  # a jump not reached scores 0
+    for run in fell:  # a fall costs a large deduction on one clip
+        assert run.truth["deduction"].max() >= 4.0
+    total = {name: np.mean([r.marks["total"] for r in group]) / 100
+             for name, group in (("dnf", dnf), ("fell", fell), ("clean", clean))}
+    assert total["dnf"] < total["fell"] - 10 and total["fell"] < total["clean"] - 8
+    credit = {name: np.mean([r.truth["difficulty"][np.isin(r.truth["segment"], MOGULS_TURNING)].sum()
+                             for r in group]) for name, group in (("dnf", dnf), ("clean", clean))}
+    assert credit["dnf"] < 0.9 * credit["clean"]  # the sections not skied earn no turn credit
+    for run in runs:  # a fall on a jump's landing: a low mark for that jump
+        for kind in np.unique(run.truth["element_type"][run.truth["element_type"] >= 0]).astype(int):
+            on = run.truth["element_type"] == kind
+            value = run.truth["difficulty"][on].sum()
+            assert 0 <= run.truth["contribution"][on].sum() <= value + 1e-4
+
+
+def test_moguls_heldout_totals_look_like_moguls_scores(tmp_path):
+    root = write_generated("moguls_heldout", tmp_path, seed=0, num_train=150, num_test=50, feature_dim=4)
+    scores = np.array([score for _, score in parse_generic_labels(root / "labels.csv", None)])
+    assert len(scores) == 200
+    assert 62 <= scores.mean() <= 78 and 7 <= scores.std() <= 18 and scores.min() >= 0 and scores.max() <= 100
+    assert 0.55 <= scores.mean() / GENERATORS["moguls_heldout"].score_divisor <= 0.85
+    low, high = GENERATORS["moguls_heldout"].default_clips
+    for name in ("moguls_001", "moguls_200"):
+        assert low <= len(truth(root, name)["segment"]) <= high
+    runs = [r for r in moguls_runs(0, 400, low, high) if not r.video["dnf"]]
+    marks = {k: np.array([r.marks[k] for r in runs]) / 100 for k in ("total", "turns", "air", "speed")}
+    assert 66 <= marks["total"].mean() <= 80 and marks["total"].max() <= 95  # finishers
+    assert 38 <= marks["turns"].mean() <= 50 and 9 <= marks["air"].mean() <= 15 and 12 <= marks["speed"].mean() <= 17
+    skill = np.array([r.video["skill"] for r in runs])
+    for part in ("turns", "air", "speed"):  # the skier's level drives them together, not perfectly
+        assert 0.4 <= np.corrcoef(skill, marks[part])[0, 1] <= 0.95, part
+    pace = np.array([r.video["run_time"] / r.video["pace_time"] for r in runs])
+    assert np.corrcoef(pace, marks["speed"])[0, 1] < -0.95  # speed is the run time against the pace
+    lengths = np.array([len(r.features) for r in runs])
+    assert abs(np.corrcoef(lengths, marks["speed"])[0, 1]) < 0.3  # ... not the video's length
+
+
+def test_moguls_heldout_is_deterministic():
+    first, again = moguls_runs(5, 6, 20, 26, 8), moguls_runs(5, 6, 20, 26, 8)
+    for a, b in zip(first, again):
+        assert a.name == b.name and a.marks == b.marks and np.array_equal(a.features, b.features)
+        assert a.truth.keys() == b.truth.keys() and all(np.array_equal(a.truth[k], b.truth[k]) for k in a.truth)
+    other = moguls_runs(6, 6, 20, 26, 8)
     assert not all(a.marks == b.marks for a, b in zip(first, other))

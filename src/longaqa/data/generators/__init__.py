@@ -7,8 +7,9 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``deduction`` (execution or fall deduction located on the clip), ``tes`` (skating: base + GOE),
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
-``icedance_heldout``, ``acro_heldout`` and ``trampoline_heldout`` add ``segment`` (what the clip shows: an
-int code of the kind of connecting movement or element, per kind in docs/generators.md).
+``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout`` and ``moguls_heldout`` add ``segment`` (what the
+clip shows: an int code of the kind of connecting movement, element or part of the run, per kind in
+docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -27,6 +28,7 @@ from longaqa.data.generators import (
     aerobic_heldout,
     floor_heldout,
     icedance_heldout,
+    moguls_heldout,
     multiplicative,
     rg_additive,
     rg_heldout,
@@ -114,6 +116,10 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "FIG-like individual trampoline (D + E + T + H - penalties, ten skills back to back, interrupted "
         "routines), one total per routine, held out from model design",
         trampoline_heldout.DEFAULT_CLIPS, score_divisor=50.0),
+    "moguls_heldout": GeneratorInfo(
+        moguls_heldout.write_moguls_heldout, "generic", True,
+        "FIS-like freestyle skiing moguls (turns 60 + air 20 + speed 20, falls and DNF runs), one total per "
+        "run, held out from model design", moguls_heldout.DEFAULT_CLIPS, score_divisor=100.0),
 }
 
 
