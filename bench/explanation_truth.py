@@ -100,7 +100,9 @@ def run_one(kind: str, data: Path, head: str, seed: int, epochs: int, max_clips:
             extra: list[str], feature_dim: int) -> dict:
     info = GENERATORS[kind]
     divisor = [f"data.score_divisor={info.score_divisor}"] if info.score_divisor else []  # the kind's scale
-    overrides = [*HEADS[head], *LAYOUT[info.layout], *divisor, f"model.num_queries={max_clips}",
+    if info.subscores and head.startswith("additive"):  # the kind's sheet, unless the head names one
+        divisor.append(f"data.subscores={info.subscores}")
+    overrides = [*LAYOUT[info.layout], *divisor, *HEADS[head], f"model.num_queries={max_clips}",
                  f"train.seed={seed}", f"train.epochs={epochs}", "train.tensorboard=false",
                  "train.progress=false", f"train.eval_every={epochs}", "train.checkpoint_seconds=0", *extra]
     cfg = load_config(ROOT / "configs" / "demo.yaml", [f"model.input_dim={feature_dim}", *overrides])

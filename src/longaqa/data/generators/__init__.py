@@ -57,6 +57,10 @@ class GeneratorInfo:
     score_divisor: float | None = None
     """``data.score_divisor`` to train on it when the layout's usual one does not suit its scale
     (None: RG 25, Fis-V 43, generic 100)."""
+    subscores: str | None = None
+    """``data.subscores`` for the additive head when the layout's own sheet does not fit its columns
+    (None: ``auto``). ``acro_heldout``: ``holistic``, since its RG-layout E column holds 2 x E + A, which
+    the RG sheet's 10 - deductions cannot reach."""
 
 
 GENERATORS: dict[str, GeneratorInfo] = {
@@ -110,7 +114,7 @@ GENERATORS: dict[str, GeneratorInfo] = {
     "acro_heldout": GeneratorInfo(
         acro_heldout.write_acro_heldout, "rg", True,
         "FIG-like acrobatic gymnastics pairs (D + 2E + A - penalties, 2E + A in the E column), held out from "
-        "model design", acro_heldout.DEFAULT_CLIPS, score_divisor=35.0),
+        "model design", acro_heldout.DEFAULT_CLIPS, score_divisor=35.0, subscores="holistic"),
     "trampoline_heldout": GeneratorInfo(
         trampoline_heldout.write_trampoline_heldout, "generic", True,
         "FIG-like individual trampoline (D + E + T + H - penalties, ten skills back to back, interrupted "
