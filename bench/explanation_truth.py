@@ -77,11 +77,14 @@ HEADS = {
     "additive_learned_adaptive": learned("model.learned_teacher=adaptive"),
     "additive_learned_adaptive_dz": learned("model.learned_teacher=adaptive", "model.learned_foreground_dead_zone=0.2"),
     "additive_learned_forced": learned("model.learned_teacher=adaptive", "model.learned_teacher_forcing=true"),
-    # forcing that fades to none over the first half of training; forcing only where teacher and network agree
+    # forcing that fades to none over the first half of training; forcing only where teacher and network
+    # agree, or only where both call the clip foreground
     "additive_learned_forced_fade": learned("model.learned_teacher=adaptive", "model.learned_teacher_forcing=true",
                                             "model.learned_teacher_forcing_until=0.5"),
     "additive_learned_forced_agree": learned("model.learned_teacher=adaptive", "model.learned_teacher_forcing=true",
-                                             "model.learned_teacher_forcing_agree=true"),
+                                             "model.learned_teacher_forcing_clips=agree"),
+    "additive_learned_forced_fg": learned("model.learned_teacher=adaptive", "model.learned_teacher_forcing=true",
+                                          "model.learned_teacher_forcing_clips=foreground"),
     "additive_window": additive("model.local_background=false"),
     "additive_total": additive("data.subscores=none"),  # total only
     # one total with a holistic mark: per-clip contributions plus a video-level impression term

@@ -298,28 +298,37 @@ def test_teacher_forcing_fades_linearly_over_its_share_of_the_epochs():
             load_config(None, [*TINY, f"model.learned_teacher_forcing_until={bad}"])
 
 
-def test_teacher_forcing_with_agreement_forces_only_the_clips_where_teacher_and_network_agree():
-    """``model.learned_teacher_forcing_agree``: a clip takes the teacher's foreground only where the
-    teacher and the network fall on the same side of 0.5; where they disagree the network's holds."""
+@pytest.mark.parametrize("clips", ["agree", "foreground"])
+def test_teacher_forcing_can_force_only_some_clips(clips):
+    """``model.learned_teacher_forcing_clips``: ``agree`` forces a clip only where the teacher and the
+    network fall on the same side of 0.5, ``foreground`` only where both call it foreground; elsewhere
+    the network's foreground holds."""
     from longaqa.models.background import CONFIDENCE, adaptive_rule, background_rule
 
     x, lengths, valid = forcing_case()
     model = additive("model.background_rule=learned", "model.learned_teacher=adaptive",
-                     "model.learned_teacher_forcing=true", "model.learned_teacher_forcing_agree=true")
+                     "model.learned_teacher_forcing=true", f"model.learned_teacher_forcing_clips={clips}")
     local = model.head.local
     with torch.no_grad():  # a network that calls most clips foreground: it disagrees with the teacher somewhere
         local.fg_net[-1].bias.fill_(1.0)
         network = local.foreground(model.input_proj(x), valid)
     out = model.train()(x, lengths)
-    clips = model.input_proj(x)
-    teacher = adaptive_rule(clips, valid, local.background_share) * valid
-    sure = ((background_rule(clips, valid, local.background_share)[1] - CONFIDENCE[0])
+    inputs = model.input_proj(x)
+    teacher = adaptive_rule(inputs, valid, local.background_share) * valid
+    sure = ((background_rule(inputs, valid, local.background_share)[1] - CONFIDENCE[0])
             / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)[:, None]
-    agree = ((teacher > 0.5) == (network > 0.5)) & valid
-    assert agree[0].any() and (~agree[0] & valid[0]).any()  # the clear video has both kinds of clip
-    share = sure * agree
+    if clips == "agree":
+        forced = ((teacher > 0.5) == (network > 0.5)) & valid
+    else:
+        forced = (teacher > 0.5) & (network > 0.5)
+    assert forced[0].any() and (~forced[0] & valid[0]).any()  # the clear video has both kinds of clip
+    share = sure * forced
     torch.testing.assert_close(out.clip_foreground, share * teacher + (1 - share) * network)
-    torch.testing.assert_close(out.clip_foreground[0][~agree[0]], network[0][~agree[0]])
+    torch.testing.assert_close(out.clip_foreground[0][~forced[0]], network[0][~forced[0]])
+    assert not torch.allclose(out.clip_foreground[0][forced[0]], network[0][forced[0]])  # forced where chosen
+    if clips == "foreground":  # a clip the network calls background is never pushed to 0 by the teacher
+        background = (network[0] <= 0.5) & valid[0]
+        torch.testing.assert_close(out.clip_foreground[0][background], network[0][background])
 
 
 def test_training_sets_the_models_progress_before_every_epoch(routines, tmp_path, monkeypatch):

@@ -35,6 +35,7 @@ VideoTermsFrom = Literal["queries", "background"]
 BackgroundRule = Literal["densest", "recurrent", "adaptive", "learned"]
 LocalCentre = Literal["none", "mean", "background", "both"]
 LearnedTeacher = Literal["densest", "adaptive"]
+ForcingClips = Literal["all", "agree", "foreground"]
 TrainCrop = Literal["random", "center"]
 EvalView = Literal["full", "center_crop", "random_crop"]
 Scheduler = Literal["none", "step", "cosine"]
@@ -188,10 +189,14 @@ class ModelConfig:
     forcing fades linearly, from full strength in the first epoch to none at that share (the network's
     foreground from there on), so that the parts start beside a sure foreground and end beside the one
     they are used with. 0: full strength throughout (no fade)."""
-    learned_teacher_forcing_agree: bool = False
-    """Additive head, ``learned_teacher_forcing``: force only the clips where the teacher and the network
-    agree (the same side of 0.5), so that where the network has learned that a kind of clip is
-    connecting movement and the densest rule (one kind only) says otherwise, the network's holds."""
+    learned_teacher_forcing_clips: ForcingClips = "all"
+    """Additive head, ``learned_teacher_forcing``: which clips take the teacher's foreground. ``all``:
+    every clip of the videos where the densest rule wins clearly. ``agree``: only the clips where the
+    teacher and the network fall on the same side of 0.5, so that where the network has learned that a
+    kind of clip is connecting movement and the densest rule (one kind only) says otherwise, the
+    network's holds. ``foreground``: only the clips that both call foreground, raised to the teacher's
+    value; every clip the network calls background keeps the network's foreground, so the parts learn
+    their values beside the foreground they are used with at inference."""
     learned_foreground_dead_zone: float = 0.0
     """Additive head, ``background_rule: learned``: the network's output ``p`` becomes the foreground
     ``clamp((p - z) / (1 - 2 z), 0, 1)`` with this ``z`` in [0, 0.5): clips it is fairly sure of are

@@ -48,8 +48,9 @@ class LearnedOptions:
     forcing_until: float = 0.0
     """With ``forcing``: the share of training over which forcing fades linearly to none (0: full
     strength throughout)."""
-    forcing_agree: bool = False
-    """With ``forcing``: force only the clips where the teacher and the network agree (same side of 0.5)."""
+    forcing_clips: str = "all"
+    """With ``forcing``: which clips are forced: ``all``, ``agree`` (teacher and network on the same side of
+    0.5) or ``foreground`` (both above 0.5)."""
 
 
 class LocalOutput(NamedTuple):
@@ -235,11 +236,15 @@ class LocalParts(nn.Module):
     def forced(self, fg: torch.Tensor, teacher: torch.Tensor, sure: torch.Tensor) -> torch.Tensor:
         """Teacher forcing (B, T): the teacher's foreground where the densest rule is sure (``sure`` (B,)
         on the margin ramp), the network's ``fg`` where it is not, blended between; with
-        ``forcing_agree`` only on the clips where the two agree (same side of 0.5); scaled by
-        ``forcing_strength`` (1 throughout, or fading with ``forcing_until``)."""
+        ``forcing_clips`` ``agree`` only on the clips where the two agree (same side of 0.5), with
+        ``foreground`` only where both call the clip foreground; scaled by ``forcing_strength`` (1
+        throughout, or fading with ``forcing_until``)."""
         share = sure[:, None] * self.forcing_strength  # (B, 1)
-        if self.learned.forcing_agree:
+        clips = self.learned.forcing_clips
+        if clips == "agree":
             share = share * ((teacher > 0.5) == (fg > 0.5)).to(fg.dtype)  # (B, T)
+        elif clips == "foreground":
+            share = share * ((teacher > 0.5) & (fg > 0.5)).to(fg.dtype)  # (B, T)
         return share * teacher + (1 - share) * fg
 
     def set_training_progress(self, done: float) -> None:
