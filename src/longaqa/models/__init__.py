@@ -47,8 +47,9 @@ def build_model(
                             cfg.background_share if cfg.local_background else 0.0, cfg.video_terms_from,
                             cfg.background_confidence, cfg.background_deductions, cfg.background_rule,
                             cfg.local_centre, LearnedOptions(
-                                cfg.learned_teacher, cfg.learned_foreground_dead_zone, cfg.learned_teacher_forcing,
-                                cfg.learned_teacher_forcing_until, cfg.learned_teacher_forcing_clips))
+                                teacher=cfg.learned_teacher, dead_zone=cfg.learned_foreground_dead_zone,
+                                forcing=cfg.learned_teacher_forcing, forcing_until=cfg.learned_teacher_forcing_until,
+                                forcing_clips=cfg.learned_teacher_forcing_clips))
     else:
         head = (WeightScoreHead if cfg.head == "weight_score" else SingleScoreHead)(cfg.d_model, list(cfg.head_hidden))
     fast_only = dict(share_batch_work=cfg.share_batch_work) if fast else {}
