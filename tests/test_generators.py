@@ -19,6 +19,7 @@ from longaqa.data.generators import aerobic_heldout as aerobic_heldout_module
 from longaqa.data.generators import floor_heldout as floor_heldout_module
 from longaqa.data.generators import icedance_heldout as icedance_heldout_module
 from longaqa.data.generators import moguls_heldout as moguls_heldout_module
+from longaqa.data.generators import pairs_heldout as pairs_heldout_module
 from longaqa.data.generators import skating as skating_module
 from longaqa.data.generators import skating_heldout as skating_heldout_module
 from longaqa.data.generators import swimming_heldout as swimming_heldout_module
@@ -48,9 +49,10 @@ SMALL = {
     "acro_heldout": dict(min_clips=28, max_clips=36),
     "trampoline_heldout": dict(min_clips=20, max_clips=32),
     "moguls_heldout": dict(min_clips=20, max_clips=26),
+    "pairs_heldout": dict(min_clips=36, max_clips=48),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout")
-SKATING = ("skating", "skating_heldout")
+SKATING = ("skating", "skating_heldout", "pairs_heldout")
 GENERIC_OVERRIDES = ["data.layout=generic", "data.features_dir=features", "data.class_name=", "data.score_divisor=100"]
 """What docs/generators.md tells a user to set to train on a generic-layout kind."""
 
@@ -105,16 +107,17 @@ def test_registry():
     assert set(GENERATORS) == {"multiplicative", "rg_additive", "rg_linking", "rg_linking_unique", "skating",
                                "skating_total",
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
-                               "icedance_heldout", "acro_heldout", "trampoline_heldout", "moguls_heldout"}
+                               "icedance_heldout", "acro_heldout", "trampoline_heldout", "moguls_heldout",
+                               "pairs_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
         "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic",
-        "moguls_heldout": "generic"}
+        "moguls_heldout": "generic", "pairs_heldout": "fisv"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
-        "acro_heldout", "trampoline_heldout", "moguls_heldout"]
+        "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -359,6 +362,10 @@ REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for 
     ("moguls_heldout", dict(min_clips=30, max_clips=20), "max_clips"),
     ("moguls_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
     ("moguls_heldout", dict(num_test=0), "num_test must be at least 1"),
+    ("pairs_heldout", dict(min_clips=32, max_clips=48), "min_clips must be at least 33 for pairs_heldout"),
+    ("pairs_heldout", dict(min_clips=48, max_clips=36), "max_clips"),
+    ("pairs_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("pairs_heldout", dict(num_test=0), "num_test must be at least 1"),
 ]
 
 
@@ -373,7 +380,7 @@ def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
     with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, "
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
                        "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout, trampoline_heldout, "
-                       "moguls_heldout"):
+                       "moguls_heldout, pairs_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -914,3 +921,179 @@ def test_moguls_heldout_is_deterministic():
         assert a.truth.keys() == b.truth.keys() and all(np.array_equal(a.truth[k], b.truth[k]) for k in a.truth)
     other = moguls_runs(6, 6, 20, 26, 8)
     assert not all(a.marks == b.marks for a, b in zip(first, other))
+
+
+def pairs_programmes(seed: int, count: int, min_clips: int, max_clips: int, feature_dim: int = 4) -> list:
+    return list(pairs_heldout_module.generate(seed=seed, count=count, feature_dim=feature_dim,
+                                              min_clips=min_clips, max_clips=max_clips))
+
+
+PAIRS_TRUTH = {"difficulty", "goe", "tes", "deduction", "contribution", "element_type", "segment"}
+PAIRS_POSE, PAIRS_TWIST, PAIRS_LIFT, PAIRS_THROW, PAIRS_JUMPS, PAIRS_STEPS, PAIRS_CHOREO = 3, 4, 5, 6, 7, 11, 12
+PAIRS_COUNTS = {4: 1, 5: 3, 6: 2, 7: 2, 8: 1, 9: 1, 10: 1, 11: 1, 12: 1}
+"""Elements per segment code in every programme: twist, three lifts, two throws, solo jump and combination,
+death spiral, pair spin, side-by-side spin, step sequence, choreographic sequence."""
+
+
+def element_runs(element_type: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each element: elements are separated by connecting skating (-1)."""
+    on = np.r_[False, element_type >= 0, False]
+    edges = np.flatnonzero(on[1:] != on[:-1])
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def test_pairs_heldout_truth_sums_to_the_sheet_exactly(generated):
+    root = generated["pairs_heldout"]
+    for name, tes, pcs, deductions in fisv_lines(root):
+        assert tes == format_fisv_points(hundredths(tes)) and pcs == format_fisv_points(hundredths(pcs))
+        t = truth(root, name)
+        assert set(t) == PAIRS_TRUTH
+        difficulty, goe, clip_tes, deduction, contribution = (whole_hundredths(t[k]) for k in
+                                                              ("difficulty", "goe", "tes", "deduction", "contribution"))
+        assert clip_tes.sum() == hundredths(tes) and deduction.sum() == 100 * int(deductions), name
+        total = hundredths(tes) + hundredths(pcs) - 100 * int(deductions)  # the segment score, to the hundredth
+        assert contribution.sum() + hundredths(pcs) == total, name
+        assert (contribution == clip_tes - deduction).all() and (difficulty + goe == clip_tes).all()
+        on, segment = t["element_type"] >= 0, t["segment"].astype(int)
+        assert ((segment >= 4) == on).all() and set(segment.tolist()) <= set(range(13))
+        assert (clip_tes[~on] == 0).all() and (difficulty[on] > 0).all()
+        assert segment[0] == segment[-1] == PAIRS_POSE
+        assert len(element_runs(t["element_type"])) == 13 and set(np.unique(deduction)) <= {0, 100, 200}
+    for lo, hi in ((33, 33), (36, 48), (180, 195)):  # the module's marks against its truth, every length
+        for programme in pairs_programmes(3, 40, lo, hi):
+            marks, t = programme.marks, programme.truth
+            clip_tes, deduction, contribution = (whole_hundredths(t[k].astype(np.float32))
+                                                 for k in ("tes", "deduction", "contribution"))
+            assert marks["tes"] == clip_tes.sum() and marks["deductions"] == deduction.sum()
+            assert marks["tes"] + marks["pcs"] - marks["deductions"] == contribution.sum() + marks["pcs"]
+
+
+def test_pairs_heldout_reads_through_the_fisv_loader(generated):
+    from longaqa.sheets import FISV_SHEET
+
+    root = generated["pairs_heldout"]
+    cfg = load_config(None, ["data.layout=fisv", "data.score_divisor=43", f"model.input_dim={DIM}"])
+    rows = {row[0]: row[1:] for split in ("train", "test") for row in parse_fisv_labels(root / f"{split}_dataset.txt")}
+    for split, count in (("train", 12), ("test", 5)):
+        samples = load_split(cfg.data, dataset_root(cfg.data, root), split, DIM, sheet=FISV_SHEET)
+        assert len(samples) == count
+        for sample in samples:
+            tes, pcs, deductions = rows[sample.name]
+            t = truth(root, sample.name)
+            assert sample.score * 43 == pytest.approx(tes + pcs - deductions, abs=1e-4)
+            assert sample.subscores["TES"] * 43 == pytest.approx(t["tes"].sum(), abs=0.006)
+            assert sample.subscores["deductions"] * 43 == pytest.approx(t["deduction"].sum(), abs=1e-4)
+            assert sample.features.shape == (len(t["segment"]), DIM)
+
+
+def test_pairs_heldout_falls_are_deducted_on_their_clip():
+    both = 0
+    for programme in pairs_programmes(0, 300, 36, 48) + pairs_programmes(1, 100, 180, 195):
+        t = programme.truth
+        deduction, goe, difficulty = (whole_hundredths(t[k]) for k in ("deduction", "goe", "difficulty"))
+        segment = t["segment"].astype(int)
+        assert deduction.sum() == programme.marks["deductions"] == 100 * programme.video["falls"]
+        runs = element_runs(t["element_type"])
+        for clip in np.flatnonzero(deduction).tolist():
+            if t["element_type"][clip] < 0:  # a fall in the connecting skating: one partner, no element
+                assert deduction[clip] == 100 and segment[clip] in (0, 1)
+                continue
+            start, stop = next(run for run in runs if run[0] <= clip < run[1])
+            assert (deduction[start:stop] > 0).sum() == 1  # one fall per element, on one clip
+            if segment[clip] in (PAIRS_TWIST, PAIRS_LIFT, PAIRS_THROW, PAIRS_JUMPS):
+                assert clip == stop - 1  # on the landing (a lift: the set-down)
+            base = difficulty[start:stop].sum()  # a fall: every judge -5, half the reference value off
+            assert -base // 2 - 1 <= goe[start:stop].sum() <= -base / 5
+            if deduction[clip] == 200:  # both partners at once: side by side, or a lift
+                assert segment[clip] in (PAIRS_LIFT, PAIRS_JUMPS, 10, PAIRS_STEPS, PAIRS_CHOREO)
+                both += 1
+        assert int(programme.video["both_falls"]) == (deduction == 200).sum()
+    assert both >= 10
+
+
+@pytest.mark.parametrize("clips", [(180, 195), (36, 48), (33, 33)])
+def test_pairs_heldout_long_elements_span_several_clips(clips):
+    for programme in pairs_programmes(2, 60, *clips):
+        t = programme.truth
+        segment = t["segment"].astype(int)
+        runs = element_runs(t["element_type"])
+        lengths = {code: sorted(stop - start for start, stop in runs if segment[start] == code)
+                   for code in PAIRS_COUNTS}
+        assert {code: len(v) for code, v in lengths.items()} == PAIRS_COUNTS
+        assert clips[0] <= len(segment) <= clips[1] and segment[0] == segment[-1] == PAIRS_POSE
+        short = lengths[PAIRS_TWIST] + lengths[PAIRS_THROW] + lengths[PAIRS_JUMPS]
+        if clips[0] >= 180:  # about 1.3 s a clip: a step sequence of 28-38 s, lifts of 8-12 s, throws of 3-5 s
+            assert lengths[PAIRS_STEPS][0] >= 14 and lengths[PAIRS_CHOREO][0] >= 10
+            assert lengths[PAIRS_LIFT][0] >= 4 and max(short) <= 7
+            assert 0.3 <= (segment < 4).mean() <= 0.6  # connecting skating: a large share
+        else:  # shortened, the long ones still longest
+            assert lengths[PAIRS_STEPS][0] >= 3 and lengths[PAIRS_CHOREO][0] >= 2 and lengths[PAIRS_LIFT][0] >= 2
+        assert lengths[PAIRS_STEPS][0] >= max(short) and lengths[PAIRS_STEPS][0] > 1
+        if clips == (33, 33):  # the fewest clips: every element at its fewest, one clip between
+            assert short == [1] * len(short) and (segment < 4).sum() == 14
+
+
+def test_pairs_heldout_second_half_bonus_goes_to_the_last_jump_and_throw():
+    called_base, half_up = pairs_heldout_module.called_base, pairs_heldout_module.half_up
+    bonuses = 0
+    for programme in pairs_programmes(3, 150, 36, 80):
+        t = programme.truth
+        segment, difficulty = t["segment"].astype(int), whole_hundredths(t["difficulty"])
+        for code in (PAIRS_JUMPS, PAIRS_THROW):
+            runs = [run for run in element_runs(t["element_type"]) if segment[run[0]] == code]
+            for j, (start, stop) in enumerate(runs):
+                plain = {called_base(int(t["element_type"][start]), 0, short)[0] for short in (False, True)}
+                bonus = j == len(runs) - 1 and 2 * start >= len(segment)
+                assert difficulty[start:stop].sum() in ({half_up(v * 1.1) for v in plain} if bonus else plain)
+                bonuses += bonus
+    assert bonuses >= 50
+
+
+def test_pairs_heldout_partners_out_of_unison_lose_goe_and_blur_their_motion():
+    m = pairs_heldout_module
+    sport, rng = m.PairsSport(0, 4), np.random.default_rng(0)
+    element = sport.plan_element("sbs_spin", m.CODES["CCoSp"], 0.4, m.draw_couple(rng), rng)
+    element.falls, element.start, element.stop = 0, 0, 6
+    layout = m.Layout(segment=np.full(6, 10), element_of=np.zeros(6, dtype=int), phase=(np.arange(6) + 0.5) / 6)
+    goe, motion = {}, {}
+    for lag in (0.0, 0.2, 0.45):
+        layout.lag = np.full(6, lag)
+        m.judge_element(element, layout, np.random.default_rng(1))
+        goe[lag] = element.goe
+        motion[lag] = np.linalg.norm(sport.motion([element], layout), axis=1).mean()
+    assert goe[0.0] > goe[0.2] > goe[0.45]
+    assert motion[0.0] > motion[0.2] > motion[0.45]  # the two partners' movement no longer adds up
+
+
+def test_pairs_heldout_labels_look_like_pairs_free_skates(tmp_path):
+    root = write_generated("pairs_heldout", tmp_path, seed=0, num_train=120, num_test=40, feature_dim=4)
+    rows = parse_fisv_labels(root / "train_dataset.txt") + parse_fisv_labels(root / "test_dataset.txt")
+    assert len(rows) == 160
+    tes, pcs, deductions = (np.array([row[i] for row in rows]) for i in (1, 2, 3))
+    assert 52 <= tes.mean() <= 66 and 6 <= tes.std() <= 15 and tes.min() >= 20 and tes.max() <= 100
+    assert 52 <= pcs.mean() <= 64 and pcs.min() >= 30 and pcs.max() <= 80  # five components x 1.6
+    assert 0.6 <= np.corrcoef(tes, pcs)[0, 1] <= 0.95
+    assert (deductions == 0).mean() >= 0.5 and (deductions <= 2).mean() >= 0.9
+    low, high = GENERATORS["pairs_heldout"].default_clips
+    assert all(low <= len(truth(root, name)["segment"]) <= high for name, *_ in rows[:20])
+    programmes = pairs_programmes(0, 300, low, high)
+    skill = np.array([p.video["skill"] for p in programmes])
+    for mark in ("tes", "pcs"):  # skill drives both, not perfectly
+        assert 0.6 <= np.corrcoef(skill, [p.marks[mark] for p in programmes])[0, 1] <= 0.98, mark
+    assert np.corrcoef(skill, [p.video["falls"] > 0 for p in programmes])[0, 1] < 0  # better couples fall less
+
+
+def test_pairs_heldout_pcs_is_holistic_not_a_sum_over_clips():
+    programmes = pairs_programmes(0, 300, 180, 195)
+    pcs = np.array([p.marks["pcs"] for p in programmes]) / 100
+    clip_sums = np.array([[1, len(p.features), *(p.truth[k].sum() for k in ("difficulty", "goe", "deduction"))]
+                          for p in programmes])
+    whole = np.array([[1, *(p.video[k] for k in ("skill", "flow", "presentation", "composition", "falls", "unison"))]
+                      for p in programmes])
+
+    def r2(x):
+        coef, *_ = np.linalg.lstsq(x, pcs, rcond=None)
+        return 1 - (pcs - x @ coef).var() / pcs.var()
+
+    assert r2(clip_sums) < 0.85  # per-clip sums leave much of PCS unexplained ...
+    assert r2(whole) > 0.9  # ... which whole-programme properties explain

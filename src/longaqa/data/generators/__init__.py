@@ -7,9 +7,9 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``deduction`` (execution or fall deduction located on the clip), ``tes`` (skating: base + GOE),
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
-``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout`` and ``moguls_heldout`` add ``segment`` (what the
-clip shows: an int code of the kind of connecting movement, element or part of the run, per kind in
-docs/generators.md).
+``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout`` and ``pairs_heldout`` add
+``segment`` (what the clip shows: an int code of the kind of connecting movement, element or part of the run,
+per kind in docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -30,6 +30,7 @@ from longaqa.data.generators import (
     icedance_heldout,
     moguls_heldout,
     multiplicative,
+    pairs_heldout,
     rg_additive,
     rg_heldout,
     skating,
@@ -124,6 +125,10 @@ GENERATORS: dict[str, GeneratorInfo] = {
         moguls_heldout.write_moguls_heldout, "generic", True,
         "FIS-like freestyle skiing moguls (turns 60 + air 20 + speed 20, falls and DNF runs), one total per "
         "run, held out from model design", moguls_heldout.DEFAULT_CLIPS, score_divisor=100.0),
+    "pairs_heldout": GeneratorInfo(
+        pairs_heldout.write_pairs_heldout, "fisv", True,
+        "ISU-like pair skating free skates (TES with levels and GOE, unison, falls of one or both partners, "
+        "holistic PCS), held out from model design", pairs_heldout.DEFAULT_CLIPS),
 }
 
 
