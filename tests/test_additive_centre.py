@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,6 +154,22 @@ def test_the_report_picks_the_measured_head_that_matches_the_run():
     assert measured_head(HEADS, run("model.head=additive", "model.local_centre=mean")) == (
         "additive", ["model.local_centre=mean"])
     assert measured_head(HEADS, run("model.head=single_score")) == (None, [])
+
+
+def test_every_shipped_additive_config_has_a_measured_head_on_every_generator():
+    """``report`` shows a shipped additive config the figures of a bench head with exactly its options, and
+    that head was measured on every generator of ``measured_agreement.json``."""
+    from longaqa.interpret.report import MEASURED_FILE, measured_head
+
+    measured = json.loads(MEASURED_FILE.read_text())
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    shipped = [*sorted((configs / "rg").glob("*_additive.yaml")), configs / "fisv" / "additive.yaml"]
+    assert len(shipped) == 5
+    for path in shipped:
+        head, unmeasured = measured_head(measured["heads"], load_config(path))
+        assert head is not None and unmeasured == [], (path, head, unmeasured)
+        missing = [kind for kind, row in measured["generators"].items() if f"{head}_rho_contribution" not in row]
+        assert missing == [], (path, head, missing)
 
 
 def test_a_report_of_a_run_says_when_its_configuration_was_not_measured(tmp_path):
