@@ -183,8 +183,9 @@ class ModelConfig:
     inference always by the network's. False: the network's in training too, so the parts learn beside
     a foreground that starts flat (0.5 everywhere) and moves while it is fitted. Measured (docs/additive.md,
     "Options of the learned foreground"): better totals, a worse per-clip account where connecting
-    movement is several kinds of clip; not shipped. ``learned_teacher_forcing_until`` and
-    ``learned_teacher_forcing_clips`` shape it."""
+    movement is several kinds of clip. ``learned_teacher_forcing_until`` and
+    ``learned_teacher_forcing_clips`` shape it; configs/fisv/additive.yaml sets it with ``agree`` clips
+    (docs/additive.md, "The Fis-V config forces on agreeing clips")."""
     learned_teacher_forcing_until: float = 0.0
     """Additive head, ``learned_teacher_forcing``: a share of the training epochs in (0, 1] over which the
     forcing fades linearly, from full strength in the first epoch to none at that share (the network's
