@@ -244,6 +244,26 @@ def test_the_adaptive_teacher_teaches_on_every_video_with_the_adaptive_rule():
     torch.testing.assert_close(out.background_fit, expected, rtol=1e-4, atol=1e-5)
 
 
+def test_the_recurrent_teacher_teaches_on_every_video_with_the_recurrent_rule():
+    """``model.learned_teacher: recurrent``: the network is fitted on every video to
+    :func:`longaqa.models.background.recurrent_rule`."""
+    import torch.nn.functional as F
+
+    from longaqa.models.background import recurrent_rule
+
+    model = additive("model.background_rule=learned", "model.learned_teacher=recurrent").train()
+    local = model.head.local
+    x, lengths, valid = forcing_case()
+    out = model(x, lengths)
+    assert (out.background_fit > 0).all()
+    clips = model.input_proj(x)
+    logit = local.fg_net(clips - (clips * valid[..., None]).sum(1, keepdim=True) / lengths[:, None, None]
+                         ).squeeze(-1)
+    target = recurrent_rule(clips, valid)
+    expected = (F.binary_cross_entropy_with_logits(logit, target, reduction="none") * valid).sum(1) / lengths
+    torch.testing.assert_close(out.background_fit, expected, rtol=1e-4, atol=1e-5)
+
+
 def test_teacher_forcing_trains_the_parts_beside_the_teachers_foreground_and_infers_with_the_networks():
     """``model.learned_teacher_forcing``: in training the parts are multiplied by the teacher's foreground
     (here the adaptive rule) where the densest rule wins clearly, by the network's where it does not

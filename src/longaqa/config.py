@@ -34,7 +34,7 @@ Subscores = Literal["auto", "none", "holistic", "rg", "fisv"]
 VideoTermsFrom = Literal["queries", "background"]
 BackgroundRule = Literal["densest", "recurrent", "adaptive", "learned"]
 LocalCentre = Literal["none", "mean", "background", "both"]
-LearnedTeacher = Literal["densest", "adaptive"]
+LearnedTeacher = Literal["densest", "adaptive", "recurrent"]
 ForcingClips = Literal["all", "agree", "foreground"]
 TrainCrop = Literal["random", "center"]
 EvalView = Literal["full", "center_crop", "random_crop"]
@@ -175,7 +175,9 @@ class ModelConfig:
     """Additive head, ``background_rule: learned``: the rule its network is fitted to. ``densest``: the
     densest rule, on the videos where its background wins clearly (margin ramp 0.15-0.3); ``adaptive``:
     the ``adaptive`` rule (the densest where it wins clearly, the recurrent rule where it does not) on
-    every video, so that routines whose connecting movement is several kinds of clip teach too."""
+    every video, so that routines whose connecting movement is several kinds of clip teach too;
+    ``recurrent``: the recurrent rule on every video, which calls every kind of clip that recurs all
+    routine long background, so that a kind is labelled alike in every video."""
     learned_teacher_forcing: bool = False
     """Additive head, ``background_rule: learned``: in training the parts are multiplied by the
     teacher's foreground (the rule the network is fitted to) on the videos where the densest rule wins

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from longaqa.models.background import CONFIDENCE, RULES, adaptive_rule, background_rule, foreground
+from longaqa.models.background import CONFIDENCE, RULES, adaptive_rule, background_rule, foreground, recurrent_rule
 from longaqa.models.heads import mlp
 
 LOG2 = math.log(2.0)
@@ -40,7 +40,7 @@ class LearnedOptions:
     keys of the config (``longaqa.config.ModelConfig``, docs/additive.md, "Options of the learned foreground")."""
 
     teacher: str = "densest"
-    """The rule the network is fitted to: ``densest`` or ``adaptive``."""
+    """The rule the network is fitted to: ``densest``, ``adaptive`` or ``recurrent``."""
     dead_zone: float = 0.0
     """The network's output ``p`` becomes ``clamp((p - z) / (1 - 2 z), 0, 1)``."""
     forcing: bool = False
@@ -225,6 +225,8 @@ class LocalParts(nn.Module):
             if opts.teacher == "adaptive":  # every video teaches: the recurrent rule where the densest is unsure
                 teacher = adaptive_rule(clips, valid, self.background_share, (densest, margin))
                 trust = torch.ones_like(sure)
+            elif opts.teacher == "recurrent":  # every video teaches, every recurring kind is background
+                teacher, trust = recurrent_rule(clips, valid), torch.ones_like(sure)
             else:
                 teacher, trust = densest, sure
             loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=trust[:, None] * valid, reduction="none")
