@@ -16,6 +16,7 @@ from longaqa.data.fisv import parse_fisv_labels
 from longaqa.data.generators import GENERATORS, write_generated
 from longaqa.data.generators import acro_heldout as acro_heldout_module
 from longaqa.data.generators import aerobic_heldout as aerobic_heldout_module
+from longaqa.data.generators import beam_heldout as beam_heldout_module
 from longaqa.data.generators import floor_heldout as floor_heldout_module
 from longaqa.data.generators import icedance_heldout as icedance_heldout_module
 from longaqa.data.generators import moguls_heldout as moguls_heldout_module
@@ -50,6 +51,7 @@ SMALL = {
     "trampoline_heldout": dict(min_clips=20, max_clips=32),
     "moguls_heldout": dict(min_clips=20, max_clips=26),
     "pairs_heldout": dict(min_clips=36, max_clips=48),
+    "beam_heldout": dict(min_clips=28, max_clips=36),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout")
 SKATING = ("skating", "skating_heldout", "pairs_heldout")
@@ -108,16 +110,16 @@ def test_registry():
                                "skating_total",
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
                                "icedance_heldout", "acro_heldout", "trampoline_heldout", "moguls_heldout",
-                               "pairs_heldout"}
+                               "pairs_heldout", "beam_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
         "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic",
-        "moguls_heldout": "generic", "pairs_heldout": "fisv"}
+        "moguls_heldout": "generic", "pairs_heldout": "fisv", "beam_heldout": "rg"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
-        "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout"]
+        "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout", "beam_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -366,6 +368,10 @@ REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for 
     ("pairs_heldout", dict(min_clips=48, max_clips=36), "max_clips"),
     ("pairs_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
     ("pairs_heldout", dict(num_test=0), "num_test must be at least 1"),
+    ("beam_heldout", dict(min_clips=23, max_clips=36), "min_clips must be at least 24 for beam_heldout"),
+    ("beam_heldout", dict(min_clips=36, max_clips=28), "max_clips"),
+    ("beam_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("beam_heldout", dict(class_name="Big Ball"), "class_name"),
 ]
 
 
@@ -380,7 +386,7 @@ def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
     with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, "
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
                        "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout, trampoline_heldout, "
-                       "moguls_heldout, pairs_heldout"):
+                       "moguls_heldout, pairs_heldout, beam_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -1097,3 +1103,131 @@ def test_pairs_heldout_pcs_is_holistic_not_a_sum_over_clips():
 
     assert r2(clip_sums) < 0.85  # per-clip sums leave much of PCS unexplained ...
     assert r2(whole) > 0.9  # ... which whole-programme properties explain
+
+
+def beam_exercises(seed: int, count: int, min_clips: int, max_clips: int, feature_dim: int = 4) -> list:
+    return list(beam_heldout_module.generate(seed=seed, count=count, feature_dim=feature_dim,
+                                             min_clips=min_clips, max_clips=max_clips))
+
+
+BEAM_TRUTH = {"difficulty", "deduction", "contribution", "element_type", "segment"}
+BEAM = beam_heldout_module.SEGMENTS
+
+
+def test_beam_heldout_truth_sums_to_the_sheet_exactly(generated):
+    root = generated["beam_heldout"]
+    for rows in rg_rows(root).values():
+        for name, d, e, total, penalty, _ in rows:
+            t = truth(root, name)
+            assert set(t) == BEAM_TRUTH
+            difficulty, deduction, contribution = (whole_hundredths(t[k]) for k in
+                                                   ("difficulty", "deduction", "contribution"))
+            assert (contribution == difficulty - deduction).all()
+            assert difficulty.sum() == hundredths(d), name
+            artistry = 1000 - hundredths(e) - deduction.sum()  # whole-exercise: on no clip
+            assert 0 <= artistry <= 50 and artistry % 10 == 0, name
+            assert contribution.sum() + 1000 - artistry - hundredths(penalty) == hundredths(total), name
+            on = t["element_type"] >= 0
+            assert ((t["segment"] >= BEAM["mount"]) == on).all() and (difficulty[~on] == 0).all()
+            assert hundredths(d) % 10 == 0 and hundredths(e) % 10 == 0 and hundredths(penalty) % 10 == 0
+    for lo, hi in ((24, 24), (28, 36), (55, 72)):  # the module's marks against its truth, every length
+        for exercise in beam_exercises(3, 60, lo, hi):
+            marks, t = exercise.marks, exercise.truth
+            contribution = whole_hundredths(t["contribution"].astype(np.float32))
+            total = marks["difficulty"] + marks["execution"] - marks["penalty"]
+            assert contribution.sum() + 1000 - exercise.video["artistry"] - marks["penalty"] == total
+
+
+def test_beam_heldout_reads_through_the_rg_loader(generated):
+    from longaqa.sheets import RG_SHEET
+
+    root = generated["beam_heldout"]
+    cfg = load_config(None, ["data.layout=rg", "data.score_divisor=25", f"model.input_dim={DIM}"])
+    labels = {lab.name: lab for split in ("train", "test") for lab in parse_rg_labels(root / f"{split}.txt")}
+    for split, count in (("train", 12), ("test", 5)):
+        samples = load_split(cfg.data, dataset_root(cfg.data, root), split, DIM, sheet=RG_SHEET)
+        assert len(samples) == count
+        for sample in samples:
+            lab = labels[sample.name]
+            assert lab.total == pytest.approx(lab.difficulty + lab.execution - lab.penalty, abs=1e-6)
+            assert sample.score * 25 == pytest.approx(lab.total, abs=1e-4)
+            for key in ("difficulty", "execution", "penalty"):
+                assert sample.subscores[key] * 25 == pytest.approx(getattr(lab, key), abs=1e-4)
+            assert sample.features.shape == (len(truth(root, sample.name)["segment"]), DIM)
+
+
+def test_beam_heldout_falls_are_deducted_on_their_clip():
+    m = beam_heldout_module
+    fallen = m.Performed(kind=0, clips=2, fall=True, remount=1, start=3)
+    located = m.Located(8)
+    located.add_elements([m.Block([fallen])])
+    assert located.deduction.tolist() == [0, 0, 0, 0, 100, 0, 0, 0] and located.fall[4] == 1.0
+    remounts = 0
+    for exercise in beam_exercises(0, 200, 55, 72) + beam_exercises(1, 100, 28, 36):
+        deduction, segment = whole_hundredths(exercise.truth["deduction"]), exercise.truth["segment"].astype(int)
+        starts = np.flatnonzero((segment == BEAM["remount"]) & (np.r_[-1, segment[:-1]] != BEAM["remount"]))
+        for start in starts:  # a remount follows the clip of a fall off the beam, on an element
+            assert exercise.truth["element_type"][start - 1] >= 0 and deduction[start - 1] >= 100
+            assert segment[start - 1] != BEAM["dismount"]
+        falls = exercise.video["falls"]  # a fall on the dismount's landing has no remount
+        assert len(starts) <= falls <= len(starts) + 1
+        remounts += len(starts)
+    assert remounts >= 30
+
+
+def test_beam_heldout_counts_at_most_eight_elements():
+    m = beam_heldout_module
+    names = {t.name: i for i, t in enumerate(m.CATALOGUE)}
+    performed = [m.Performed(names[n], 1) for n in (
+        "front salto mount", "back handspring", "layout step-out", "back layout full twist", "front aerial",
+        "side aerial", "front salto piked", "split leap", "switch leap", "double turn", "full turn",
+        "double pike dismount")]
+    performed.append(m.Performed(names["switch leap"], 1))  # a repeated type is valued once
+    counted = m.counted_elements(performed)
+    assert len(counted) == 8 and len({e.kind for e in counted}) == 8
+    assert sum(e.type.acro for e in counted) == 5 and sum(not e.type.acro for e in counted) == 3
+    assert any(e.type.family == "dismount" for e in counted)
+    assert all(e.type.name != "back handspring" for e in counted)  # the lowest acro values are left out
+    for exercise in beam_exercises(2, 200, 55, 72):
+        assert exercise.video["counted"] <= 8
+        assert exercise.marks["difficulty"] <= 8 * 70 + 4 * 50 + 200  # 8 values, 4 CRs, CV
+
+
+def test_beam_heldout_connection_value_follows_the_values():
+    m = beam_heldout_module
+    by = {t.name: t for t in m.CATALOGUE}
+    assert m.connection_value(by["back handspring"], by["back layout"]) == 10  # B + D
+    assert m.connection_value(by["layout step-out"], by["back layout"]) == 20  # C + D, both acro
+    assert m.connection_value(by["switch leap"], by["sheep jump"]) == 10  # C + D, dance
+    assert m.connection_value(by["split leap"], by["switch leap"]) == 0  # A + C
+
+
+@pytest.mark.parametrize("clips", [(28, 28), (28, 36), (36, 36)])
+def test_beam_heldout_works_at_bench_lengths(clips):
+    for exercise in beam_exercises(4, 60, *clips):
+        segment = exercise.truth["segment"].astype(int)
+        assert clips[0] <= len(segment) <= clips[1]
+        assert segment[0] == BEAM["approach"] or segment[0] in (BEAM["walk"], BEAM["pose"], BEAM["choreography"])
+        present = set(segment.tolist())
+        assert {BEAM["mount"], BEAM["acro_backward"], BEAM["leap_jump"], BEAM["turn"], BEAM["dismount"]} <= present
+        assert (segment < BEAM["mount"]).sum() >= 5  # connecting movement between the elements
+        assert np.isfinite(exercise.features).all()
+
+
+def test_beam_heldout_labels_look_like_beam_scores(tmp_path):
+    root = write_generated("beam_heldout", tmp_path, seed=0, num_train=150, num_test=50, feature_dim=4)
+    labels = parse_rg_labels(root / "train.txt") + parse_rg_labels(root / "test.txt")
+    d, e, p, total = (np.array([getattr(lab, k) for lab in labels]) for k in ("difficulty", "execution", "penalty",
+                                                                             "total"))
+    assert 4.5 <= d.mean() <= 6.0 and d.min() >= 1.5 and d.max() <= 7.5  # DV of 8 + CR (2.0) + CV
+    assert 7.0 <= e.mean() <= 8.2 and e.max() <= 9.9
+    assert 11.0 <= total.mean() <= 14.5 and total.max() <= 17.0
+    assert (p == 0).mean() >= 0.85
+    assert 0.3 <= np.corrcoef(d, e)[0, 1] <= 0.85
+    low, high = GENERATORS["beam_heldout"].default_clips
+    falls = [r.video["falls"] for r in beam_exercises(0, 200, low, high)]
+    assert 0.1 <= np.mean(np.array(falls) > 0) <= 0.45  # a fall in some exercises, not most
+    for lab in labels[:20]:
+        t = truth(root, lab.name)
+        assert low <= len(t["segment"]) <= high
+        assert (t["element_type"] >= 0).mean() <= 0.5  # most of an exercise is connecting movement

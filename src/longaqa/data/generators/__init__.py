@@ -7,9 +7,9 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``deduction`` (execution or fall deduction located on the clip), ``tes`` (skating: base + GOE),
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
-``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout`` and ``pairs_heldout`` add
-``segment`` (what the clip shows: an int code of the kind of connecting movement, element or part of the run,
-per kind in docs/generators.md).
+``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout`` and
+``beam_heldout`` add ``segment`` (what the clip shows: an int code of the kind of connecting movement, element or
+part of the run, per kind in docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -26,6 +26,7 @@ from typing import Literal
 from longaqa.data.generators import (
     acro_heldout,
     aerobic_heldout,
+    beam_heldout,
     floor_heldout,
     icedance_heldout,
     moguls_heldout,
@@ -129,6 +130,11 @@ GENERATORS: dict[str, GeneratorInfo] = {
         pairs_heldout.write_pairs_heldout, "fisv", True,
         "ISU-like pair skating free skates (TES with levels and GOE, unison, falls of one or both partners, "
         "holistic PCS), held out from model design", pairs_heldout.DEFAULT_CLIPS),
+    "beam_heldout": GeneratorInfo(
+        beam_heldout.write_beam_heldout, "rg", True,
+        "FIG-like women's artistic gymnastics balance beam (D: 8 counted values + CR + CV; E: located faults, "
+        "wobbles and falls, whole-exercise artistry; neutral deductions), held out from model design",
+        beam_heldout.DEFAULT_CLIPS),
 }
 
 
