@@ -221,11 +221,29 @@ def test_the_learned_foreground_is_fitted_to_the_rule_alone_and_only_where_the_r
     assert additive("model.background_rule=learned", *STRICT).head.local.fg_net is None  # no prior: no rule
 
 
+def expected_fit(model, x: torch.Tensor, lengths: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The learned foreground's fit per video (B,): its network's binary cross-entropy with ``target`` on
+    the clips minus their video's mean, averaged over the valid clips."""
+    import torch.nn.functional as F
+
+    clips, valid = model.input_proj(x), torch.arange(x.shape[1])[None] < lengths[:, None]
+    logit = model.head.local.fg_net(clips - (clips * valid[..., None]).sum(1, keepdim=True) / lengths[:, None, None]
+                                    ).squeeze(-1)
+    return (F.binary_cross_entropy_with_logits(logit, target, reduction="none") * valid).sum(1) / lengths
+
+
+def adaptive_teacher(model, x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The adaptive rule's foreground (B, T) and how sure the densest rule is (B, 1), on the margin ramp."""
+    from longaqa.models.background import CONFIDENCE, adaptive_rule, background_rule
+
+    clips, share = model.input_proj(x), model.head.local.background_share
+    sure = ((background_rule(clips, valid, share)[1] - CONFIDENCE[0]) / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)
+    return adaptive_rule(clips, valid, share) * valid, sure[:, None]
+
+
 def test_the_adaptive_teacher_teaches_on_every_video_with_the_adaptive_rule():
     """``model.learned_teacher: adaptive``: the network is fitted on every video (a tied video too, which
     the densest teacher leaves out) to :func:`longaqa.models.background.adaptive_rule`."""
-    import torch.nn.functional as F
-
     from longaqa.models.background import adaptive_rule
 
     model = additive("model.background_rule=learned", "model.learned_teacher=adaptive").train()
@@ -236,55 +254,37 @@ def test_the_adaptive_teacher_teaches_on_every_video_with_the_adaptive_rule():
     x, lengths = torch.stack([tied, torch.randn(16, 32, generator=g)]), torch.tensor([16, 12])
     out = model(x, lengths)
     assert (out.background_fit > 0).all()
-    clips, valid = model.input_proj(x), torch.arange(16)[None] < lengths[:, None]
-    logit = local.fg_net(clips - (clips * valid[..., None]).sum(1, keepdim=True) / lengths[:, None, None]
-                         ).squeeze(-1)
-    target = adaptive_rule(clips, valid, local.background_share)
-    expected = (F.binary_cross_entropy_with_logits(logit, target, reduction="none") * valid).sum(1) / lengths
-    torch.testing.assert_close(out.background_fit, expected, rtol=1e-4, atol=1e-5)
+    valid = torch.arange(16)[None] < lengths[:, None]
+    target = adaptive_rule(model.input_proj(x), valid, local.background_share)
+    torch.testing.assert_close(out.background_fit, expected_fit(model, x, lengths, target), rtol=1e-4, atol=1e-5)
 
 
 def test_the_recurrent_teacher_teaches_on_every_video_with_the_recurrent_rule():
     """``model.learned_teacher: recurrent``: the network is fitted on every video to
     :func:`longaqa.models.background.recurrent_rule`."""
-    import torch.nn.functional as F
-
     from longaqa.models.background import recurrent_rule
 
     model = additive("model.background_rule=learned", "model.learned_teacher=recurrent").train()
-    local = model.head.local
     x, lengths, valid = forcing_case()
     out = model(x, lengths)
     assert (out.background_fit > 0).all()
-    clips = model.input_proj(x)
-    logit = local.fg_net(clips - (clips * valid[..., None]).sum(1, keepdim=True) / lengths[:, None, None]
-                         ).squeeze(-1)
-    target = recurrent_rule(clips, valid)
-    expected = (F.binary_cross_entropy_with_logits(logit, target, reduction="none") * valid).sum(1) / lengths
-    torch.testing.assert_close(out.background_fit, expected, rtol=1e-4, atol=1e-5)
+    target = recurrent_rule(model.input_proj(x), valid)
+    torch.testing.assert_close(out.background_fit, expected_fit(model, x, lengths, target), rtol=1e-4, atol=1e-5)
 
 
 def test_teacher_forcing_trains_the_parts_beside_the_teachers_foreground_and_infers_with_the_networks():
     """``model.learned_teacher_forcing``: in training the parts are multiplied by the teacher's foreground
     (here the adaptive rule) where the densest rule wins clearly, by the network's where it does not
     (blended on the margin ramp), at inference by the network's; without it, by the network's in both."""
-    from longaqa.models.background import CONFIDENCE, adaptive_rule, background_rule
 
     forced = additive("model.background_rule=learned", "model.learned_teacher=adaptive",
                       "model.learned_teacher_forcing=true")
-    g = torch.Generator().manual_seed(0)
-    clear = torch.randn(32, generator=g) + 0.1 * torch.randn(16, 32, generator=g)  # one background kind
-    clear[[4, 11]] += 3.0 * torch.randn(2, 32, generator=g)
-    x, lengths = torch.stack([clear, torch.randn(16, 32, generator=g)]), torch.tensor([16, 12])
-    valid = torch.arange(16)[None] < lengths[:, None]
+    x, lengths, valid = forcing_case()
     local = forced.head.local
     with torch.no_grad():
         network = local.foreground(forced.input_proj(x), valid)
     out = forced.train()(x, lengths)
-    clips = forced.input_proj(x)
-    teacher = adaptive_rule(clips, valid, local.background_share) * valid
-    sure = ((background_rule(clips, valid, local.background_share)[1] - CONFIDENCE[0])
-            / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)[:, None]
+    teacher, sure = adaptive_teacher(forced, x, valid)
     assert sure[0] == 1 and sure[1] < 1  # a clear video and a noisy one
     torch.testing.assert_close(out.clip_foreground, sure * teacher + (1 - sure) * network)
     assert out.background_fit is not None  # the network is still fitted to it
@@ -340,7 +340,6 @@ def test_teacher_forcing_can_force_only_some_clips(clips):
     """``model.learned_teacher_forcing_clips``: ``agree`` forces a clip only where the teacher and the
     network fall on the same side of 0.5, ``foreground`` only where both call it foreground; elsewhere
     the network's foreground holds."""
-    from longaqa.models.background import CONFIDENCE, adaptive_rule, background_rule
 
     x, lengths, valid = forcing_case()
     model = additive("model.background_rule=learned", "model.learned_teacher=adaptive",
@@ -350,10 +349,7 @@ def test_teacher_forcing_can_force_only_some_clips(clips):
         local.fg_net[-1].bias.fill_(1.0)
         network = local.foreground(model.input_proj(x), valid)
     out = model.train()(x, lengths)
-    inputs = model.input_proj(x)
-    teacher = adaptive_rule(inputs, valid, local.background_share) * valid
-    sure = ((background_rule(inputs, valid, local.background_share)[1] - CONFIDENCE[0])
-            / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)[:, None]
+    teacher, sure = adaptive_teacher(model, x, valid)
     if clips == "agree":
         forced = ((teacher > 0.5) == (network > 0.5)) & valid
     else:
