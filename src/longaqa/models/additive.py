@@ -220,13 +220,17 @@ class LocalParts(nn.Module):
             fg = ((fg - opts.dead_zone) / (1 - 2 * opts.dead_zone)).clamp(0, 1)
         fit = forced = None
         if self.training and torch.is_grad_enabled():  # the teacher is needed for the fit only
-            densest, margin = background_rule(clips, valid, self.background_share)
-            sure = ((margin - CONFIDENCE[0]) / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)  # (B,)
+            every_video = torch.ones(len(clips), device=clips.device)  # (B,)
+            if opts.teacher == "recurrent" and not opts.forcing:  # the densest rule is not needed
+                densest = margin = sure = None
+            else:
+                densest, margin = background_rule(clips, valid, self.background_share)
+                sure = ((margin - CONFIDENCE[0]) / (CONFIDENCE[1] - CONFIDENCE[0])).clamp(0, 1)  # (B,)
             if opts.teacher == "adaptive":  # every video teaches: the recurrent rule where the densest is unsure
                 teacher = adaptive_rule(clips, valid, self.background_share, (densest, margin))
-                trust = torch.ones_like(sure)
+                trust = every_video
             elif opts.teacher == "recurrent":  # every video teaches, every recurring kind is background
-                teacher, trust = recurrent_rule(clips, valid), torch.ones_like(sure)
+                teacher, trust = recurrent_rule(clips, valid), every_video
             else:
                 teacher, trust = densest, sure
             loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=trust[:, None] * valid, reduction="none")
