@@ -76,6 +76,8 @@ HEADS = {
     "additive_learned_dz": learned("model.learned_foreground_dead_zone=0.2"),
     "additive_learned_adaptive": learned("model.learned_teacher=adaptive"),
     "additive_learned_recurrent": learned("model.learned_teacher=recurrent"),
+    "additive_learned_recurrent_agree": learned("model.learned_teacher=recurrent", "model.learned_teacher_forcing=true",
+                                                "model.learned_teacher_forcing_clips=agree"),
     "additive_learned_adaptive_dz": learned("model.learned_teacher=adaptive", "model.learned_foreground_dead_zone=0.2"),
     "additive_learned_forced": learned("model.learned_teacher=adaptive", "model.learned_teacher_forcing=true"),
     # forcing that fades to none over the first half of training; forcing only where teacher and network
