@@ -21,6 +21,7 @@ from longaqa.data.generators import floor_heldout as floor_heldout_module
 from longaqa.data.generators import icedance_heldout as icedance_heldout_module
 from longaqa.data.generators import moguls_heldout as moguls_heldout_module
 from longaqa.data.generators import pairs_heldout as pairs_heldout_module
+from longaqa.data.generators import rggroup_heldout as rggroup_heldout_module
 from longaqa.data.generators import skating as skating_module
 from longaqa.data.generators import skating_heldout as skating_heldout_module
 from longaqa.data.generators import swimming_heldout as swimming_heldout_module
@@ -52,6 +53,7 @@ SMALL = {
     "moguls_heldout": dict(min_clips=20, max_clips=26),
     "pairs_heldout": dict(min_clips=36, max_clips=48),
     "beam_heldout": dict(min_clips=28, max_clips=36),
+    "rggroup_heldout": dict(min_clips=28, max_clips=36),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout")
 SKATING = ("skating", "skating_heldout", "pairs_heldout")
@@ -110,16 +112,18 @@ def test_registry():
                                "skating_total",
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
                                "icedance_heldout", "acro_heldout", "trampoline_heldout", "moguls_heldout",
-                               "pairs_heldout", "beam_heldout"}
+                               "pairs_heldout", "beam_heldout", "rggroup_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
         "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic",
-        "moguls_heldout": "generic", "pairs_heldout": "fisv", "beam_heldout": "rg"}
+        "moguls_heldout": "generic", "pairs_heldout": "fisv", "beam_heldout": "rg",
+        "rggroup_heldout": "rg"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
-        "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout", "beam_heldout"]
+        "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout", "beam_heldout",
+        "rggroup_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -372,6 +376,10 @@ REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for 
     ("beam_heldout", dict(min_clips=36, max_clips=28), "max_clips"),
     ("beam_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
     ("beam_heldout", dict(class_name="Big Ball"), "class_name"),
+    ("rggroup_heldout", dict(min_clips=23, max_clips=36), "min_clips must be at least 24 for rggroup_heldout"),
+    ("rggroup_heldout", dict(min_clips=36, max_clips=28), "max_clips"),
+    ("rggroup_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("rggroup_heldout", dict(class_name="Big Ball"), "class_name"),
 ]
 
 
@@ -386,7 +394,7 @@ def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
     with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, "
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
                        "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout, trampoline_heldout, "
-                       "moguls_heldout, pairs_heldout, beam_heldout"):
+                       "moguls_heldout, pairs_heldout, beam_heldout, rggroup_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -1231,3 +1239,103 @@ def test_beam_heldout_labels_look_like_beam_scores(tmp_path):
         t = truth(root, lab.name)
         assert low <= len(t["segment"]) <= high
         assert (t["element_type"] >= 0).mean() <= 0.5  # most of an exercise is connecting movement
+
+
+def group_routines(seed: int, count: int, min_clips: int, max_clips: int, feature_dim: int = 4) -> list:
+    return list(rggroup_heldout_module.generate(seed=seed, count=count, feature_dim=feature_dim,
+                                                min_clips=min_clips, max_clips=max_clips))
+
+
+GROUP = rggroup_heldout_module.SEGMENTS
+
+
+def test_rggroup_heldout_truth_sums_to_the_sheet_exactly(generated):
+    root = generated["rggroup_heldout"]
+    for rows in rg_rows(root).values():
+        for name, d, e, total, penalty, _ in rows:
+            t = truth(root, name)
+            assert set(t) == {"difficulty", "deduction", "contribution", "element_type", "segment"}
+            difficulty, deduction, contribution = (whole_hundredths(t[k]) for k in
+                                                   ("difficulty", "deduction", "contribution"))
+            assert (contribution == difficulty - deduction).all() and (deduction >= 0).all()
+            assert difficulty.sum() == hundredths(d), name
+            artistic = 1000 - hundredths(e) - deduction.sum()  # whole-routine: on no clip
+            assert 0 <= artistic <= 300 and artistic % 10 == 0, name
+            assert contribution.sum() + 1000 - artistic - hundredths(penalty) == hundredths(total), name
+            on = t["element_type"] >= 0
+            assert ((t["segment"] >= GROUP["body_difficulty"]) == on).all() and (difficulty[~on] == 0).all()
+    for lo, hi in ((24, 24), (28, 36), (105, 117)):  # the module's marks against its truth, every length
+        for routine in group_routines(3, 40, lo, hi):
+            marks = routine.marks
+            contribution = whole_hundredths(routine.truth["contribution"].astype(np.float32))
+            total = marks["difficulty"] + marks["execution"] - marks["penalty"]
+            assert contribution.sum() + 1000 - routine.video["artistic"] - marks["penalty"] == total
+
+
+def test_rggroup_heldout_reads_through_the_rg_loader(generated):
+    root = generated["rggroup_heldout"]
+    cfg = load_config(None, ["data.layout=rg", "data.score_divisor=30", f"model.input_dim={DIM}"])
+    labels = {lab.name: lab for split in ("train", "test") for lab in parse_rg_labels(root / f"{split}.txt")}
+    for split, count in (("train", 12), ("test", 5)):
+        samples = load_split(cfg.data, dataset_root(cfg.data, root), split, DIM)
+        assert len(samples) == count
+        for sample in samples:
+            lab = labels[sample.name]
+            assert lab.total == pytest.approx(lab.difficulty + lab.execution - lab.penalty, abs=1e-6)
+            assert sample.score * 30 == pytest.approx(lab.total, abs=1e-4)
+
+
+def test_rggroup_heldout_drops_are_deducted_on_their_clip_then_recovered():
+    m = rggroup_heldout_module
+    routine = m.Routine(10)
+    chance = 1e9  # every fault happens: a drop at the catch, an imprecise throw
+    largest = m.GroupSport.faults(routine, m.CATALOGUE[4], np.arange(3, 7), chance, np.zeros(10),
+                                  np.random.default_rng(0))
+    assert routine.drop[6] > 0 and routine.deduction[6] >= 50 and largest >= 50
+    assert routine.deduction[[0, 1, 2, 7, 8, 9]].sum() == 0
+    recovered = 0
+    for routine in group_routines(0, 150, 105, 117) + group_routines(1, 100, 28, 36):
+        deduction, segment = whole_hundredths(routine.truth["deduction"]), routine.truth["segment"].astype(int)
+        starts = np.flatnonzero((segment == GROUP["recovery"]) & (np.r_[-1, segment[:-1]] != GROUP["recovery"]))
+        for start in starts:  # recovery follows the element on which the apparatus fell, its drop deducted
+            element = routine.truth["element_type"][start - 1]
+            assert element >= 0
+            clips = np.flatnonzero(routine.truth["element_type"][:start] == element)
+            assert deduction[clips].max() >= 50
+        recovered += len(starts)
+        assert len(starts) <= routine.video["drops"]
+    assert recovered >= 30
+
+
+def test_rggroup_heldout_exchanges_are_valued_on_the_throw_and_the_catch():
+    for routine in group_routines(2, 60, 105, 117):
+        segment, difficulty = routine.truth["segment"].astype(int), whole_hundredths(routine.truth["difficulty"])
+        assert (difficulty[segment == GROUP["flight"]] == 0).all()
+        assert (difficulty[segment == GROUP["throw"]] > 0).any() and (difficulty[segment == GROUP["catch"]] > 0).any()
+
+
+@pytest.mark.parametrize("clips", [(28, 28), (28, 36), (36, 36)])
+def test_rggroup_heldout_works_at_bench_lengths(clips):
+    for routine in group_routines(4, 60, *clips):
+        segment = routine.truth["segment"].astype(int)
+        assert clips[0] <= len(segment) <= clips[1]
+        assert segment[0] == segment[-1] == GROUP["pose"]
+        assert {GROUP["body_difficulty"], GROUP["throw"], GROUP["catch"], GROUP["collaboration"],
+                GROUP["dance_steps"]} <= set(segment.tolist())
+        assert (segment < GROUP["body_difficulty"]).sum() >= 5  # connecting movement between elements
+        assert np.isfinite(routine.features).all()
+
+
+def test_rggroup_heldout_totals_look_like_group_scores(tmp_path):
+    root = write_generated("rggroup_heldout", tmp_path, seed=0, num_train=150, num_test=50, feature_dim=4)
+    labels = parse_rg_labels(root / "train.txt") + parse_rg_labels(root / "test.txt")
+    d, e, p, total = (np.array([getattr(lab, k) for lab in labels]) for k in ("difficulty", "execution", "penalty",
+                                                                             "total"))
+    assert 10.0 <= d.mean() <= 15.0 and d.max() <= 22.0
+    assert 6.0 <= e.mean() <= 8.0 and e.max() <= 9.7
+    assert 16.0 <= total.mean() <= 23.0 and total.max() <= GENERATORS["rggroup_heldout"].score_divisor
+    assert (p == 0).mean() >= 0.7
+    assert 0.4 <= np.corrcoef(d, e)[0, 1] <= 0.9
+    low, high = GENERATORS["rggroup_heldout"].default_clips
+    for lab in labels[:20]:
+        assert low <= len(truth(root, lab.name)["segment"]) <= high

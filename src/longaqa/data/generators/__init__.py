@@ -7,9 +7,9 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``deduction`` (execution or fall deduction located on the clip), ``tes`` (skating: base + GOE),
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
-``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout`` and
-``beam_heldout`` add ``segment`` (what the clip shows: an int code of the kind of connecting movement, element or
-part of the run, per kind in docs/generators.md).
+``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout``,
+``beam_heldout`` and ``rggroup_heldout`` add ``segment`` (what the clip shows: an int code of the kind of
+connecting movement, element or part of the run, per kind in docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -34,6 +34,7 @@ from longaqa.data.generators import (
     pairs_heldout,
     rg_additive,
     rg_heldout,
+    rggroup_heldout,
     skating,
     skating_heldout,
     swimming_heldout,
@@ -135,6 +136,11 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "FIG-like women's artistic gymnastics balance beam (D: 8 counted values + CR + CV; E: located faults, "
         "wobbles and falls, whole-exercise artistry; neutral deductions), held out from model design",
         beam_heldout.DEFAULT_CLIPS),
+    "rggroup_heldout": GeneratorInfo(
+        rggroup_heldout.write_rggroup_heldout, "rg", True,
+        "FIG-like rhythmic gymnastics group routines (five gymnasts; D: body difficulties in unison, exchanges, "
+        "collaborations, dance steps; E: located technical faults, drops with recovery, whole-routine artistic "
+        "faults; penalties), held out from model design", rggroup_heldout.DEFAULT_CLIPS, score_divisor=30.0),
 }
 
 
