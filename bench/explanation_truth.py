@@ -88,6 +88,8 @@ HEADS = {
                                              "model.learned_teacher_forcing_clips=agree"),
     "additive_learned_forced_fg": learned("model.learned_teacher=adaptive", "model.learned_teacher_forcing=true",
                                           "model.learned_teacher_forcing_clips=foreground"),
+    # the RG configs' head with deductions on any clip (an E panel deducts in the connecting movement too)
+    "additive_learned_deduct_anywhere": learned("model.learned_teacher=adaptive", "model.background_deductions=false"),
     "additive_window": additive("model.local_background=false"),
     "additive_total": additive("data.subscores=none"),  # total only
     # one total with a holistic mark: per-clip contributions plus a video-level impression term
