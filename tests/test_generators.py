@@ -17,6 +17,7 @@ from longaqa.data.generators import GENERATORS, write_generated
 from longaqa.data.generators import acro_heldout as acro_heldout_module
 from longaqa.data.generators import aerobic_heldout as aerobic_heldout_module
 from longaqa.data.generators import beam_heldout as beam_heldout_module
+from longaqa.data.generators import dressage_heldout as dressage_heldout_module
 from longaqa.data.generators import floor_heldout as floor_heldout_module
 from longaqa.data.generators import icedance_heldout as icedance_heldout_module
 from longaqa.data.generators import moguls_heldout as moguls_heldout_module
@@ -54,6 +55,7 @@ SMALL = {
     "pairs_heldout": dict(min_clips=36, max_clips=48),
     "beam_heldout": dict(min_clips=28, max_clips=36),
     "rggroup_heldout": dict(min_clips=28, max_clips=36),
+    "dressage_heldout": dict(min_clips=36, max_clips=48),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout")
 SKATING = ("skating", "skating_heldout", "pairs_heldout")
@@ -112,18 +114,18 @@ def test_registry():
                                "skating_total",
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
                                "icedance_heldout", "acro_heldout", "trampoline_heldout", "moguls_heldout",
-                               "pairs_heldout", "beam_heldout", "rggroup_heldout"}
+                               "pairs_heldout", "beam_heldout", "rggroup_heldout", "dressage_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
         "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic",
         "moguls_heldout": "generic", "pairs_heldout": "fisv", "beam_heldout": "rg",
-        "rggroup_heldout": "rg"}
+        "rggroup_heldout": "rg", "dressage_heldout": "fisv"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
         "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout", "beam_heldout",
-        "rggroup_heldout"]
+        "rggroup_heldout", "dressage_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -380,6 +382,10 @@ REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for 
     ("rggroup_heldout", dict(min_clips=36, max_clips=28), "max_clips"),
     ("rggroup_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
     ("rggroup_heldout", dict(class_name="Big Ball"), "class_name"),
+    ("dressage_heldout", dict(min_clips=32, max_clips=48), "min_clips must be at least 33 for dressage_heldout"),
+    ("dressage_heldout", dict(min_clips=48, max_clips=36), "max_clips"),
+    ("dressage_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("dressage_heldout", dict(num_train=0), "num_train must be at least 1"),
 ]
 
 
@@ -394,7 +400,7 @@ def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
     with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, "
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
                        "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout, trampoline_heldout, "
-                       "moguls_heldout, pairs_heldout, beam_heldout, rggroup_heldout"):
+                       "moguls_heldout, pairs_heldout, beam_heldout, rggroup_heldout, dressage_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -1339,3 +1345,133 @@ def test_rggroup_heldout_totals_look_like_group_scores(tmp_path):
     low, high = GENERATORS["rggroup_heldout"].default_clips
     for lab in labels[:20]:
         assert low <= len(truth(root, lab.name)["segment"]) <= high
+
+
+def dressage_rides(seed: int = 0, count: int = 40, feature_dim: int = 4, min_clips: int = 36, max_clips: int = 48):
+    return list(dressage_heldout_module.generate(seed=seed, count=count, feature_dim=feature_dim,
+                                                 min_clips=min_clips, max_clips=max_clips))
+
+
+DRESSAGE = dressage_heldout_module
+
+
+def test_dressage_heldout_truth_sums_to_the_sheet_exactly(generated):
+    root = generated["dressage_heldout"]
+    lines = (root / "train_dataset.txt").read_text().splitlines() + (root / "test_dataset.txt").read_text().splitlines()
+    assert len(lines) == 17
+    for line in lines:
+        name, tes, pcs, deductions = line.split(" ")
+        assert tes == format_fisv_points(hundredths(tes)) and pcs == format_fisv_points(hundredths(pcs))
+        assert deductions.isdigit()
+        t = truth(root, name)
+        assert set(t) == {"tes", "deduction", "contribution", "element_type", "segment"}
+        assert abs(t["tes"].sum() - float(tes)) <= 0.006, name
+        unlocated = int(deductions) - t["deduction"].sum()  # time and late entry belong to no clip
+        assert unlocated in (0.0, 1.0, 2.0), name
+        np.testing.assert_allclose(t["contribution"], t["tes"] - t["deduction"], atol=1e-6)
+        assert set(np.unique(t["deduction"])) <= {0.0, 1.0, 2.0}
+        assert set(np.unique(t["segment"]).astype(int)) <= set(DRESSAGE.SEGMENTS)
+        assert ((t["element_type"] < 0) == (t["segment"] == 17)).all()
+    for ride in dressage_rides(seed=1, count=60, min_clips=36, max_clips=300):
+        t, marks = ride.truth, ride.marks
+        assert abs(t["tes"].astype(np.float32).sum() - marks["tes"] / 100) <= 0.006
+        assert t["deduction"].sum() + ride.video["unlocated_deductions"] == marks["deductions"] / 100
+        assert ride.video["unlocated_deductions"] == ride.video["time_fault"] + ride.video["late_entry"]
+        assert marks["deductions"] % 100 == 0
+
+
+def test_dressage_heldout_reads_through_the_fisv_loader(generated):
+    from longaqa.data.fisv import load_fisv_split
+
+    root = generated["dressage_heldout"]
+    rows = {name: (tes, pcs, ded) for split in ("train", "test")
+            for name, tes, pcs, ded in parse_fisv_labels(root / f"{split}_dataset.txt")}
+    for split in ("train", "test"):
+        for target in ("TES", "PCS", "total"):
+            loaded = load_fisv_split(root, split, target)
+            assert len(loaded) == (12 if split == "train" else 5)
+            for name, score in loaded:
+                tes, pcs, ded = rows[name]
+                expected = {"TES": tes, "PCS": pcs, "total": tes + pcs - ded}[target]
+                assert score == pytest.approx(expected)
+                assert np.load(root / FEATURES / f"{name}.npy").shape[1] == DIM
+
+
+@pytest.mark.parametrize("clips", [(33, 33), (36, 36), (36, 48), (48, 48)])
+def test_dressage_heldout_works_at_bench_lengths(clips):
+    low, high = clips
+    for ride in dressage_rides(seed=3, count=30, min_clips=low, max_clips=high):
+        t = ride.truth
+        assert low <= len(ride.features) <= high and ride.features.shape[1] == 4
+        assert set(np.unique(t["element_type"]).astype(int)) == set(DRESSAGE.MOVEMENTS)  # every movement shown
+        assert (t["element_type"] >= 0).all()  # the whole ride is judged
+        assert abs(t["tes"].sum() - ride.marks["tes"] / 100) <= 0.006
+        assert 15 <= ride.marks["tes"] / 100 <= 50 and 20 <= ride.marks["pcs"] / 100 <= 50
+
+
+def test_dressage_heldout_totals_look_like_freestyle_percentages(tmp_path):
+    root = write_generated("dressage_heldout", tmp_path, seed=0, num_train=150, num_test=50, feature_dim=4)
+    rows = parse_fisv_labels(root / "train_dataset.txt") + parse_fisv_labels(root / "test_dataset.txt")
+    tes, pcs, ded = (np.array(column) for column in list(zip(*rows))[1:])
+    total = tes + pcs - ded
+    assert 28 <= tes.mean() <= 37 and 30 <= pcs.mean() <= 40 and tes.max() <= 50 and pcs.max() <= 50
+    assert 60 <= total.mean() <= 75 and total.max() <= GENERATORS["dressage_heldout"].score_divisor
+    assert np.corrcoef(tes, pcs)[0, 1] > 0.6  # good horses and riders score well in both
+    assert (ded == 0).mean() >= 0.8 and (ded == np.round(ded)).all()
+    low, high = GENERATORS["dressage_heldout"].default_clips
+    judged = []
+    for name, *_ in rows:
+        t = truth(root, name)
+        assert low <= len(t["tes"]) <= high
+        judged.append((t["element_type"] >= 0).mean())
+    assert min(judged) >= 0.98 and np.mean(judged) >= 0.99  # only leaving the arena is not judged
+
+
+def test_dressage_heldout_credit_is_mark_times_coefficient():
+    assert DRESSAGE.COEFFICIENT_SUM == 22
+    double = {code for code, (_, coefficient, *_) in DRESSAGE.MOVEMENTS.items() if coefficient == 2}
+    assert double == {DRESSAGE.CW, DRESSAGE.EW, DRESSAGE.PASSAGE, DRESSAGE.PIAFFE, DRESSAGE.PIR_R, DRESSAGE.PIR_L}
+    for ride in dressage_rides(seed=4, count=20, min_clips=36, max_clips=120):
+        t = ride.truth
+        for code, (_, coefficient, *_) in DRESSAGE.MOVEMENTS.items():
+            mark = ride.video[f"mark_{code}"]
+            assert round(mark * 10, 6) == round(mark * 10) and 0 <= mark <= 10  # five judges' half points
+            credit = t["tes"][t["element_type"] == code].sum()
+            assert abs(credit - 50 * coefficient * mark / 220) <= 0.006, (code, mark)
+
+
+def test_dressage_heldout_located_faults_lower_their_movement_on_their_clips():
+    dropped = partial = resisted = 0
+    for ride in dressage_rides(seed=5, count=80, min_clips=40, max_clips=280):
+        t, video = ride.truth, ride.video
+        linking = np.isin(t["segment"], (15, 16))
+        for code, (_, coefficient, *_) in DRESSAGE.MOVEMENTS.items():
+            where = t["element_type"] == code
+            weight = np.where(linking, 0.5, 1.0)[where]
+            clean = DRESSAGE.movement_credit(coefficient, round(video[f"clean_mark_{code}"] * 10)) / 100
+            loss = clean * weight / weight.sum() - t["tes"][where]  # what faults cost, clip by clip
+            assert (loss >= -1e-5).all()
+            credit = DRESSAGE.movement_credit(coefficient, round(video[f"mark_{code}"] * 10)) / 100
+            assert abs(loss.sum() - (clean - credit)) <= 0.006
+            if video[f"mark_{code}"] < video[f"clean_mark_{code}"]:
+                dropped += 1
+                assert (loss > 1e-5).any()
+                partial += int((loss > 1e-5).sum() < where.sum())  # on the fault's clips, not all of them
+        for at in np.flatnonzero(t["deduction"]):  # a resistance: 1 point on its clip, the mark at most 4
+            code = int(t["element_type"][at])
+            assert video[f"mark_{code}"] <= 4.0
+            resisted += 1
+    assert dropped >= 20 and partial >= 0.8 * dropped and resisted >= 1
+
+
+def test_dressage_heldout_pcs_is_holistic_not_a_sum_over_clips():
+    rides = dressage_rides(seed=6, count=300, min_clips=36, max_clips=48)
+    pcs = np.array([r.marks["pcs"] / 100 for r in rides])
+    choreography = np.array([r.video["choreography"] for r in rides])
+    sums = np.array([r.truth["contribution"].sum() for r in rides])
+    # the clips' truth explains part of PCS (good horses and riders score well in both), not all of it:
+    # the rest follows whole-ride properties such as the choreography
+    residual = pcs - np.polyval(np.polyfit(sums, pcs, 1), sums)
+    assert 0.3 <= 1 - residual.var() / pcs.var() <= 0.85
+    assert np.corrcoef(residual, choreography)[0, 1] > 0.5
+    assert 20 <= pcs.min() and pcs.max() <= 50

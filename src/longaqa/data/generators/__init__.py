@@ -8,8 +8,8 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
 ``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout``,
-``beam_heldout`` and ``rggroup_heldout`` add ``segment`` (what the clip shows: an int code of the kind of
-connecting movement, element or part of the run, per kind in docs/generators.md).
+``beam_heldout``, ``rggroup_heldout`` and ``dressage_heldout`` add ``segment`` (what the clip shows: an int
+code of the kind of connecting movement, element or part of the run, per kind in docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -27,6 +27,7 @@ from longaqa.data.generators import (
     acro_heldout,
     aerobic_heldout,
     beam_heldout,
+    dressage_heldout,
     floor_heldout,
     icedance_heldout,
     moguls_heldout,
@@ -141,6 +142,11 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "FIG-like rhythmic gymnastics group routines (five gymnasts; D: body difficulties in unison, exchanges, "
         "collaborations, dance steps; E: located technical faults, drops with recovery, whole-routine artistic "
         "faults; penalties), held out from model design", rggroup_heldout.DEFAULT_CLIPS, score_divisor=30.0),
+    "dressage_heldout": GeneratorInfo(
+        dressage_heldout.write_dressage_heldout, "fisv", True,
+        "FEI-like dressage Grand Prix freestyle (technical marks x coefficients over a fully judged ride, "
+        "located faults and resistances, holistic artistic marks, percentages / 2), held out from model design",
+        dressage_heldout.DEFAULT_CLIPS, score_divisor=100.0),
 }
 
 
