@@ -90,6 +90,8 @@ HEADS = {
                                           "model.learned_teacher_forcing_clips=foreground"),
     # the RG configs' head with deductions on any clip (an E panel deducts in the connecting movement too)
     "additive_learned_deduct_anywhere": learned("model.learned_teacher=adaptive", "model.background_deductions=false"),
+    # the RG configs' head on the rg_artistic sheet: E's faults of the whole routine in a video-level term
+    "additive_learned_artistic": learned("model.learned_teacher=adaptive", "data.subscores=rg_artistic"),
     "additive_window": additive("model.local_background=false"),
     "additive_total": additive("data.subscores=none"),  # total only
     # one total with a holistic mark: per-clip contributions plus a video-level impression term

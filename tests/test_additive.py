@@ -21,7 +21,7 @@ from longaqa.interpret.explanation import explain_video, read_explanation, write
 from longaqa.interpret.perturbation import faithfulness, leave_one_out_effects
 from longaqa.losses import Criterion
 from longaqa.models import build_model, model_from_config
-from longaqa.sheets import FISV_SHEET, HOLISTIC_SHEET, RG_SHEET, SINGLE_SHEET, score_sheet
+from longaqa.sheets import FISV_SHEET, HOLISTIC_SHEET, RG_ARTISTIC_SHEET, RG_SHEET, SINGLE_SHEET, score_sheet
 from tests.conftest import SHARED, TINY
 
 RG_LABELS = SHARED / "data" / "rg_labels"
@@ -37,7 +37,8 @@ def additive_model(sheet=RG_SHEET, window=2, divisor=25.0, **overrides):
     return build_model(cfg.model, sheet, divisor).eval()
 
 
-@pytest.mark.parametrize("sheet", [RG_SHEET, FISV_SHEET, SINGLE_SHEET, HOLISTIC_SHEET], ids=lambda s: s.name)
+@pytest.mark.parametrize("sheet", [RG_SHEET, RG_ARTISTIC_SHEET, FISV_SHEET, SINGLE_SHEET, HOLISTIC_SHEET],
+                         ids=lambda s: s.name)
 def test_parts_sum_to_subscores_and_total(sheet):
     model = additive_model(sheet)
     x = torch.randn(3, 12, 32)
@@ -55,9 +56,13 @@ def test_parts_sum_to_subscores_and_total(sheet):
     total = sheet.constant / 25.0 + out.clip_contributions.double().sum(1) + video @ torch.tensor(
         sheet.video_signs, dtype=torch.float64)
     torch.testing.assert_close(out.pred.double(), total, rtol=1e-5, atol=1e-6)
-    if sheet is RG_SHEET:  # total = D + E - P, as on the score sheet
+    if sheet.columns == "rg":  # total = D + E - P, as on the score sheet
         s = out.subscores
         torch.testing.assert_close(out.pred, s["difficulty"] + s["execution"] - s["penalty"])
+    if sheet is RG_ARTISTIC_SHEET:  # E = 10 - located deductions - the routine's artistry term
+        artistry = video[:, sheet.video_terms.index("artistry")]
+        torch.testing.assert_close(out.subscores["execution"].double(),
+                                   10 / 25.0 - sums["deduction"] - artistry, rtol=1e-5, atol=1e-6)
 
 
 STRICT = {"model.local_background": "false"}  # parts from the window alone: locality is exact
@@ -157,6 +162,11 @@ def test_sheet_choice_errors():
         score_sheet(DataConfig(layout="rg", target="difficulty"))
     assert score_sheet(DataConfig(layout="rg", target="difficulty", subscores="none")) is SINGLE_SHEET
     assert score_sheet(DataConfig(layout="logo")) is HOLISTIC_SHEET  # one total with a holistic mark
+    assert score_sheet(DataConfig(layout="rg", subscores="rg_artistic")) is RG_ARTISTIC_SHEET
+    assert score_sheet(DataConfig(layout="generic", subscores="rg_artistic")) is RG_ARTISTIC_SHEET
+    for layout in ("fisv", "logo"):
+        with pytest.raises(LongAQAError, match=f"{layout} layout has no rg_artistic sub-score columns"):
+            score_sheet(DataConfig(layout=layout, subscores="rg_artistic"))
     assert score_sheet(DataConfig(layout="generic")) is HOLISTIC_SHEET
     assert score_sheet(DataConfig(layout="logo", subscores="none")) is SINGLE_SHEET
     # the holistic sheet needs no sub-score column: any layout, any target
@@ -674,3 +684,37 @@ def test_with_background_deductions_off_background_clips_lose_but_never_earn():
     assert gated.head.local.background_parts.tolist() == [True, True]
     with torch.no_grad():
         assert (gated(x, torch.tensor([16])).clip_parts[0][~standout] == 0).all()
+
+
+def test_calibrate_splits_the_execution_deductions_between_clips_and_the_artistry_term():
+    """``rg_artistic``: 10 - E is the located deductions plus the artistry term; no label splits them, so
+    each starts at half its mean (the deduction per clip)."""
+    model = additive_model(RG_ARTISTIC_SHEET, divisor=1.0)
+    samples = [VideoSample(f"v{i}", torch.randn(10, 32), 13.0,
+                           subscores={"difficulty": 5.0, "execution": 8.4, "penalty": 0.4}) for i in range(4)]
+    scales = model.head.calibrate(samples)
+    assert scales["difficulty"] == pytest.approx(0.5) and scales["penalty"] == pytest.approx(0.4)
+    assert scales["artistry"] == pytest.approx(0.8)
+    assert scales["deduction"] == pytest.approx(0.08)
+
+
+@needs_rg
+def test_the_rg_artistic_sheet_reads_the_real_rg_labels():
+    cfg = DataConfig(layout="rg", class_name="Ball", subscores="rg_artistic")
+    subs = load_subscores(cfg, RG_LABELS, "train", score_sheet(cfg))
+    assert len(subs) == 200 and set(next(iter(subs.values()))) == {"difficulty", "execution", "penalty"}
+
+
+def test_an_rg_artistic_explanation_shows_the_artistry_term_apart_and_adds_up(tmp_path):
+    cfg = load_config(None, [*TINY, "model.head=additive", "model.local_hidden=8", "data.subscores=rg_artistic"])
+    model = model_from_config(cfg).eval()
+    expl = explain_video(model, cfg, "v", np.random.default_rng(0).normal(size=(10, 32)).astype(np.float32), 14.0)
+    folder = write_explanation(expl, tmp_path / "v")
+    summary = json.loads((folder / "explanation.json").read_text())
+    with (folder / "clips.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert set(summary["video_terms"]) == {"penalty", "artistry"}
+    contributions = sum(float(r["contribution"]) for r in rows)
+    assert contributions + summary["video_level"] == pytest.approx(summary["pred"], abs=1e-4)
+    located, artistry = sum(float(r["deduction"]) for r in rows), summary["video_terms"]["artistry"]
+    assert 10 - located - artistry == pytest.approx(summary["subscores"]["execution"], rel=1e-4)

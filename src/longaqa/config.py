@@ -30,7 +30,7 @@ Head = Literal["weight_score", "single_score", "mean_pool", "additive"]
 AttKL = Literal["self_cross", "cross_self"]
 AttReduction = Literal["mean", "sum"]
 Layout = Literal["rg", "fisv", "logo", "generic"]
-Subscores = Literal["auto", "none", "holistic", "rg", "fisv"]
+Subscores = Literal["auto", "none", "holistic", "rg", "rg_artistic", "fisv"]
 VideoTermsFrom = Literal["queries", "background"]
 BackgroundRule = Literal["densest", "recurrent", "adaptive", "learned"]
 LocalCentre = Literal["none", "mean", "background", "both"]
@@ -356,7 +356,8 @@ class DataConfig:
     ``holistic``: as ``none`` plus one video-level ``impression`` term (a holistic mark in the total,
     as LOGO's artistic impression);
     ``rg``/``fisv``: that benchmark's sheet, for the generic layout (its CSV then needs the columns
-    ``difficulty,execution,penalty`` or ``TES,PCS,deductions``).
+    ``difficulty,execution,penalty`` or ``TES,PCS,deductions``); ``rg_artistic``: the RG sheet with the
+    E panel's faults of the whole routine in a video-level ``artistry`` term beside the located ones.
     Only the additive head reads sub-scores; other heads train on the target as the paper."""
     score_divisor: float = 1.0
     """Scores are divided by this before training (RG 25, Fis-V 43 as the authors, LOGO 100)."""

@@ -7,6 +7,8 @@ and the total are made from them::
 
     RG (FIG):   difficulty = sum_clips difficulty          execution = 10 - sum_clips deduction
                 penalty    = video term penalty            total     = difficulty + execution - penalty
+    rg_artistic: as RG, but execution = 10 - sum_clips deduction - video term artistry (the E panel's
+                faults of the whole routine, marked on no clip)
     Fis-V (ISU): TES       = sum_clips tes                 deductions = sum_clips deduction (falls)
                 PCS        = video term pcs                total      = TES + PCS - deductions
     single:     total      = sum_clips contribution        (``data.subscores: none``)
@@ -38,6 +40,12 @@ class ScoreSheet:
     video_terms: tuple[str, ...]
     subscores: dict[str, tuple[float, tuple[tuple[str, float], ...]]]
     total: tuple[float, tuple[tuple[str, float], ...]]
+    columns: str | None = None
+    """The release layout whose label columns hold the sub-scores (``rg``, ``fisv``; None: no sub-scores)."""
+    holistic_terms: tuple[str, ...] = ()
+    """Video terms marked on the whole performance from what every clip shows (``impression``, ``artistry``):
+    the decoder reading them drops clips in training (``model.impression_clip_dropout``) so that no one
+    clip carries them."""
 
     @property
     def clip_signs(self) -> tuple[float, ...]:
@@ -78,7 +86,26 @@ RG_SHEET = ScoreSheet(
         "penalty": (0.0, (("penalty", 1.0),)),
     },
     total=(10.0, (("difficulty", 1.0), ("deduction", -1.0), ("penalty", -1.0))),
+    columns="rg",
 )
+RG_ARTISTIC_SHEET = ScoreSheet(
+    name="rg_artistic",
+    clip_parts=("difficulty", "deduction"),
+    video_terms=("penalty", "artistry"),
+    subscores={
+        "difficulty": (0.0, (("difficulty", 1.0),)),
+        "execution": (10.0, (("deduction", -1.0), ("artistry", -1.0))),
+        "penalty": (0.0, (("penalty", 1.0),)),
+    },
+    total=(10.0, (("difficulty", 1.0), ("deduction", -1.0), ("penalty", -1.0), ("artistry", -1.0))),
+    columns="rg",
+    holistic_terms=("artistry",),
+)
+"""The RG sheet with the E panel's deductions in two places (REFERENCE.md section 5: it deducts for
+artistic and technical faults): technical faults located on clips, and a video-level ``artistry`` term
+for faults of the whole routine (composition, rhythm, expression), which no clip carries. The labels
+give only 10 - E, their sum, so the split comes from the model (docs/additive.md, "Faults of the whole
+routine")."""
 FISV_SHEET = ScoreSheet(
     name="fisv",
     clip_parts=("tes", "deduction"),
@@ -89,6 +116,7 @@ FISV_SHEET = ScoreSheet(
         "deductions": (0.0, (("deduction", 1.0),)),
     },
     total=(0.0, (("tes", 1.0), ("pcs", 1.0), ("deduction", -1.0))),
+    columns="fisv",
 )
 SINGLE_SHEET = ScoreSheet(
     name="single",
@@ -103,11 +131,12 @@ HOLISTIC_SHEET = ScoreSheet(
     video_terms=("impression",),
     subscores={},
     total=(0.0, (("contribution", 1.0), ("impression", 1.0))),
+    holistic_terms=("impression",),
 )
 """One total with a holistic mark in it (LOGO's artistic impression, a PCS in the same column): per-clip
 contributions plus one video-level ``impression`` term. The label gives only their sum, so the split
 between them comes from the model, not from the labels (docs/additive.md, "One total with a holistic mark")."""
-SHEETS = {s.name: s for s in (RG_SHEET, FISV_SHEET, SINGLE_SHEET, HOLISTIC_SHEET)}
+SHEETS = {s.name: s for s in (RG_SHEET, RG_ARTISTIC_SHEET, FISV_SHEET, SINGLE_SHEET, HOLISTIC_SHEET)}
 
 
 def score_sheet(cfg: DataConfig) -> ScoreSheet:
@@ -116,7 +145,8 @@ def score_sheet(cfg: DataConfig) -> ScoreSheet:
     ``auto``: RG and Fis-V their own sheet (the target must then be ``total``), LOGO and the generic
     layout ``holistic``; ``none``: one part per clip summing to the target; ``holistic``: one part per
     clip plus a video-level impression term summing to the target (any layout); ``rg``/``fisv``: that
-    sheet, for the generic layout whose CSV has the sub-score columns.
+    sheet, for the generic layout whose CSV has the sub-score columns; ``rg_artistic``: the RG sheet
+    with a video-level artistry deduction in E (the RG layout, or a generic CSV with the RG columns).
     """
     choice = cfg.subscores
     if choice == "none":
@@ -127,7 +157,7 @@ def score_sheet(cfg: DataConfig) -> ScoreSheet:
         return SINGLE_SHEET
     if choice == "holistic":
         return HOLISTIC_SHEET
-    if cfg.layout not in (choice, "generic"):
+    if cfg.layout not in (SHEETS[choice].columns, "generic"):
         raise LongAQAError(
             f"data.subscores={cfg.subscores!r}: the {cfg.layout} layout has no {choice} sub-score columns; "
             f"use auto or none"

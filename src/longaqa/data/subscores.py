@@ -92,7 +92,7 @@ def load_subscores(cfg: DataConfig, root: Path, split: str, sheet: ScoreSheet) -
         return {}
     if cfg.layout == "generic":
         subs = _generic(cfg, root, split, names)
-    elif cfg.layout == sheet.name:
+    elif cfg.layout == sheet.columns:
         subs = {"rg": _rg, "fisv": _fisv}[cfg.layout](cfg, root, split)
     else:
         raise LongAQAError(f"data.layout {cfg.layout} has no {sheet.name} sub-scores (data.subscores)")
@@ -101,8 +101,8 @@ def load_subscores(cfg: DataConfig, root: Path, split: str, sheet: ScoreSheet) -
 
 def sheet_total(sheet: ScoreSheet, subscores: dict[str, float]) -> float:
     """The total the sheet makes of a video's raw sub-scores (RG D + E - penalty)."""
-    if sheet.name == "rg":
+    if sheet.columns == "rg":
         return subscores["difficulty"] + subscores["execution"] - subscores["penalty"]
-    if sheet.name == "fisv":
+    if sheet.columns == "fisv":
         return subscores["TES"] + subscores["PCS"] - subscores["deductions"]
     raise LongAQAError(f"score sheet {sheet.name} has no sub-scores")

@@ -39,7 +39,7 @@ def build_model(
         from longaqa.sheets import SINGLE_SHEET
 
         sheet = sheet or SINGLE_SHEET
-        if sheet.name == "holistic" and cfg.video_terms_from == "queries":
+        if sheet.holistic_terms and cfg.video_terms_from == "queries":
             decoder_clip_dropout = cfg.impression_clip_dropout  # the impression must not hang on one clip
         head = AdditiveHead(cfg.d_model, list(cfg.head_hidden), sheet, score_divisor,
                             cfg.local_window, cfg.local_hidden, cfg.dropout, cfg.local_context_dropout,
