@@ -16,6 +16,7 @@ from longaqa.data.fisv import parse_fisv_labels
 from longaqa.data.generators import GENERATORS, write_generated
 from longaqa.data.generators import acro_heldout as acro_heldout_module
 from longaqa.data.generators import aerobic_heldout as aerobic_heldout_module
+from longaqa.data.generators import bars_heldout as bars_heldout_module
 from longaqa.data.generators import beam_heldout as beam_heldout_module
 from longaqa.data.generators import dressage_heldout as dressage_heldout_module
 from longaqa.data.generators import floor_heldout as floor_heldout_module
@@ -56,6 +57,7 @@ SMALL = {
     "beam_heldout": dict(min_clips=28, max_clips=36),
     "rggroup_heldout": dict(min_clips=28, max_clips=36),
     "dressage_heldout": dict(min_clips=36, max_clips=48),
+    "bars_heldout": dict(min_clips=28, max_clips=36),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout")
 SKATING = ("skating", "skating_heldout", "pairs_heldout")
@@ -114,18 +116,19 @@ def test_registry():
                                "skating_total",
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
                                "icedance_heldout", "acro_heldout", "trampoline_heldout", "moguls_heldout",
-                               "pairs_heldout", "beam_heldout", "rggroup_heldout", "dressage_heldout"}
+                               "pairs_heldout", "beam_heldout", "rggroup_heldout", "dressage_heldout",
+                               "bars_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
         "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic",
         "moguls_heldout": "generic", "pairs_heldout": "fisv", "beam_heldout": "rg",
-        "rggroup_heldout": "rg", "dressage_heldout": "fisv"}
+        "rggroup_heldout": "rg", "dressage_heldout": "fisv", "bars_heldout": "rg"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
         "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout", "beam_heldout",
-        "rggroup_heldout", "dressage_heldout"]
+        "rggroup_heldout", "dressage_heldout", "bars_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -386,6 +389,10 @@ REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for 
     ("dressage_heldout", dict(min_clips=48, max_clips=36), "max_clips"),
     ("dressage_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
     ("dressage_heldout", dict(num_train=0), "num_train must be at least 1"),
+    ("bars_heldout", dict(min_clips=19, max_clips=36), "min_clips must be at least 20 for bars_heldout"),
+    ("bars_heldout", dict(min_clips=36, max_clips=28), "max_clips"),
+    ("bars_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("bars_heldout", dict(class_name="Big Ball"), "class_name"),
 ]
 
 
@@ -400,7 +407,8 @@ def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
     with pytest.raises(LongAQAError, match="choose one of: multiplicative, rg_additive, rg_linking, "
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
                        "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout, trampoline_heldout, "
-                       "moguls_heldout, pairs_heldout, beam_heldout, rggroup_heldout, dressage_heldout"):
+                       "moguls_heldout, pairs_heldout, beam_heldout, rggroup_heldout, dressage_heldout, "
+                       "bars_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -1475,3 +1483,207 @@ def test_dressage_heldout_pcs_is_holistic_not_a_sum_over_clips():
     assert 0.3 <= 1 - residual.var() / pcs.var() <= 0.85
     assert np.corrcoef(residual, choreography)[0, 1] > 0.5
     assert 20 <= pcs.min() and pcs.max() <= 50
+
+
+# --- bars_heldout ---------------------------------------------------------------------------------
+
+BARS = bars_heldout_module
+BARS_ELEMENT_SEGMENTS = (1, 4, 5, 6, 7, 8)
+"""The segment codes of valued elements (mount, circling, pirouette, release, transition, dismount)."""
+
+
+def bars_videos(count: int, min_clips: int, max_clips: int, seed: int = 1, feature_dim: int = DIM):
+    return list(BARS.generate(seed, count, feature_dim, min_clips, max_clips))
+
+
+def check_bars_video(video) -> None:
+    """One routine's truth against its sheet, exactly in hundredths."""
+    t = video.truth
+    d, e, p = video.marks["difficulty"], video.marks["execution"], video.marks["penalty"]
+    rhythm = hundredths(str(video.video["rhythm"]))
+    assert int(round(t["difficulty"].sum() * 100)) == d, video.name
+    assert int(round(t["deduction"].sum() * 100)) + rhythm == 1000 - e, video.name
+    assert int(round(t["contribution"].sum() * 100)) == d + e - p + p + rhythm - 1000, video.name
+    np.testing.assert_allclose(t["contribution"], t["difficulty"] - t["deduction"], atol=1e-9)
+    assert (t["difficulty"] >= 0).all() and (t["deduction"] >= 0).all()
+    on = t["element_type"] >= 0
+    assert (t["difficulty"][~on] == 0).all(), "no credit off valued elements"
+    assert set(np.unique(t["segment"]).astype(int)) <= set(BARS.SEGMENTS)
+    assert (np.isin(t["segment"], BARS_ELEMENT_SEGMENTS) == on).all()
+    assert d % 10 == 0 and e % 5 == 0 and p % 10 == 0 and rhythm in (0, 10, 20, 30)
+
+
+def test_bars_heldout_truth_sums_to_the_sheet_exactly(generated):
+    root = generated["bars_heldout"]
+    videos = {v.name: v for v in bars_videos(17, **SMALL["bars_heldout"])}  # what write_generated wrote
+    rows = rg_rows(root)
+    assert len(rows["train"]) == 12 and len(rows["test"]) == 5
+    for name, d, e, total, penalty, _ in rows["train"] + rows["test"]:
+        video = videos[name]
+        assert (hundredths(d), hundredths(e), hundredths(penalty)) == (
+            video.marks["difficulty"], video.marks["execution"], video.marks["penalty"])
+        t = truth(root, name)
+        assert set(t) == {"difficulty", "deduction", "contribution", "element_type", "segment"}
+        for key, values in t.items():
+            np.testing.assert_array_equal(values, video.truth[key].astype(np.float32))
+        np.testing.assert_array_equal(np.load(root / FEATURES / f"{name}.npy"), video.features)
+        check_bars_video(video)
+        # the file's sums: D, the located deductions + the whole-exercise rhythm = 10 - E, the total
+        assert abs(t["difficulty"].sum() - float(d)) <= 0.006
+        assert abs(t["deduction"].sum() + video.video["rhythm"] - (10 - float(e))) <= 0.006
+        assert abs(t["contribution"].sum() - (float(total) + float(penalty) + video.video["rhythm"] - 10)) <= 0.006
+
+
+def test_bars_heldout_reads_through_the_rg_loader(generated):
+    from longaqa.data.rg import load_rg_split
+
+    root = generated["bars_heldout"]
+    rows = {row[0]: row for rows in rg_rows(root).values() for row in rows}
+    for target, column in (("difficulty", 1), ("execution", 2), ("total", 3)):
+        for split, count in (("train", 12), ("test", 5)):
+            labels = load_rg_split(root, split, "Ball", target)
+            assert len(labels) == count
+            assert all(score == float(rows[name][column]) for name, score in labels)
+    cfg = load_config(None, ["data.layout=rg", "data.class_name=Ball", "data.score_divisor=25",
+                             f"model.input_dim={DIM}"])
+    for split, count in (("train", 12), ("test", 5)):
+        samples = load_split(cfg.data, dataset_root(cfg.data, root), split, DIM)
+        assert len(samples) == count
+        for sample in samples:
+            assert sample.score * 25 == pytest.approx(float(rows[sample.name][3]))
+            assert sample.features.shape[1] == DIM and 28 <= sample.features.shape[0] <= 36
+
+
+@pytest.mark.parametrize("clips", [BARS.FEWEST_CLIPS, 28, 32, 36])
+def test_bars_heldout_works_at_bench_lengths(clips):
+    for video in bars_videos(60, clips, clips, seed=3, feature_dim=8):
+        assert video.features.shape == (clips, 8) and video.features.dtype == np.float32
+        assert all(values.shape == (clips,) for values in video.truth.values())
+        check_bars_video(video)
+        segment = video.truth["segment"]
+        assert segment[np.isin(segment, BARS_ELEMENT_SEGMENTS)][0] == 1, "the routine starts with the mount"
+        assert 8 in segment and (9 in segment or 11 in segment), "it ends with the dismount and its landing"
+
+
+def test_bars_heldout_labels_look_like_bars_scores():
+    videos = bars_videos(400, *BARS.DEFAULT_CLIPS, seed=0, feature_dim=8)
+    d = np.array([v.marks["difficulty"] for v in videos]) / 100
+    e = np.array([v.marks["execution"] for v in videos]) / 100
+    p = np.array([v.marks["penalty"] for v in videos]) / 100
+    total = d + e - p
+    assert 4.5 <= d.mean() <= 6.2 and d.max() <= 8.0
+    assert 7.2 <= e.mean() <= 8.5
+    assert 11 <= np.median(total) <= 15 and 9.5 <= np.percentile(total, 5) and np.percentile(total, 95) <= 16
+    assert 0.8 <= (p == 0).mean() <= 0.97
+    assert 0.15 <= np.corrcoef(d, e)[0, 1] <= 0.8  # better gymnasts: harder and cleaner
+    falls = np.array([v.video["falls"] for v in videos])
+    assert 0.04 <= (falls > 0).mean() <= 0.25
+    located = sum(v.video["located"] for v in videos)
+    assert 0.85 <= located / (10 * len(videos) - e.sum()) <= 0.99  # the rest is the whole-exercise rhythm
+    elements = np.concatenate([v.truth["element_type"] >= 0 for v in videos])
+    assert 0.35 <= elements.mean() <= 0.6  # about half the clips show a valued element
+    assert all(v.video["counted"] == 8 for v in videos if v.video["recognised"] >= 8)
+
+
+def bars_judged(names, linked=(), falls=(), serious=()):
+    """Judge a made-up clean routine of the named elements: ``linked`` the indices connected to the next,
+    ``falls`` and ``serious`` those that end in a fall or finish far short of handstand."""
+    sport = BARS.BarsSport(0, 8)
+    index = {e.name: i for i, e in enumerate(BARS.ELEMENTS)}
+    kinds = [index[name] for name in names]
+    connected = [i in linked for i in range(len(kinds))]
+    events = [dict(faults=[3] if i in serious else [], serious=i in serious, fall=i in falls, swing=False,
+                   landing=[]) for i in range(len(kinds))]
+    rng = np.random.default_rng(0)
+    parts = sport.layout(kinds, connected, events, rng)
+    length = sum(part.clips for part in parts)
+    video = sport.judge("Ball_001", length, kinds, connected, events, parts, 0.0, 0.0, 5.0, rng)
+    check_bars_video(video)
+    credit = {name: int(round(video.truth["difficulty"][video.truth["element_type"] == k].sum() * 100))
+              for name, k in zip(names, kinds)}
+    return video, credit
+
+
+ROUTINE = ["glide kip", "stalder to handstand", "Shaposhnikova", "giant circle backward with 1/2 turn (blind change)",
+           "Healy (forward pirouette on one arm, 1/1)", "Ricna (stalder Tkachev)", "Pak salto (stretched, HB to LB)",
+           "clear hip circle to handstand", "Van Leeuwen (toe-on Shaposhnikova with 1/2 turn)", "Tkachev straddled",
+           "double salto backward stretched with 1/1 twist"]
+
+
+def test_bars_heldout_counts_only_the_eight_highest_values():
+    video, credit = bars_judged(ROUTINE)
+    # values: the dismount (E) and the 7 highest others: VL E, Shaposh, Healy, Ricna, Pak D, Tkachev C, one B
+    assert video.video["values"] == pytest.approx(0.5 + 0.5 + 0.4 * 4 + 0.3 + 0.2)
+    assert video.video["cr"] == pytest.approx(2.5) and video.video["cv"] == 0
+    assert video.marks["difficulty"] == 310 + 250
+    # the mount (A) and two of the three B elements are performed but not counted: no credit on their clips
+    assert credit["glide kip"] == 0
+    assert sorted(credit[n] for n in ROUTINE[1:4:2] + ["clear hip circle to handstand"]) == [0, 0, 20]
+    assert credit["Healy (forward pirouette on one arm, 1/1)"] == 40 + 50 + 50  # value, grips and turn CRs
+    assert credit["double salto backward stretched with 1/1 twist"] == 50 + 50  # value, dismount CR
+    # a value not recognised (far short of handstand) lets the next highest in
+    video, credit = bars_judged(ROUTINE, serious=(4,))
+    assert credit["Healy (forward pirouette on one arm, 1/1)"] == 0
+    assert sorted(credit[n] for n in ROUTINE[1:4:2] + ["clear hip circle to handstand"]) == [0, 20, 20]
+    assert video.video["values"] == pytest.approx(0.5 + 0.5 + 0.4 * 3 + 0.3 + 0.2 * 2)
+    assert video.video["cr"] == pytest.approx(1.5)  # the Healy was the only turn and the only other grip
+
+
+def test_bars_heldout_connection_value_sits_on_the_connected_elements():
+    element = {e.name: e for e in BARS.ELEMENTS}
+    cv = BARS.connection_value
+    assert cv(element["Ricna (stalder Tkachev)"], element["Pak salto (stretched, HB to LB)"]) == 20
+    assert cv(element["Tkachev straddled"], element["Pak salto (stretched, HB to LB)"]) == 10
+    assert cv(element["Tkachev straddled"], element["flight backward piked from HB to LB"]) == 0
+    assert cv(element["Healy (forward pirouette on one arm, 1/1)"], element["Ricna (stalder Tkachev)"]) == 10
+    assert cv(element["stalder to handstand"], element["Shaposhnikova"]) == 0
+    assert cv(element["stalder with 1/1 turn"], element["double salto backward stretched"]) == 10
+    plain, alone = bars_judged(ROUTINE)
+    linked, together = bars_judged(ROUTINE, linked=(5,))  # Ricna directly into the Pak salto
+    assert linked.marks["difficulty"] == plain.marks["difficulty"] + 20 and linked.video["cv"] == pytest.approx(0.2)
+    for name in ("Ricna (stalder Tkachev)", "Pak salto (stretched, HB to LB)"):
+        assert together[name] == alone[name] + 10
+    assert {n: c for n, c in together.items() if n not in ("Ricna (stalder Tkachev)",
+                                                           "Pak salto (stretched, HB to LB)")} == {
+        n: c for n, c in alone.items() if n not in ("Ricna (stalder Tkachev)", "Pak salto (stretched, HB to LB)")}
+    # no linking part between the connected elements
+    segment, element_type = linked.truth["segment"], linked.truth["element_type"]
+    ricna = np.flatnonzero(element_type == BARS.ELEMENTS.index(element["Ricna (stalder Tkachev)"]))
+    assert element_type[ricna[-1] + 1] == BARS.ELEMENTS.index(element["Pak salto (stretched, HB to LB)"])
+    assert segment[ricna[-1] + 1] == 7
+    # a fall on the Ricna breaks the connection and takes the Ricna's value and CR
+    fell, credit = bars_judged(ROUTINE, linked=(5,), falls=(5,))
+    assert credit["Ricna (stalder Tkachev)"] == 0 and fell.video["cv"] == 0
+
+
+def test_bars_heldout_falls_cost_one_point_on_their_clip_and_remount_follows():
+    seen = {"element": 0, "dismount": 0}
+    for video in bars_videos(300, *BARS.DEFAULT_CLIPS, seed=2, feature_dim=8):
+        t = video.truth
+        segment = t["segment"].astype(int)
+        for clip in np.flatnonzero(segment == 11):
+            assert t["deduction"][clip] == pytest.approx(1.0) and t["difficulty"][clip] == 0
+            assert t["element_type"][clip] == -1
+            before = segment[clip - 1]
+            if before == 8:  # a fall on the dismount's landing: the dismount keeps its value
+                seen["dismount"] += 1
+                assert t["difficulty"][clip - 1] > 0 and (clip == len(segment) - 1 or segment[clip + 1] == 0)
+                continue
+            seen["element"] += 1
+            assert before in (4, 5, 6, 7), "a fall ends an element"
+            failed = t["element_type"][clip - 1]
+            assert t["difficulty"][t["element_type"] == failed].sum() == 0, "the element is not recognised"
+            after = segment[clip + 1:]
+            remount = int(np.argmax(after != 12))
+            assert 2 <= remount <= 4 and after[remount] == 2, "remount clips, then a kip and cast"
+            assert t["deduction"][clip + 1:clip + 1 + remount].sum() == 0
+        assert video.video["falls"] == (segment == 11).sum()
+    assert seen["element"] >= 5 and seen["dismount"] >= 1
+
+
+def test_bars_heldout_is_deterministic():
+    a = bars_videos(5, 28, 36, seed=4)
+    b = bars_videos(5, 28, 36, seed=4)
+    for x, y in zip(a, b):
+        assert np.array_equal(x.features, y.features) and x.marks == y.marks
+        assert all(np.array_equal(x.truth[k], y.truth[k]) for k in x.truth)

@@ -8,8 +8,9 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
 ``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout``,
-``beam_heldout``, ``rggroup_heldout`` and ``dressage_heldout`` add ``segment`` (what the clip shows: an int
-code of the kind of connecting movement, element or part of the run, per kind in docs/generators.md).
+``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout`` and ``bars_heldout`` add ``segment`` (what the
+clip shows: an int code of the kind of connecting movement, element or part of the run, per kind in
+docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -26,6 +27,7 @@ from typing import Literal
 from longaqa.data.generators import (
     acro_heldout,
     aerobic_heldout,
+    bars_heldout,
     beam_heldout,
     dressage_heldout,
     floor_heldout,
@@ -147,6 +149,11 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "FEI-like dressage Grand Prix freestyle (technical marks x coefficients over a fully judged ride, "
         "located faults and resistances, holistic artistic marks, percentages / 2), held out from model design",
         dressage_heldout.DEFAULT_CLIPS, score_divisor=100.0),
+    "bars_heldout": GeneratorInfo(
+        bars_heldout.write_bars_heldout, "rg", True,
+        "FIG-like women's artistic gymnastics uneven bars (D: 8 counted values + CR + CV; E: located faults, "
+        "intermediate swings, landings and falls with remounts, whole-exercise rhythm; neutral deductions), "
+        "held out from model design", bars_heldout.DEFAULT_CLIPS),
 }
 
 
