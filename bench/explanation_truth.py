@@ -92,6 +92,8 @@ HEADS = {
     "additive_learned_deduct_anywhere": learned("model.learned_teacher=adaptive", "model.background_deductions=false"),
     # the RG configs' head on the rg_artistic sheet: E's faults of the whole routine in a video-level term
     "additive_learned_artistic": learned("model.learned_teacher=adaptive", "data.subscores=rg_artistic"),
+    "additive_learned_artistic_bg": learned("model.learned_teacher=adaptive", "data.subscores=rg_artistic",
+                                            "model.video_terms_from=background"),
     "additive_window": additive("model.local_background=false"),
     "additive_total": additive("data.subscores=none"),  # total only
     # one total with a holistic mark: per-clip contributions plus a video-level impression term

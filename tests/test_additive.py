@@ -687,15 +687,15 @@ def test_with_background_deductions_off_background_clips_lose_but_never_earn():
 
 
 def test_calibrate_splits_the_execution_deductions_between_clips_and_the_artistry_term():
-    """``rg_artistic``: 10 - E is the located deductions plus the artistry term; no label splits them, so
-    each starts at half its mean (the deduction per clip)."""
+    """``rg_artistic``: 10 - E is the located deductions plus the artistry term; no label splits them:
+    the artistry term starts at a tenth of their mean, the located deductions at the rest (per clip)."""
     model = additive_model(RG_ARTISTIC_SHEET, divisor=1.0)
     samples = [VideoSample(f"v{i}", torch.randn(10, 32), 13.0,
                            subscores={"difficulty": 5.0, "execution": 8.4, "penalty": 0.4}) for i in range(4)]
     scales = model.head.calibrate(samples)
     assert scales["difficulty"] == pytest.approx(0.5) and scales["penalty"] == pytest.approx(0.4)
-    assert scales["artistry"] == pytest.approx(0.8)
-    assert scales["deduction"] == pytest.approx(0.08)
+    assert scales["artistry"] == pytest.approx(0.16)
+    assert scales["deduction"] == pytest.approx(0.144)
 
 
 @needs_rg

@@ -42,6 +42,9 @@ class ScoreSheet:
     total: tuple[float, tuple[tuple[str, float], ...]]
     columns: str | None = None
     """The release layout whose label columns hold the sub-scores (``rg``, ``fisv``; None: no sub-scores)."""
+    start_shares: tuple[tuple[str, float], ...] = ()
+    """How the head starts (``AdditiveHead.calibrate``) sources of a sub-score or of the total that no
+    label splits: each named one gets this share of what is left (the others share the rest equally)."""
     holistic_terms: tuple[str, ...] = ()
     """Video terms marked on the whole performance from what every clip shows (``impression``, ``artistry``):
     the decoder reading them drops clips in training (``model.impression_clip_dropout``) so that no one
@@ -99,13 +102,14 @@ RG_ARTISTIC_SHEET = ScoreSheet(
     },
     total=(10.0, (("difficulty", 1.0), ("deduction", -1.0), ("penalty", -1.0), ("artistry", -1.0))),
     columns="rg",
+    start_shares=(("artistry", 0.1),),
     holistic_terms=("artistry",),
 )
 """The RG sheet with the E panel's deductions in two places (REFERENCE.md section 5: it deducts for
 artistic and technical faults): technical faults located on clips, and a video-level ``artistry`` term
 for faults of the whole routine (composition, rhythm, expression), which no clip carries. The labels
 give only 10 - E, their sum, so the split comes from the model (docs/additive.md, "Faults of the whole
-routine")."""
+routine"); the artistry term starts at a tenth of it, the located deductions at the rest."""
 FISV_SHEET = ScoreSheet(
     name="fisv",
     clip_parts=("tes", "deduction"),

@@ -382,8 +382,9 @@ class AdditiveHead(nn.Module):
         """Start every part and term near its typical value on ``samples`` (training videos, divided
         scores). A part or term that is the only source of a sub-score (or of the total) gets that
         sub-score's mean minus its constant, per clip for a part; the total's other sources share what
-        is left of its mean equally (the holistic sheet: half to the clips, half to the impression);
-        returns the scales set, by name."""
+        is left of its mean equally (the holistic sheet: half to the clips, half to the impression),
+        or by the sheet's ``start_shares`` (``rg_artistic``: a tenth to the artistry term); returns the
+        scales set, by name."""
         n = len(samples)
         mean_clips = sum(s.features.shape[0] for s in samples) / n
         means = [(self.sheet.total, sum(s.score for s in samples) / n)]
@@ -401,8 +402,12 @@ class AdditiveHead(nn.Module):
         undefined = [(name, sign) for name, sign in sources if values[name] is None]
         rest = total_mean - constant / self.score_divisor - sum(sign * values[n] for n, sign in sources
                                                                 if values[n] is not None)
+        shares = dict(self.sheet.start_shares)
+        named = sum(shares.get(name, 0.0) for name, _ in undefined)
+        others = sum(name not in shares for name, _ in undefined)
         for name, sign in undefined:
-            values[name] = sign * rest / len(undefined)
+            share = shares[name] if name in shares else (1.0 - named) / others
+            values[name] = sign * rest * share
         scales = {}
         for name, value in values.items():
             per_clip = name in self.sheet.clip_parts
