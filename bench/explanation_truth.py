@@ -94,6 +94,8 @@ HEADS = {
     "additive_learned_artistic": learned("model.learned_teacher=adaptive", "data.subscores=rg_artistic"),
     "additive_learned_artistic_bg": learned("model.learned_teacher=adaptive", "data.subscores=rg_artistic",
                                             "model.video_terms_from=background"),
+    # the RG configs' head with an auxiliary total from the decoded queries (training only)
+    "additive_learned_aux": learned("model.learned_teacher=adaptive", "loss.lambda_aux_total=1"),
     "additive_window": additive("model.local_background=false"),
     "additive_total": additive("data.subscores=none"),  # total only
     # one total with a holistic mark: per-clip contributions plus a video-level impression term

@@ -718,3 +718,35 @@ def test_an_rg_artistic_explanation_shows_the_artistry_term_apart_and_adds_up(tm
     assert contributions + summary["video_level"] == pytest.approx(summary["pred"], abs=1e-4)
     located, artistry = sum(float(r["deduction"]) for r in rows), summary["video_terms"]["artistry"]
     assert 10 - located - artistry == pytest.approx(summary["subscores"]["execution"], rel=1e-4)
+
+
+def test_the_auxiliary_total_trains_the_clip_embeddings_and_is_never_predicted():
+    """``loss.lambda_aux_total``: in training the head also predicts the total from the decoded queries;
+    its MSE is a loss term whose gradient reaches the input projection the parts read; at inference it is
+    absent, and the prediction is the sheet's sum of parts and terms alone."""
+    cfg = load_config(None, [*TINY, "model.head=additive", "model.local_hidden=8", "loss.lambda_aux_total=2"])
+    torch.manual_seed(0)
+    model = model_from_config(cfg).train()
+    x, lengths, target = torch.randn(3, 12, 32), torch.full((3,), 12), torch.rand(3)
+    out = model(x, lengths)
+    assert out.aux_total is not None and out.aux_total.shape == (3,)
+    terms = Criterion(cfg.loss, 16)(out, target)
+    expected = torch.nn.functional.mse_loss(out.aux_total, target)
+    torch.testing.assert_close(terms["aux_total"], expected)
+    torch.testing.assert_close(terms["aux_total_weighted"], 2 * expected)
+    model.zero_grad()
+    terms["aux_total_weighted"].backward()
+    assert model.input_proj.weight.grad.abs().sum() > 0
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in model.head.local.own.parameters())
+    model.eval()
+    with torch.no_grad():
+        evaluated = model(x, lengths)
+    assert evaluated.aux_total is None
+    plain = load_config(None, [*TINY, "model.head=additive", "model.local_hidden=8"])
+    torch.manual_seed(0)
+    without = model_from_config(plain).eval()
+    without.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("head.aux_mlp")})
+    with torch.no_grad():
+        torch.testing.assert_close(without(x, lengths).pred, evaluated.pred)
+    with pytest.raises(LongAQAError, match="lambda_aux_total needs model.head=additive"):
+        load_config(None, [*TINY, "model.head=weight_score", "loss.lambda_aux_total=1"])

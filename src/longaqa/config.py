@@ -305,6 +305,11 @@ class LossConfig:
     clip's window, the background and the centre, ``AdditiveHead.hide_leak``): 0 when hiding a clip
     moves the prediction by exactly its own contribution, which is what faithfulness measures. On the
     divided scale, as the MSE."""
+    lambda_aux_total: float = 0.0
+    """Additive head: weight of an *auxiliary total* (beyond the paper; 0: off). A second small network
+    predicts the total from the decoded queries, which see the whole video as the paper's head does; its
+    MSE against the label, on the divided scale, trains it and through it the clip embeddings that the
+    per-clip parts read. It is never part of the prediction or the explanation."""
 
     def __post_init__(self) -> None:
         _check_choices("loss", self)
@@ -314,6 +319,8 @@ class LossConfig:
                 raise LongAQAError(f"loss.{name} must be >= 0, got {getattr(self, name)}")
         if not self.lambda_hide >= 0:
             raise LongAQAError(f"loss.lambda_hide must be >= 0, got {self.lambda_hide}")
+        if not self.lambda_aux_total >= 0:
+            raise LongAQAError(f"loss.lambda_aux_total must be >= 0, got {self.lambda_aux_total}")
         if not self.lambda_subscores >= 0 or any(not v >= 0 for v in self.subscore_weights.values()):
             raise LongAQAError("loss.lambda_subscores and loss.subscore_weights must be >= 0")
         self.temperature_for(1024)  # validates
@@ -461,6 +468,8 @@ class Config:
         )
         if loss.lambda_hide > 0 and head != "additive":
             raise LongAQAError(f"loss.lambda_hide needs model.head=additive (its per-clip parts), got {head}")
+        if loss.lambda_aux_total > 0 and head != "additive":
+            raise LongAQAError(f"loss.lambda_aux_total needs model.head=additive, got {head}")
         if loss.lambda_reg == 0 and not attention and not subscores:
             raise LongAQAError(
                 f"loss.lambda_reg is 0 and no other loss term is on (loss.lambda_att={loss.lambda_att:g}, "

@@ -80,6 +80,8 @@ def model_from_config(cfg: Config, fastpath: bool | None = None) -> QueryAQA | M
 
     model = build_model(cfg.model, score_sheet(cfg.data), cfg.data.score_divisor, fastpath)
     model.head.hide_check = cfg.loss.lambda_hide > 0  # training then measures what hiding a clip moves
+    if cfg.loss.lambda_aux_total > 0:  # a total from the whole video, for training only
+        model.head.enable_aux_total(list(cfg.model.head_hidden))
     return model
 
 

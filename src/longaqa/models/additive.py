@@ -320,6 +320,7 @@ class AdditiveHead(nn.Module):
                                 background_rule, centre, learned)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.hide_check = False  # set from loss.lambda_hide: training then returns hide_leak
+        self.aux_mlp: nn.Module | None = None  # enable_aux_total (loss.lambda_aux_total)
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)
         self.register_buffer("video_signs", torch.tensor(sheet.video_signs), persistent=False)
@@ -348,8 +349,12 @@ class AdditiveHead(nn.Module):
             return out
 
         leak = self.hide_leak(memory, valid) if self.training and self.hide_check else None
+        aux = None
+        if self.training and self.aux_mlp is not None:  # the whole video's total, for training only
+            aux = self.aux_mlp(masked_mean(queries, query_mask)).squeeze(-1).float()
         return {
             "hide_leak": leak,
+            "aux_total": aux,
             "background_fit": background_fit,
             "pred": combine(*self.sheet.total),
             "clip_parts": parts,
@@ -358,6 +363,13 @@ class AdditiveHead(nn.Module):
             "video_terms": video,
             "subscores": {name: combine(*spec) for name, spec in self.sheet.subscores.items()},
         }
+
+    def enable_aux_total(self, hidden: list[int]) -> None:
+        """Add the auxiliary total (``loss.lambda_aux_total``): an MLP of the mean decoded query, which in
+        training predicts the total as the paper's head would, so that its error shapes the clip
+        embeddings the parts read. It is not used outside training."""
+        d_model = self.local.embed.in_features
+        self.aux_mlp = mlp(d_model, hidden, 1)
 
     def hide_leak(self, memory: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """(B,): hide one random valid clip ``k`` per video and return how far that moves the summed
