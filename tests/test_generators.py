@@ -23,6 +23,7 @@ from longaqa.data.generators import floor_heldout as floor_heldout_module
 from longaqa.data.generators import icedance_heldout as icedance_heldout_module
 from longaqa.data.generators import moguls_heldout as moguls_heldout_module
 from longaqa.data.generators import pairs_heldout as pairs_heldout_module
+from longaqa.data.generators import pommel_heldout as pommel_heldout_module
 from longaqa.data.generators import rggroup_heldout as rggroup_heldout_module
 from longaqa.data.generators import skating as skating_module
 from longaqa.data.generators import skating_heldout as skating_heldout_module
@@ -58,8 +59,9 @@ SMALL = {
     "rggroup_heldout": dict(min_clips=28, max_clips=36),
     "dressage_heldout": dict(min_clips=36, max_clips=48),
     "bars_heldout": dict(min_clips=28, max_clips=36),
+    "pommel_heldout": dict(min_clips=28, max_clips=36),
 }
-ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout")
+ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout", "pommel_heldout")
 SKATING = ("skating", "skating_heldout", "pairs_heldout")
 GENERIC_OVERRIDES = ["data.layout=generic", "data.features_dir=features", "data.class_name=", "data.score_divisor=100"]
 """What docs/generators.md tells a user to set to train on a generic-layout kind."""
@@ -117,18 +119,18 @@ def test_registry():
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
                                "icedance_heldout", "acro_heldout", "trampoline_heldout", "moguls_heldout",
                                "pairs_heldout", "beam_heldout", "rggroup_heldout", "dressage_heldout",
-                               "bars_heldout"}
+                               "bars_heldout", "pommel_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
         "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic",
         "moguls_heldout": "generic", "pairs_heldout": "fisv", "beam_heldout": "rg",
-        "rggroup_heldout": "rg", "dressage_heldout": "fisv", "bars_heldout": "rg"}
+        "rggroup_heldout": "rg", "dressage_heldout": "fisv", "bars_heldout": "rg", "pommel_heldout": "rg"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
         "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout", "beam_heldout",
-        "rggroup_heldout", "dressage_heldout", "bars_heldout"]
+        "rggroup_heldout", "dressage_heldout", "bars_heldout", "pommel_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -393,6 +395,9 @@ REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for 
     ("bars_heldout", dict(min_clips=36, max_clips=28), "max_clips"),
     ("bars_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
     ("bars_heldout", dict(class_name="Big Ball"), "class_name"),
+    ("pommel_heldout", dict(min_clips=23, max_clips=36), "min_clips must be at least 24 for pommel_heldout"),
+    ("pommel_heldout", dict(min_clips=36, max_clips=28), r"max_clips \(28\) is below min_clips \(36\)"),
+    ("pommel_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
 ]
 
 
@@ -408,7 +413,7 @@ def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
                        "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout, trampoline_heldout, "
                        "moguls_heldout, pairs_heldout, beam_heldout, rggroup_heldout, dressage_heldout, "
-                       "bars_heldout"):
+                       "bars_heldout, pommel_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -1687,3 +1692,144 @@ def test_bars_heldout_is_deterministic():
     for x, y in zip(a, b):
         assert np.array_equal(x.features, y.features) and x.marks == y.marks
         assert all(np.array_equal(x.truth[k], y.truth[k]) for k in x.truth)
+
+
+# -- pommel_heldout ------------------------------------------------------------------------------------
+POMMEL = pommel_heldout_module
+
+
+def pommel_routines(count: int, clips: tuple[int, int], seed: int = 0, dim: int = 8):
+    return list(POMMEL.generate(seed, count, dim, *clips))
+
+
+def pommel_runs(t: dict[str, np.ndarray]) -> list[tuple[int, int, int]]:
+    """``(type, start, end)`` of each performed element (a run of clips of one type)."""
+    kinds = t["element_type"].astype(int)
+    runs, start = [], 0
+    for clip in range(1, len(kinds) + 1):
+        if clip == len(kinds) or kinds[clip] != kinds[start]:
+            if kinds[start] >= 0:
+                runs.append((int(kinds[start]), start, clip))
+            start = clip
+    return runs
+
+
+def test_pommel_heldout_truth_sums_to_the_sheet_exactly(generated):
+    root = generated["pommel_heldout"]
+    for rows in rg_rows(root).values():
+        for name, d, e, total, penalty, _ in rows:
+            t = truth(root, name)
+            assert set(t) == {"difficulty", "deduction", "contribution", "element_type", "segment"}
+            assert round(float(t["difficulty"].astype(np.float64).sum()) * 100) == hundredths(d), name
+            assert round(float(t["deduction"].astype(np.float64).sum()) * 100) == 1000 - hundredths(e), name
+            assert (round(float(t["contribution"].astype(np.float64).sum()) * 100)
+                    == hundredths(total) + hundredths(penalty) - 1000), name
+            assert set(np.unique(t["segment"]).astype(int)) <= set(POMMEL.SEGMENTS)
+            off = np.isin(t["segment"], [POMMEL.MOUNT, POMMEL.LINKING, POMMEL.LANDING, POMMEL.FALL, POMMEL.REMOUNT])
+            assert ((t["element_type"] < 0) == off).all(), name
+            assert hundredths(penalty) in (0, 10, 30)
+    for video in pommel_routines(40, (28, 36)):  # nothing of 10 - E is left off the clips
+        assert video.video["unlocated_deduction"] == 0.0
+        assert round(video.truth["deduction"].sum() * 100) == 1000 - video.marks["execution"]
+        assert round(video.truth["difficulty"].sum() * 100) == video.marks["difficulty"]
+
+
+def test_pommel_heldout_reads_through_the_rg_loader(generated):
+    from longaqa.data.rg import load_rg_split
+
+    root = generated["pommel_heldout"]
+    rows = {row[0]: row for split in rg_rows(root).values() for row in split}
+    for split, count in (("train", 12), ("test", 5)):
+        loaded = load_rg_split(root, split, "Ball", "total")
+        assert len(loaded) == count
+        for name, total in loaded:
+            assert hundredths(str(total)) == hundredths(rows[name][3])
+            features = np.load(root / FEATURES / f"{name}.npy")
+            assert features.shape == (len(truth(root, name)["segment"]), DIM)
+        assert [d for _, d in load_rg_split(root, split, "Ball", "difficulty")] == [
+            float(rows[name][1]) for name, _ in loaded]
+
+
+@pytest.mark.parametrize("clips", [(POMMEL.FEWEST_CLIPS, POMMEL.FEWEST_CLIPS), (28, 28), (28, 36), (36, 36)])
+def test_pommel_heldout_works_at_bench_lengths(clips):
+    for video in pommel_routines(40, clips, seed=3):
+        t, length = video.truth, len(video.features)
+        assert clips[0] <= length <= clips[1] and video.features.dtype == np.float32
+        segment = t["segment"].astype(int)
+        assert segment[0] == POMMEL.MOUNT and segment[-1] == POMMEL.LANDING
+        runs = pommel_runs(t)
+        assert POMMEL.GROUP[runs[-1][0]] == 4 and runs[-1][2] == length - 1  # the dismount, then the landing
+        assert len(runs) >= POMMEL.MAX_COUNTED  # room is kept for nine elements and the dismount
+        assert round(t["difficulty"].sum() * 100) == video.marks["difficulty"]
+        assert 0 <= video.marks["execution"] <= 1000
+
+
+def test_pommel_heldout_totals_look_like_pommel_scores():
+    videos = pommel_routines(300, POMMEL.DEFAULT_CLIPS, seed=1)
+    d = np.array([v.marks["difficulty"] for v in videos]) / 100
+    e = np.array([v.marks["execution"] for v in videos]) / 100
+    p = np.array([v.marks["penalty"] for v in videos]) / 100
+    total = d + e - p
+    assert 5.0 <= d.mean() <= 6.4 and d.max() <= 7.0 and d.min() >= 2.5
+    assert 7.3 <= e.mean() <= 8.6 and e.max() <= 10
+    assert 12.5 <= np.median(total) <= 14.8
+    assert np.mean((total >= 11) & (total <= 15.5)) >= 0.75
+    assert 0.0 < np.mean(p > 0) <= 0.2
+    assert 0.3 <= np.corrcoef(d, e)[0, 1] <= 0.85  # better gymnasts: harder and cleaner
+    falls = np.array([v.video["falls"] for v in videos])
+    assert 0.08 <= np.mean(falls > 0) <= 0.35
+    assert e[falls > 0].mean() < e[falls == 0].mean() - 0.8
+    share = np.mean([np.mean(v.truth["element_type"] >= 0) for v in videos])
+    linking = np.mean([np.mean(v.truth["segment"] == POMMEL.LINKING) for v in videos])
+    assert 0.7 <= share <= 0.9 and 0.05 <= linking <= 0.2
+
+
+def test_pommel_heldout_counts_only_the_ten_highest_values():
+    # the dismount and the nine highest others, at most five per group, a repeat once, unrecognised never
+    types = [0, 1, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 19, 21, 22, 15, 26]
+    recognised = [True] * len(types)
+    recognised[types.index(22)] = False  # the 0.6 travel was not recognised
+    counted = POMMEL.counted_elements(types, recognised)
+    kinds = [types[i] for i in counted]
+    assert len(counted) == 10 and kinds[-1] == 26 and 22 not in kinds
+    assert sum(POMMEL.GROUP[k] == 2 for k in kinds) == POMMEL.MAX_PER_GROUP  # EG II held to five
+    assert kinds.count(15) == 1  # the repeat counts once
+    assert sorted(POMMEL.VALUE[[k for k in kinds if POMMEL.GROUP[k] == 3]]) == [20, 40, 50]
+    assert POMMEL.counted_elements([5, 6], [True, True]) == [0, 1]  # without a dismount, what there is
+    # in generated routines: at most ten elements earn value, the rest of the D score is the requirements
+    seen_uncounted = 0
+    for video in pommel_routines(60, POMMEL.DEFAULT_CLIPS, seed=2):
+        runs = pommel_runs(video.truth)
+        credit = [round(video.truth["difficulty"][s:e].sum() * 100) for _, s, e in runs]
+        earned = [(k, c) for (k, _, _), c in zip(runs, credit) if c > 0]
+        assert 1 <= len(earned) <= POMMEL.MAX_COUNTED
+        assert all(sum(POMMEL.GROUP[k] == g for k, _ in earned) <= POMMEL.MAX_PER_GROUP for g in (1, 2, 3))
+        bonus = [c - POMMEL.VALUE[k] for k, c in earned]
+        assert all(b in (0, 30, 50) for b in bonus)
+        groups = {int(POMMEL.GROUP[k]) for k, _ in earned}
+        dismount = [int(POMMEL.VALUE[k]) for k, _ in earned if POMMEL.GROUP[k] == 4]
+        expected = 50 * len(groups - {4}) + sum(POMMEL.dismount_requirement(v) for v in dismount)
+        assert sum(bonus) == expected
+        seen_uncounted += len(runs) - len(earned)
+    assert seen_uncounted > 60  # routines hold more elements than count
+
+
+def test_pommel_heldout_falls_cost_one_point_on_their_clip_and_remount_follows():
+    falls = 0
+    for video in pommel_routines(200, POMMEL.DEFAULT_CLIPS, seed=4):
+        t = video.truth
+        segment = t["segment"].astype(int)
+        for clip in np.flatnonzero(segment == POMMEL.FALL):
+            falls += 1
+            assert abs(t["deduction"][clip] - 1.0) < 1e-6 and t["difficulty"][clip] == 0
+            kind = int(t["element_type"][clip - 1])
+            assert kind >= 0 and POMMEL.GROUP[kind] < 4
+            start = clip - 1
+            while start > 0 and t["element_type"][start - 1] == kind:
+                start -= 1
+            assert (t["difficulty"][start:clip] == 0).all()  # the element he fell from earns nothing
+            after = segment[clip + 1:]
+            remount = int(np.argmax(after != POMMEL.REMOUNT))
+            assert 2 <= remount <= 4 and after[remount] != POMMEL.FALL
+        assert video.video["falls"] >= (segment == POMMEL.FALL).sum()
+    assert falls >= 20

@@ -8,9 +8,9 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
 ``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout``,
-``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout`` and ``bars_heldout`` add ``segment`` (what the
-clip shows: an int code of the kind of connecting movement, element or part of the run, per kind in
-docs/generators.md).
+``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout``, ``bars_heldout`` and ``pommel_heldout`` add
+``segment`` (what the clip shows: an int code of the kind of connecting movement, element or part of the
+run, per kind in docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -35,6 +35,7 @@ from longaqa.data.generators import (
     moguls_heldout,
     multiplicative,
     pairs_heldout,
+    pommel_heldout,
     rg_additive,
     rg_heldout,
     rggroup_heldout,
@@ -154,6 +155,12 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "FIG-like women's artistic gymnastics uneven bars (D: 8 counted values + CR + CV; E: located faults, "
         "intermediate swings, landings and falls with remounts, whole-exercise rhythm; neutral deductions), "
         "held out from model design", bars_heldout.DEFAULT_CLIPS),
+    "pommel_heldout": GeneratorInfo(
+        pommel_heldout.write_pommel_heldout, "rg", True,
+        "FIG-like men's artistic gymnastics pommel horse (D: the dismount + 9 highest values, at most 5 per "
+        "element group, + group requirements; E: located form faults, touches, hesitations, falls with "
+        "remounts and landings; neutral deductions), held out from model design",
+        pommel_heldout.DEFAULT_CLIPS),
 }
 
 
