@@ -25,6 +25,7 @@ from longaqa.data.generators import moguls_heldout as moguls_heldout_module
 from longaqa.data.generators import pairs_heldout as pairs_heldout_module
 from longaqa.data.generators import pommel_heldout as pommel_heldout_module
 from longaqa.data.generators import rggroup_heldout as rggroup_heldout_module
+from longaqa.data.generators import rings_heldout as rings_heldout_module
 from longaqa.data.generators import skating as skating_module
 from longaqa.data.generators import skating_heldout as skating_heldout_module
 from longaqa.data.generators import swimming_heldout as swimming_heldout_module
@@ -60,8 +61,10 @@ SMALL = {
     "dressage_heldout": dict(min_clips=36, max_clips=48),
     "bars_heldout": dict(min_clips=28, max_clips=36),
     "pommel_heldout": dict(min_clips=28, max_clips=36),
+    "rings_heldout": dict(min_clips=28, max_clips=36),
 }
-ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout", "pommel_heldout")
+ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout", "pommel_heldout",
+               "rings_heldout")
 SKATING = ("skating", "skating_heldout", "pairs_heldout")
 GENERIC_OVERRIDES = ["data.layout=generic", "data.features_dir=features", "data.class_name=", "data.score_divisor=100"]
 """What docs/generators.md tells a user to set to train on a generic-layout kind."""
@@ -119,18 +122,19 @@ def test_registry():
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
                                "icedance_heldout", "acro_heldout", "trampoline_heldout", "moguls_heldout",
                                "pairs_heldout", "beam_heldout", "rggroup_heldout", "dressage_heldout",
-                               "bars_heldout", "pommel_heldout"}
+                               "bars_heldout", "pommel_heldout", "rings_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
         "skating_heldout": "fisv", "swimming_heldout": "generic", "aerobic_heldout": "generic",
         "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic",
         "moguls_heldout": "generic", "pairs_heldout": "fisv", "beam_heldout": "rg",
-        "rggroup_heldout": "rg", "dressage_heldout": "fisv", "bars_heldout": "rg", "pommel_heldout": "rg"}
+        "rggroup_heldout": "rg", "dressage_heldout": "fisv", "bars_heldout": "rg", "pommel_heldout": "rg",
+        "rings_heldout": "rg"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
         "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout", "beam_heldout",
-        "rggroup_heldout", "dressage_heldout", "bars_heldout", "pommel_heldout"]
+        "rggroup_heldout", "dressage_heldout", "bars_heldout", "pommel_heldout", "rings_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -398,6 +402,11 @@ REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for 
     ("pommel_heldout", dict(min_clips=23, max_clips=36), "min_clips must be at least 24 for pommel_heldout"),
     ("pommel_heldout", dict(min_clips=36, max_clips=28), r"max_clips \(28\) is below min_clips \(36\)"),
     ("pommel_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("rings_heldout", dict(min_clips=15, max_clips=36), "min_clips must be at least 16 for rings_heldout"),
+    ("rings_heldout", dict(min_clips=36, max_clips=28), r"max_clips \(28\) is below min_clips \(36\)"),
+    ("rings_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("rings_heldout", dict(num_train=0), "num_train must be at least 1"),
+    ("rings_heldout", dict(class_name="Big Ball"), "class_name"),
 ]
 
 
@@ -413,7 +422,7 @@ def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
                        "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout, trampoline_heldout, "
                        "moguls_heldout, pairs_heldout, beam_heldout, rggroup_heldout, dressage_heldout, "
-                       "bars_heldout, pommel_heldout"):
+                       "bars_heldout, pommel_heldout, rings_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -1833,3 +1842,171 @@ def test_pommel_heldout_falls_cost_one_point_on_their_clip_and_remount_follows()
             assert 2 <= remount <= 4 and after[remount] != POMMEL.FALL
         assert video.video["falls"] >= (segment == POMMEL.FALL).sum()
     assert falls >= 20
+
+
+# -- rings_heldout -------------------------------------------------------------------------------------
+RINGS = rings_heldout_module
+RINGS_ELEMENT_SEGMENTS = {2, 3, 4, 5, 6, 8}
+"""The segment codes of clips inside an element (docs/generators.md): holds, swing elements, swings into
+a hold, dismount flight, landing, strength movement; 0, 1, 7 and 9 are mount, links, pauses and remounts."""
+
+
+def rings_routines(count: int, seed: int = 1, min_clips: int = 32, max_clips: int = 44, feature_dim: int = 4):
+    return list(RINGS.generate(seed, count, feature_dim, min_clips, max_clips))
+
+
+def rings_runs(element_type: np.ndarray) -> list[np.ndarray]:
+    """The clips of each element performed: maximal runs of one element type (types never repeat back to back)."""
+    on = np.flatnonzero(element_type >= 0)
+    return [run for run in np.split(on, np.flatnonzero((np.diff(on) > 1) | (np.diff(element_type[on]) != 0)) + 1)
+            if len(run)]
+
+
+def test_rings_heldout_truth_sums_to_the_sheet_exactly(generated):
+    root = generated["rings_heldout"]
+    for rows in rg_rows(root).values():
+        for name, d, e, total, penalty, _ in rows:
+            t = truth(root, name)
+            assert set(t) == {"difficulty", "deduction", "contribution", "element_type", "segment"}
+            assert hundredths(total) == hundredths(d) + hundredths(e) - hundredths(penalty), name
+            assert round(float(t["difficulty"].sum(dtype=np.float64)) * 100) == hundredths(d), name
+            assert round((10 - float(t["deduction"].sum(dtype=np.float64))) * 100) == hundredths(e), name
+            assert round(float(t["contribution"].sum(dtype=np.float64)) * 100) == (
+                hundredths(total) + hundredths(penalty) - 1000), name
+            assert hundredths(d) % 10 == 0 and hundredths(e) % 5 == 0 and hundredths(penalty) % 10 == 0
+            segment = t["segment"].astype(int)
+            assert (segment == t["segment"]).all() and set(segment) <= set(RINGS.SEGMENTS)
+            assert ((t["element_type"] >= 0) == np.isin(segment, list(RINGS_ELEMENT_SEGMENTS))).all(), name
+            assert segment[0] == RINGS.MOUNT and segment[-1] == RINGS.LANDING, name
+
+
+def test_rings_heldout_reads_through_the_rg_loader(generated):
+    root = generated["rings_heldout"]
+    rows = {row[0]: row for split_rows in rg_rows(root).values() for row in split_rows}
+    for target, column in (("total", 3), ("difficulty", 1), ("execution", 2)):
+        cfg = load_config(None, ["data.layout=rg", "data.class_name=Ball", f"data.target={target}",
+                                 "data.score_divisor=1", f"model.input_dim={DIM}"])
+        for split, count in (("train", 12), ("test", 5)):
+            samples = load_split(cfg.data, dataset_root(cfg.data, root), split, DIM)
+            assert len(samples) == count
+            for sample in samples:
+                assert sample.score == pytest.approx(float(rows[sample.name][column]))
+                assert sample.features.shape == (len(truth(root, sample.name)["segment"]), DIM)
+
+
+@pytest.mark.parametrize("clips", [dict(min_clips=28, max_clips=36), dict(min_clips=16, max_clips=16), {}])
+def test_rings_heldout_works_at_bench_lengths_and_defaults(tmp_path, clips):
+    root = write_generated("rings_heldout", tmp_path, seed=3, num_train=8, num_test=4, feature_dim=DIM, **clips)
+    low, high = clips.get("min_clips", RINGS.DEFAULT_CLIPS[0]), clips.get("max_clips", RINGS.DEFAULT_CLIPS[1])
+    assert RINGS.DEFAULT_CLIPS == (32, 44)
+    for rows in rg_rows(root).values():
+        for name, d, e, *_ in rows:
+            t = truth(root, name)
+            assert low <= len(t["segment"]) <= high
+            assert np.load(root / FEATURES / f"{name}.npy").shape == (len(t["segment"]), DIM)
+            assert abs(t["difficulty"].sum() - float(d)) <= 0.006
+            assert abs(t["deduction"].sum() - (10 - float(e))) <= 0.006
+            assert (t["segment"] == RINGS.FLIGHT).sum() == 1  # one dismount, at the end
+            assert {RINGS.HOLD, RINGS.SWING_ELEMENT} <= set(t["segment"].astype(int)) or len(t["segment"]) < 28
+
+
+def test_rings_heldout_scores_look_like_rings_scores():
+    routines = rings_routines(300, seed=2)
+    d, e, p = (np.array([r.marks[k] for r in routines]) / 100 for k in ("difficulty", "execution", "penalty"))
+    total = d + e - p
+    assert 4.5 <= np.median(d) <= 5.5 and np.percentile(d, 5) >= 3.5 and d.max() <= 7.0
+    assert 7.6 <= np.median(e) <= 8.6 and np.percentile(e, 5) >= 6.0 and e.max() <= 9.9
+    assert 12.0 <= np.median(total) <= 14.5 and np.percentile(total, 95) <= 15.5
+    assert 0.02 <= (p > 0).mean() <= 0.2 and set(np.round(p * 100).astype(int)) <= {0, 10, 30, 40, 60}
+    assert np.corrcoef(d, e)[0, 1] > 0.1  # better gymnasts perform harder and cleaner
+    shorter = rings_routines(300, seed=2, min_clips=28, max_clips=36)
+    assert np.mean([r.video["performed"] for r in shorter]) < np.mean([r.video["performed"] for r in routines])
+    element_share = np.mean(np.concatenate([r.truth["element_type"] >= 0 for r in routines]))
+    assert 0.6 <= element_share <= 0.85
+    holds = np.concatenate([r.truth["segment"] == RINGS.HOLD for r in routines])
+    assert 0.2 <= holds.mean() <= 0.4  # rings: strength holds of about 2 s are a large part of the routine
+
+
+def test_rings_heldout_counts_only_the_ten_highest_values():
+    for routine in rings_routines(300, seed=4, min_clips=28, max_clips=44):
+        t = routine.truth
+        credited, left = [], []
+        for run in rings_runs(t["element_type"]):
+            kind = int(t["element_type"][run[0]])
+            group, value = int(RINGS.GROUP[kind]), int(RINGS.VALUE[kind])
+            earned = int(round(t["difficulty"][run].sum() * 100))
+            np.testing.assert_allclose(t["difficulty"][run], earned / 100 / len(run), atol=1e-6)
+            (credited if earned else left).append((group, value, earned, float(t["deduction"][run].sum()), kind))
+        dismount = credited[-1]
+        assert dismount[0] == 4 and all(c[0] != 4 for c in credited[:-1] + left)
+        assert dismount[2] == dismount[1] + {20: 0, 30: 30}.get(dismount[1], 50)  # group IV credit by value
+        others = credited[:-1]
+        assert len(others) <= 9 and routine.video["counted"] == len(credited)
+        per_group = np.bincount([c[0] for c in others], minlength=4)
+        assert per_group.max() <= RINGS.PER_GROUP == 5
+        carriers = [c for c in others if c[2] == c[1] + 50]
+        assert all(c[2] in (c[1], c[1] + 50) for c in others)
+        assert sorted(c[0] for c in carriers) == sorted(set(c[0] for c in others))  # one requirement per group
+        assert round(sum(c[2] for c in credited)) == routine.marks["difficulty"]
+        plain = [c[1] for c in others if c not in carriers]
+        kinds_counted = {c[4] for c in credited}
+        for group, value, _, deducted, kind in left:
+            if deducted >= 0.29 or kind in kinds_counted:  # maybe not recognised (or a repeat): earns nothing
+                continue
+            at_cap = per_group[group] == RINGS.PER_GROUP
+            assert at_cap or (len(others) == 9 and value <= min(plain, default=0)), (group, value)
+
+
+def test_rings_heldout_deductions_sit_on_the_clips_of_their_fault():
+    routines = rings_routines(300, seed=5)
+    landing_faulted = 0
+    for routine in routines:
+        t = routine.truth
+        segment, deduction = t["segment"].astype(int), t["deduction"]
+        assert (deduction[np.isin(segment, [RINGS.MOUNT, RINGS.REMOUNT])] == 0).all()
+        landing_faulted += deduction[segment == RINGS.LANDING].sum() > 0
+        for clip in np.flatnonzero(segment == RINGS.REMOUNT):  # a fall from the rings, on the element's last clip
+            assert segment[clip - 1] in (RINGS.SWING_ELEMENT, RINGS.SWING_TO_HOLD) and deduction[clip - 1] >= 1.0
+            assert t["difficulty"][clip - 1] == 0  # a fall: the element is not recognised
+    assert 0.4 <= landing_faulted / len(routines) <= 0.9
+    sport = RINGS.RingsSport(0, 4)
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        skill = float(rng.normal())
+        plan = sport.compose(40, skill, rng)
+        for fault in sport.judge_landing(plan, skill, rng)[0]:
+            assert all(plan.segment[c] == RINGS.LANDING for c in fault.clips)
+        for i in range(len(plan.elements)):
+            for fault in sport.judge_element(i, plan, skill, rng):
+                assert all(plan.owner[c] == i for c in fault.clips), fault
+                if fault.kind in ("angle", "bent arms", "cable swing", "hold short"):
+                    assert all(plan.segment[c] == RINGS.HOLD for c in fault.clips), fault
+
+
+def test_rings_heldout_holds_are_still_and_their_faults_show_as_motion():
+    clean, faulted, moving = [], [], []
+    for routine in rings_routines(200, seed=6, feature_dim=DIM):
+        x, t = routine.features, routine.truth
+        change = np.linalg.norm(np.diff(x, axis=0), axis=1)  # (T - 1,) from clip t - 1 to t
+        segment, element, deduction = t["segment"], t["element_type"], t["deduction"]
+        for clip in range(1, len(segment)):
+            if segment[clip] == segment[clip - 1] == RINGS.HOLD and element[clip] == element[clip - 1]:
+                (clean if deduction[clip - 1:clip + 1].sum() == 0 else faulted).append(change[clip - 1])
+            elif segment[clip] == segment[clip - 1] == RINGS.SWING_ELEMENT and element[clip] == element[clip - 1]:
+                moving.append(change[clip - 1])  # the two clips of one swing element: same element, in motion
+    assert len(clean) > 100 and len(faulted) > 100 and len(moving) > 100
+    assert np.median(clean) < 0.5 * np.median(moving)
+    floor = 0.05 * np.sqrt(2 * DIM)  # the change that the features' isotropic noise (0.05) alone makes
+    assert np.median(clean) < 1.2 * floor  # a clean hold: one static posture, clip after clip
+    assert np.mean(faulted) > 1.3 * np.mean(clean)
+
+
+def test_rings_heldout_is_deterministic(tmp_path):
+    first = write_generated("rings_heldout", tmp_path / "a", seed=7, num_train=5, num_test=2, feature_dim=DIM)
+    second = write_generated("rings_heldout", tmp_path / "b", seed=7, num_train=5, num_test=2, feature_dim=DIM)
+    other = write_generated("rings_heldout", tmp_path / "c", seed=8, num_train=5, num_test=2, feature_dim=DIM)
+    files = sorted(str(p.relative_to(first)) for p in first.rglob("*") if p.is_file())
+    assert len(files) == 2 + 7 + 7 + 1
+    match, mismatch, errors = filecmp.cmpfiles(first, second, files, shallow=False)
+    assert mismatch == [] and errors == [] and len(match) == len(files)
+    assert (first / "train.txt").read_bytes() != (other / "train.txt").read_bytes()

@@ -8,7 +8,8 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
 ``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout``,
-``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout``, ``bars_heldout`` and ``pommel_heldout`` add
+``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout``, ``bars_heldout``, ``pommel_heldout`` and
+``rings_heldout`` add
 ``segment`` (what the clip shows: an int code of the kind of connecting movement, element or part of the
 run, per kind in docs/generators.md).
 
@@ -39,6 +40,7 @@ from longaqa.data.generators import (
     rg_additive,
     rg_heldout,
     rggroup_heldout,
+    rings_heldout,
     skating,
     skating_heldout,
     swimming_heldout,
@@ -161,6 +163,12 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "element group, + group requirements; E: located form faults, touches, hesitations, falls with "
         "remounts and landings; neutral deductions), held out from model design",
         pommel_heldout.DEFAULT_CLIPS),
+    "rings_heldout": GeneratorInfo(
+        rings_heldout.write_rings_heldout, "rg", True,
+        "FIG-like men's artistic gymnastics still rings (D: the dismount + 9 highest values, at most 5 per "
+        "element group, + group requirements; E: located hold, swing and landing faults, 2 s holds, cable "
+        "swing, falls with remounts; neutral deductions), held out from model design",
+        rings_heldout.DEFAULT_CLIPS),
 }
 
 
