@@ -96,6 +96,12 @@ HEADS = {
                                             "model.video_terms_from=background"),
     # the RG configs' head with an auxiliary total from the decoded queries (training only)
     "additive_learned_aux": learned("model.learned_teacher=adaptive", "loss.lambda_aux_total=1"),
+    # ... and each clip read both as given and centred on its video's background (model.local_centre=both)
+    "additive_learned_aux_both": learned("model.learned_teacher=adaptive", "loss.lambda_aux_total=1",
+                                         "model.local_centre=both"),
+    # ... with the centre a weighted median, which hiding one clip barely moves (model.local_centre_statistic)
+    "additive_learned_aux_median": learned("model.learned_teacher=adaptive", "loss.lambda_aux_total=1",
+                                           "model.local_centre=both", "model.local_centre_statistic=median"),
     "additive_window": additive("model.local_background=false"),
     "additive_total": additive("data.subscores=none"),  # total only
     # one total with a holistic mark: per-clip contributions plus a video-level impression term
@@ -110,8 +116,10 @@ LAYOUT = {  # the data section each release layout trains with
 }
 
 
-def run_one(kind: str, data: Path, head: str, seed: int, epochs: int, max_clips: int, work: Path,
-            extra: list[str], feature_dim: int) -> dict:
+def bench_config(kind: str, head: str, seed: int, epochs: int, max_clips: int, extra: list[str],
+                 feature_dim: int):
+    """The config one bench run of ``head`` on generator ``kind`` trains with (configs/demo.yaml, the
+    kind's layout, scale and sheet, the head's options, then ``extra``)."""
     info = GENERATORS[kind]
     divisor = [f"data.score_divisor={info.score_divisor}"] if info.score_divisor else []  # the kind's scale
     if info.subscores and head.startswith("additive"):  # the kind's sheet, unless the head names one
@@ -119,7 +127,12 @@ def run_one(kind: str, data: Path, head: str, seed: int, epochs: int, max_clips:
     overrides = [*LAYOUT[info.layout], *divisor, *HEADS[head], f"model.num_queries={max_clips}",
                  f"train.seed={seed}", f"train.epochs={epochs}", "train.tensorboard=false",
                  "train.progress=false", f"train.eval_every={epochs}", "train.checkpoint_seconds=0", *extra]
-    cfg = load_config(ROOT / "configs" / "demo.yaml", [f"model.input_dim={feature_dim}", *overrides])
+    return load_config(ROOT / "configs" / "demo.yaml", [f"model.input_dim={feature_dim}", *overrides])
+
+
+def run_one(kind: str, data: Path, head: str, seed: int, epochs: int, max_clips: int, work: Path,
+            extra: list[str], feature_dim: int) -> dict:
+    cfg = bench_config(kind, head, seed, epochs, max_clips, extra, feature_dim)
     run = work / f"{kind}_{head}_{seed}"
     metrics = fit(cfg, run, data_root=data, quiet=True)
     # what `longaqa interpretability` measures on the test split, without its deletion curves

@@ -17,6 +17,7 @@ from longaqa.data.subscores import load_subscores
 from longaqa.errors import LongAQAError
 from longaqa.losses import Criterion
 from longaqa.models import build_model, model_from_config
+from longaqa.models.additive import weighted_median
 from longaqa.sheets import RG_SHEET
 from longaqa.training import sheet_range_warnings
 from tests.conftest import SHARED, TINY
@@ -72,6 +73,44 @@ def test_the_background_centre_ignores_the_clips_that_earn():
     torch.testing.assert_close(moved[0, others], torch.full((9, 16), -0.5))
 
 
+def test_weighted_median_is_the_median_of_the_weighted_clips():
+    """Per dimension, the lower weighted median; zero weights leave a clip out, all-zero weights give
+    the plain median."""
+    x = torch.randn(3, 7, 5)
+    torch.testing.assert_close(weighted_median(x, torch.ones(3, 7)), x.sort(1).values[:, 3])
+    some = torch.ones(3, 7)
+    some[:, 5:] = 0
+    torch.testing.assert_close(weighted_median(x, some), x[:, :5].sort(1).values[:, 2])
+    torch.testing.assert_close(weighted_median(x, torch.zeros(3, 7)), x.sort(1).values[:, 3])
+    heavy = torch.tensor([[1.0, 1.0, 5.0, 1.0]])  # one clip outweighs the rest
+    values = torch.tensor([[[0.0], [1.0], [9.0], [2.0]]])
+    assert weighted_median(values, heavy).item() == 9.0
+
+
+def test_a_median_centre_barely_moves_when_one_clip_is_hidden():
+    """``local_centre_statistic: median``: hiding one background clip moves the centre at most to a
+    neighbouring value, where the mean moves by 1/n of the clip's offset; a shift of every clip still
+    drops out."""
+    x, lengths = torch.randn(1, 21, 32), torch.tensor([21])
+    x[0, 3] += 50.0  # an outlier: its offset moves a mean centre far
+    valid = torch.ones(1, 21, dtype=torch.bool)
+    hidden = valid.clone()
+    hidden[0, 3] = False
+    moved = {}
+    for statistic in ("mean", "median"):
+        local = additive("model.local_centre=mean", f"model.local_centre_statistic={statistic}", *STRICT).head.local
+        a, b = local.centred(x, valid, None), local.centred(x, hidden, None)
+        moved[statistic] = (a[0, 0] - b[0, 0]).abs().max().item()
+    assert moved["mean"] > 2.0 and moved["median"] < 0.6 * moved["mean"] / 2
+    model = additive("model.local_centre=both", "model.local_centre_statistic=median")
+    shifted = x + 2.0 * torch.randn(32)
+    with torch.no_grad():
+        plain = additive("model.local_centre=background", "model.local_centre_statistic=median", *STRICT)
+        torch.testing.assert_close(plain(shifted, lengths).clip_parts, plain(x, lengths).clip_parts,
+                                   rtol=1e-4, atol=1e-6)
+        assert model.head.local.centre_statistic == "median" and torch.isfinite(model(x, lengths).pred).all()
+
+
 def test_hiding_term_is_zero_when_parts_come_from_the_clip_alone_and_enters_the_loss():
     """``hide_leak``: how far hiding one clip moves the other clips' summed contribution. Window 0, no
     prior, no centre: parts come from each clip alone, so it is 0; with a window it is not."""
@@ -99,6 +138,9 @@ def test_hiding_term_is_zero_when_parts_come_from_the_clip_alone_and_enters_the_
 def test_centre_and_hiding_options_are_checked():
     with pytest.raises(LongAQAError, match="local_centre"):
         load_config(None, [*TINY, "model.head=additive", "model.local_centre=median"])
+    with pytest.raises(LongAQAError, match="local_centre_statistic"):
+        load_config(None, [*TINY, "model.head=additive", "model.local_centre=mean",
+                           "model.local_centre_statistic=mode"])
     with pytest.raises(LongAQAError, match="loss.lambda_hide must be >= 0"):
         load_config(None, [*TINY, "model.head=additive", "loss.lambda_hide=-1"])
     with pytest.raises(LongAQAError, match="loss.lambda_hide needs model.head=additive"):

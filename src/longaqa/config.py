@@ -34,6 +34,7 @@ Subscores = Literal["auto", "none", "holistic", "rg", "rg_artistic", "fisv"]
 VideoTermsFrom = Literal["queries", "background"]
 BackgroundRule = Literal["densest", "recurrent", "adaptive", "learned"]
 LocalCentre = Literal["none", "mean", "background", "both"]
+LocalCentreStatistic = Literal["mean", "median"]
 LearnedTeacher = Literal["densest", "adaptive", "recurrent"]
 ForcingClips = Literal["all", "agree", "foreground"]
 TrainCrop = Literal["random", "center"]
@@ -125,6 +126,11 @@ class ModelConfig:
     clip as given plus the clip centred on its background (two linear maps, summed), for sports where
     quality shows in every clip alike. Parts then also depend on the centre, which hiding one clip moves
     by 1/n of that clip's offset (measured: docs/additive.md, "Centred clips")."""
+    local_centre_statistic: LocalCentreStatistic = "mean"
+    """Additive head with ``local_centre``: the centre is the (weighted) ``mean`` of the video's clips,
+    or their weighted ``median`` per dimension, which hiding one clip moves at most to a neighbouring
+    value instead of by 1/n of its offset (``longaqa.models.additive.weighted_median``; measured:
+    docs/additive.md, "Centred clips"). Without a centre (``local_centre: none``) it changes nothing."""
     local_background: bool = True
     """Additive head: only clips that stand apart from the routine's *background* earn parts
     (``longaqa.models.background``): the background is the densest, most spread neighbourhood of clips

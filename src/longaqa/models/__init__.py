@@ -49,7 +49,7 @@ def build_model(
                             cfg.local_centre, LearnedOptions(
                                 teacher=cfg.learned_teacher, dead_zone=cfg.learned_foreground_dead_zone,
                                 forcing=cfg.learned_teacher_forcing, forcing_until=cfg.learned_teacher_forcing_until,
-                                forcing_clips=cfg.learned_teacher_forcing_clips))
+                                forcing_clips=cfg.learned_teacher_forcing_clips), cfg.local_centre_statistic)
     else:
         head = (WeightScoreHead if cfg.head == "weight_score" else SingleScoreHead)(cfg.d_model, list(cfg.head_hidden))
     fast_only = dict(share_batch_work=cfg.share_batch_work) if fast else {}

@@ -28,6 +28,24 @@ def masked_mean(x: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
     return (x * w).sum(1) / w.sum(1).clamp_min(1)
 
 
+CENTRE_STATISTICS = ("mean", "median")
+"""How ``LocalParts.centred`` summarises a video's clips into its centre (``model.local_centre_statistic``)."""
+
+
+def weighted_median(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Per dimension, the weighted median of ``x`` (B, N, D) over N with ``weight`` (B, N) >= 0: (B, D).
+
+    The value at which the sorted values' cumulative weight first reaches half the total (the lower
+    weighted median); where a row's weights are all 0, its plain median over every position.
+    Moving or hiding one position of small weight moves it at most to a neighbouring order statistic.
+    """
+    weight = torch.where(weight.sum(1, keepdim=True) > 0, weight, torch.ones_like(weight))  # (B, N)
+    values, order = x.sort(dim=1)  # (B, N, D)
+    cum = weight[..., None].expand_as(x).gather(1, order).cumsum(1)  # (B, N, D)
+    index = (cum < cum[:, -1:] / 2).sum(1, keepdim=True).clamp_max(x.shape[1] - 1)  # (B, 1, D)
+    return values.gather(1, index).squeeze(1)
+
+
 def window_sums(x: torch.Tensor, window: int) -> torch.Tensor:
     """Sum of ``x`` (B, T, C) over each clip's window ``t - window .. t + window`` (zeros beyond the
     video): (B, T, C)."""
@@ -111,9 +129,12 @@ class LocalParts(nn.Module):
                  context_dropout: float = 0.5, compete: bool = False, contrast: bool = False,
                  background: float = 0.0, background_confidence: bool = False,
                  background_parts: tuple[bool, ...] | None = None, background_rule: str = "densest",
-                 centre: str = "none", learned: LearnedOptions = LearnedOptions()):
+                 centre: str = "none", learned: LearnedOptions = LearnedOptions(), centre_statistic: str = "mean"):
         super().__init__()
+        if centre_statistic not in CENTRE_STATISTICS:
+            raise ValueError(f"centre_statistic must be one of {CENTRE_STATISTICS}, got {centre_statistic!r}")
         self.centre = centre
+        self.centre_statistic = centre_statistic
         self.learned = learned
         self.forcing_strength = 1.0  # set per epoch by set_training_progress with learned.forcing_until
         if background_rule not in RULES:
@@ -184,14 +205,19 @@ class LocalParts(nn.Module):
         """The clips as the local network reads them (B, T, D): as given (``centre`` none), minus the
         mean of the video's valid clips (``mean``) or of its background clips (``background`` and
         ``both``: weights 1 - foreground, so that hiding a clip that earns leaves the centre where it is;
-        the video's mean without the prior). ``both`` adds the clips as given in :meth:`forward`."""
+        the video's mean without the prior). ``both`` adds the clips as given in :meth:`forward`. With
+        ``centre_statistic`` ``median`` the centre is the weighted median per dimension
+        (:func:`weighted_median`) instead of the weighted mean: hiding one clip moves it far less."""
         if self.centre == "none":
             return clips
         if self.centre in ("background", "both") and foreground is not None:
             weight = (1 - foreground).to(clips.dtype) * valid
-            centre = (clips * weight[..., None]).sum(1) / weight.sum(1, keepdim=True).clamp_min(1e-6)
         else:
-            centre = masked_mean(clips, valid)
+            weight = valid.to(clips.dtype)
+        if self.centre_statistic == "median":
+            centre = weighted_median(clips, weight)
+        else:
+            centre = (clips * weight[..., None]).sum(1) / weight.sum(1, keepdim=True).clamp_min(1e-6)
         return clips - centre[:, None]
 
     def local_share(self, h: torch.Tensor, valid: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -307,7 +333,7 @@ class AdditiveHead(nn.Module):
                  contrast: bool = False, background: float = 0.0, video_from: str = "queries",
                  background_confidence: bool = False, background_deductions: bool = True,
                  background_rule: str = "densest", centre: str = "none",
-                 learned: LearnedOptions = LearnedOptions()):
+                 learned: LearnedOptions = LearnedOptions(), centre_statistic: str = "mean"):
         super().__init__()
         if video_from not in ("queries", "background"):
             raise ValueError(f"video_from must be queries or background, got {video_from!r}")
@@ -317,7 +343,7 @@ class AdditiveHead(nn.Module):
         background_parts = tuple(background_deductions or sign > 0 for sign in sheet.clip_signs)
         self.local = LocalParts(d_model, local_hidden, window, len(sheet.clip_parts), dropout, context_dropout,
                                 compete, contrast, background, background_confidence, background_parts,
-                                background_rule, centre, learned)
+                                background_rule, centre, learned, centre_statistic)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.hide_check = False  # set from loss.lambda_hide: training then returns hide_leak
         self.aux_mlp: nn.Module | None = None  # enable_aux_total (loss.lambda_aux_total)
