@@ -4,6 +4,7 @@ sheets that add up, per-clip truth that sums to the sheet, determinism, and the 
 from __future__ import annotations
 
 import filecmp
+import itertools
 import json
 
 import numpy as np
@@ -23,6 +24,7 @@ from longaqa.data.generators import floor_heldout as floor_heldout_module
 from longaqa.data.generators import icedance_heldout as icedance_heldout_module
 from longaqa.data.generators import moguls_heldout as moguls_heldout_module
 from longaqa.data.generators import pairs_heldout as pairs_heldout_module
+from longaqa.data.generators import pbars_heldout as pbars_heldout_module
 from longaqa.data.generators import pommel_heldout as pommel_heldout_module
 from longaqa.data.generators import rggroup_heldout as rggroup_heldout_module
 from longaqa.data.generators import rings_heldout as rings_heldout_module
@@ -62,9 +64,10 @@ SMALL = {
     "bars_heldout": dict(min_clips=28, max_clips=36),
     "pommel_heldout": dict(min_clips=28, max_clips=36),
     "rings_heldout": dict(min_clips=28, max_clips=36),
+    "pbars_heldout": dict(min_clips=28, max_clips=36),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout", "pommel_heldout",
-               "rings_heldout")
+               "rings_heldout", "pbars_heldout")
 SKATING = ("skating", "skating_heldout", "pairs_heldout")
 GENERIC_OVERRIDES = ["data.layout=generic", "data.features_dir=features", "data.class_name=", "data.score_divisor=100"]
 """What docs/generators.md tells a user to set to train on a generic-layout kind."""
@@ -122,7 +125,7 @@ def test_registry():
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
                                "icedance_heldout", "acro_heldout", "trampoline_heldout", "moguls_heldout",
                                "pairs_heldout", "beam_heldout", "rggroup_heldout", "dressage_heldout",
-                               "bars_heldout", "pommel_heldout", "rings_heldout"}
+                               "bars_heldout", "pommel_heldout", "rings_heldout", "pbars_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
@@ -130,11 +133,11 @@ def test_registry():
         "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic",
         "moguls_heldout": "generic", "pairs_heldout": "fisv", "beam_heldout": "rg",
         "rggroup_heldout": "rg", "dressage_heldout": "fisv", "bars_heldout": "rg", "pommel_heldout": "rg",
-        "rings_heldout": "rg"}
+        "rings_heldout": "rg", "pbars_heldout": "rg"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
         "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout", "beam_heldout",
-        "rggroup_heldout", "dressage_heldout", "bars_heldout", "pommel_heldout", "rings_heldout"]
+        "rggroup_heldout", "dressage_heldout", "bars_heldout", "pommel_heldout", "rings_heldout", "pbars_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -407,6 +410,12 @@ REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for 
     ("rings_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
     ("rings_heldout", dict(num_train=0), "num_train must be at least 1"),
     ("rings_heldout", dict(class_name="Big Ball"), "class_name"),
+    ("pbars_heldout", dict(min_clips=19, max_clips=36), "min_clips must be at least 20 for pbars_heldout"),
+    ("pbars_heldout", dict(min_clips=36, max_clips=28), r"max_clips \(28\) is below min_clips \(36\)"),
+    ("pbars_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("pbars_heldout", dict(num_train=0), "num_train must be at least 1"),
+    ("pbars_heldout", dict(num_test=0), "num_test must be at least 1"),
+    ("pbars_heldout", dict(class_name="Big Ball"), "class_name"),
 ]
 
 
@@ -422,7 +431,7 @@ def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
                        "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout, trampoline_heldout, "
                        "moguls_heldout, pairs_heldout, beam_heldout, rggroup_heldout, dressage_heldout, "
-                       "bars_heldout, pommel_heldout, rings_heldout"):
+                       "bars_heldout, pommel_heldout, rings_heldout, pbars_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -2010,3 +2019,205 @@ def test_rings_heldout_is_deterministic(tmp_path):
     match, mismatch, errors = filecmp.cmpfiles(first, second, files, shallow=False)
     assert mismatch == [] and errors == [] and len(match) == len(files)
     assert (first / "train.txt").read_bytes() != (other / "train.txt").read_bytes()
+
+
+# -- pbars_heldout ---------------------------------------------------------------------------------------
+
+PB = pbars_heldout_module
+PB_ELEMENT_SEGMENTS = (PB.GROUP_I, PB.GROUP_II, PB.GROUP_III, PB.DISMOUNT)
+
+
+def pbars_routines(seed: int = 0, count: int = 80, clips: tuple[int, int] = (28, 36)):
+    """(routine, video) pairs straight from the generator, with a small feature dimension."""
+    return list(PB.generate(seed, count, 4, *clips))
+
+
+def test_pbars_heldout_truth_sums_to_the_sheet_exactly(generated):
+    root = generated["pbars_heldout"]
+    for rows in rg_rows(root).values():
+        for name, d, e, total, penalty, _ in rows:
+            t = truth(root, name)
+            assert set(t) == {"difficulty", "deduction", "contribution", "element_type", "segment"}
+            sums = {key: float(np.sum(t[key], dtype=np.float64)) for key in t}
+            assert round(sums["difficulty"] * 100) == hundredths(d), name
+            assert round(sums["deduction"] * 100) == 1000 - hundredths(e), name
+            assert round(sums["contribution"] * 100) == hundredths(total) + hundredths(penalty) - 1000, name
+            assert abs(sums["difficulty"] - float(d)) <= 1e-4 and abs(sums["deduction"] - (10 - float(e))) <= 1e-4
+            # the panel's mean of the middle two grades: each clip's deduction is a multiple of 0.05
+            np.testing.assert_allclose(t["deduction"] * 20, np.round(t["deduction"] * 20), atol=1e-4)
+            segment = t["segment"].astype(int)
+            assert set(segment) <= set(PB.SEGMENTS) and (t["segment"] == segment).all()
+            assert segment[0] == PB.MOUNT and segment[-1] == PB.LANDING and segment[-2] == PB.DISMOUNT
+            on_element = np.isin(segment, PB_ELEMENT_SEGMENTS)
+            assert ((t["element_type"] >= 0) == on_element).all()
+            assert (t["difficulty"][~on_element] == 0).all()
+            assert hundredths(penalty) in (0, 10, 30)
+
+
+def test_pbars_heldout_reads_through_the_rg_loader(generated):
+    cfg = load_config(None, ["data.layout=rg", "data.class_name=Ball", f"model.input_dim={DIM}"])
+    root = dataset_root(cfg.data, generated["pbars_heldout"])
+    totals = {row[0]: float(row[3]) for rows in rg_rows(root).values() for row in rows}
+    for split, count in (("train", 12), ("test", 5)):
+        samples = load_split(cfg.data, root, split, DIM)
+        assert len(samples) == count
+        for sample in samples:
+            assert tuple(sample.features.shape) == (len(truth(root, sample.name)["segment"]), DIM)
+            assert abs(sample.score * cfg.data.score_divisor - totals[sample.name]) < 1e-6
+
+
+@pytest.mark.parametrize("clips", [None, (28, 36), (20, 20)])
+def test_pbars_heldout_works_at_bench_default_and_fewest_clips(tmp_path, clips):
+    sizes = {} if clips is None else dict(min_clips=clips[0], max_clips=clips[1])
+    root = write_generated("pbars_heldout", tmp_path, seed=4, num_train=8, num_test=3, feature_dim=8, **sizes)
+    low, high = clips or PB.DEFAULT_CLIPS
+    assert PB.DEFAULT_CLIPS == GENERATORS["pbars_heldout"].default_clips == (28, 40)
+    for rows in rg_rows(root).values():
+        for name, *_ in rows:
+            t = truth(root, name)
+            assert low <= len(t["segment"]) <= high
+            segment = t["segment"].astype(int)
+            element_starts = np.flatnonzero(np.isin(segment, (PB.GROUP_I, PB.GROUP_II, PB.GROUP_III))
+                                            & (np.diff(t["element_type"], prepend=-2) != 0))
+            assert len(element_starts) >= 9, name  # at least 9 elements besides the dismount
+            assert (segment == PB.DISMOUNT).sum() >= 1 and (segment == PB.MOUNT).sum() == 1
+
+
+def test_pbars_heldout_scores_look_like_parallel_bars_scores():
+    pairs = pbars_routines(seed=0, count=300, clips=PB.DEFAULT_CLIPS)
+    d = np.array([v.marks["difficulty"] for _, v in pairs]) / 100
+    e = np.array([v.marks["execution"] for _, v in pairs]) / 100
+    p = np.array([v.marks["penalty"] for _, v in pairs]) / 100
+    total = d + e - p
+    assert 5.2 <= d.mean() <= 6.0 and np.percentile(d, 5) >= 4.2 and np.percentile(d, 95) <= 6.8
+    assert 7.9 <= e.mean() <= 8.6 and np.percentile(e, 10) >= 7.2 and np.percentile(e, 90) <= 9.1
+    assert 13.0 <= total.mean() <= 14.5 and np.percentile(total, 10) >= 12.0 and np.percentile(total, 90) <= 15.5
+    assert 0.2 <= np.corrcoef(d, e)[0, 1] <= 0.65  # better gymnasts: harder and cleaner
+    falls = np.mean([any(c.deduction == PB.FALL for c in r.checks) for r, _ in pairs])
+    assert 0.01 <= falls <= 0.15 and 0.02 <= (p > 0).mean() <= 0.2
+    elements_share = np.mean([(r.element_type >= 0).mean() for r, _ in pairs])
+    assert 0.5 <= elements_share <= 0.7
+
+
+def _pbars_best_count(candidates) -> int:
+    """Brute force: the highest value + group requirements of at most 9 elements, at most 5 per group."""
+    for size in range(min(PB.COUNTED_OTHERS, len(candidates)), -1, -1):
+        scores = [sum(e.value for e in chosen) + PB.REQUIREMENT * len({e.group for e in chosen})
+                  for chosen in itertools.combinations(candidates, size)
+                  if max([sum(e.group == g for e in chosen) for g in (1, 2, 3)]) <= PB.GROUP_LIMIT]
+        if scores:
+            return max(scores)
+    return 0
+
+
+def test_pbars_heldout_only_counted_elements_earn_difficulty():
+    limited = uncounted = 0
+    for routine, video in pbars_routines(seed=1, count=120):
+        elements, difficulty = routine.elements, video.truth["difficulty"]
+        dismount = elements[-1]
+        assert dismount.group == 4 and all(e.group <= 3 for e in elements[:-1])
+        assert dismount.counted and dismount.requirement == {10: 0, 20: 0, 30: 30}.get(dismount.value, 50)
+        first_of_type = {}
+        for e in elements[:-1]:
+            first_of_type.setdefault(e.type, e)
+        candidates = [e for e in first_of_type.values() if e.recognised]
+        counted = [e for e in elements[:-1] if e.counted]
+        assert len(counted) <= PB.COUNTED_OTHERS and all(e in candidates for e in counted)
+        assert all(sum(e.group == g for e in counted) <= PB.GROUP_LIMIT for g in (1, 2, 3))
+        assert video.marks["difficulty"] == dismount.credit + _pbars_best_count(candidates)
+        assert sum(e.credit for e in counted) == _pbars_best_count(candidates)
+        # each group's requirement sits on the group's first counted element
+        holders = [e for e in elements[:-1] if e.requirement]
+        assert all(e.counted and e.requirement == PB.REQUIREMENT for e in holders)
+        firsts = [next(e for e in counted if e.group == g) for g in sorted({e.group for e in counted})]
+        assert sorted(map(id, holders)) == sorted(map(id, firsts))
+        for e in elements:
+            assert difficulty[e.start:e.stop].sum() == pytest.approx(e.credit / 100, abs=1e-9)
+            if not e.counted:
+                assert e.credit == 0 and (difficulty[e.start:e.stop] == 0).all()
+        uncounted += len(elements) - 1 - len(counted)
+        highest = sorted(candidates, key=lambda e: -e.value)[:PB.COUNTED_OTHERS]  # without the limit
+        limited += max(sum(e.group == g for e in highest) for g in (1, 2, 3)) > PB.GROUP_LIMIT
+    assert uncounted > 100 and limited > 0  # elements that earn nothing, and the group limit, put to the test
+
+
+def _pbars_fault_clips_ok(routine, check) -> bool:
+    """Whether a check sits where its fault happens."""
+    segment, clip = routine.segment, check.clip
+    block = routine.blocks[check.block]
+    inside = block.start <= clip < block.start + block.clips
+    if check.kind == "landing":
+        return segment[clip] == PB.LANDING and segment[clip - 1] == PB.DISMOUNT
+    if check.kind == "height":
+        return segment[clip] == PB.DISMOUNT and inside
+    if check.kind in ("stop", "extra_swing"):
+        return segment[clip] == {"stop": PB.PAUSE, "extra_swing": PB.SWING}[check.kind] and inside
+    if check.kind == "fall":
+        return inside and clip == block.start + block.clips - 1 and segment[clip + 1] == PB.REMOUNT
+    if check.kind == "handstand":
+        element = PB.ELEMENTS[block.type]
+        last = block.start + block.clips - 1
+        return element.to_handstand and (clip == last + 1 and segment[clip] == PB.HANDSTAND or (
+            clip == last and segment[clip + 1] != PB.HANDSTAND))
+    if check.kind == "touch":
+        return segment[clip] in (PB.GROUP_II, PB.GROUP_III) and inside
+    return inside and segment[clip] in (PB.MOUNT, PB.SWING, *PB_ELEMENT_SEGMENTS)
+
+
+def test_pbars_heldout_deductions_sit_on_their_faults_clips():
+    seen = set()
+    for routine, video in pbars_routines(seed=2, count=150):
+        per_clip = np.zeros(routine.length)
+        for check in routine.checks:
+            assert _pbars_fault_clips_ok(routine, check), (routine.name, check)
+            per_clip[check.clip] += check.deduction / 100
+            if check.deduction:
+                seen.add(check.kind)
+        np.testing.assert_allclose(video.truth["deduction"], per_clip, atol=1e-9)
+        segment = routine.segment
+        assert (video.truth["deduction"][segment == PB.REMOUNT] == 0).all()
+        # a fall off the bars costs 1.0 and its element earns nothing
+        for check in routine.checks:
+            if check.kind == "fall":
+                assert check.deduction == 100
+                assert not next(e for e in routine.elements if e.block == check.block).recognised
+        landing = [c for c in routine.checks if c.kind == "landing"]
+        assert len(landing) == 1 and landing[0].clip == routine.length - 1
+    assert seen >= {"landing", "handstand", "form", "legs", "bent_arms", "extra_swing", "stop", "height", "fall"}
+
+
+def test_pbars_heldout_features_show_every_check_not_only_faults():
+    sport = PB.PBarsSport(0, 8)
+    routine, _ = pbars_routines(seed=3, count=1)[0]
+    execution = sport.execution(routine)
+    form = [c for c in routine.checks if c.kind == "form" and c.clip + 1 < routine.length]
+    # a form break shows on its clip and, less, on the next one
+    check = form[0]
+    alone = PB.Routine(routine.name, routine.blocks, [check], routine.elements, 0.0, 0.0, 0,
+                       routine.segment, routine.element_type)
+    shown = sport.execution(alone)
+    assert np.linalg.norm(shown[check.clip]) > np.linalg.norm(shown[check.clip + 1]) > 0
+    assert np.count_nonzero(np.linalg.norm(shown, axis=1)) == 2
+    # checks judged clean still show (sub-threshold latents): no clip with a check is blank
+    clean = {c.clip for c in routine.checks if c.deduction == 0}
+    assert clean and all(np.linalg.norm(execution[t]) > 0 for t in clean)
+    # saturating: twice the latent shows less than twice as much along the kind's main direction
+    main = sport.main[PB.FAULT_KINDS.index(check.kind), check.group]
+    responses = []
+    for latent in (1.0, 2.0):
+        one = PB.Check(check.kind, check.clip, latent, check.group, check.block)
+        shown = sport.execution(PB.Routine(routine.name, routine.blocks, [one], routine.elements, 0.0, 0.0, 0,
+                                           routine.segment, routine.element_type))
+        responses.append(shown[check.clip] @ main / 0.65)
+    assert responses[1] != pytest.approx(2 * responses[0], rel=0.05)
+
+
+def test_pbars_heldout_is_deterministic(tmp_path):
+    first = write_generated("pbars_heldout", tmp_path / "a", seed=9, num_train=4, num_test=2, feature_dim=8)
+    again = write_generated("pbars_heldout", tmp_path / "b", seed=9, num_train=4, num_test=2, feature_dim=8)
+    other = write_generated("pbars_heldout", tmp_path / "c", seed=10, num_train=4, num_test=2, feature_dim=8)
+    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(again).as_posix() for p in again.rglob("*") if p.is_file())
+    assert all((first / n).read_bytes() == (again / n).read_bytes() for n in names)
+    assert (first / "train.txt").read_text() != (other / "train.txt").read_text()
+    assert not np.array_equal(np.load(first / FEATURES / "Ball_001.npy"), np.load(other / FEATURES / "Ball_001.npy"))

@@ -8,8 +8,8 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``contribution`` (the clip's additive share of the total), plus ``element_type`` (-1 off elements);
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
 ``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout``,
-``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout``, ``bars_heldout``, ``pommel_heldout`` and
-``rings_heldout`` add
+``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout``, ``bars_heldout``, ``pommel_heldout``,
+``rings_heldout`` and ``pbars_heldout`` add
 ``segment`` (what the clip shows: an int code of the kind of connecting movement, element or part of the
 run, per kind in docs/generators.md).
 
@@ -36,6 +36,7 @@ from longaqa.data.generators import (
     moguls_heldout,
     multiplicative,
     pairs_heldout,
+    pbars_heldout,
     pommel_heldout,
     rg_additive,
     rg_heldout,
@@ -169,6 +170,12 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "element group, + group requirements; E: located hold, swing and landing faults, 2 s holds, cable "
         "swing, falls with remounts; neutral deductions), held out from model design",
         rings_heldout.DEFAULT_CLIPS),
+    "pbars_heldout": GeneratorInfo(
+        pbars_heldout.write_pbars_heldout, "rg", True,
+        "FIG-like men's artistic gymnastics parallel bars (D: the dismount + the 9 highest other values, at most 5 "
+        "per element group, + group requirements, no connection value; E: all located: handstand angles, form "
+        "breaks, extra swings, stops, touches, landings, falls with remounts; neutral deductions), held out from "
+        "model design", pbars_heldout.DEFAULT_CLIPS),
 }
 
 
