@@ -99,6 +99,8 @@ HEADS = {
     # ... and each clip read both as given and centred on its video's background (model.local_centre=both)
     "additive_learned_aux_both": learned("model.learned_teacher=adaptive", "loss.lambda_aux_total=1",
                                          "model.local_centre=both"),
+    # the RG configs' head without the auxiliary total
+    "additive_learned_centre": learned("model.learned_teacher=adaptive", "model.local_centre=both"),
     # ... with the centre a weighted median, which hiding one clip barely moves (model.local_centre_statistic)
     "additive_learned_aux_median": learned("model.learned_teacher=adaptive", "loss.lambda_aux_total=1",
                                            "model.local_centre=both", "model.local_centre_statistic=median"),
