@@ -125,7 +125,8 @@ class ModelConfig:
     without it, the video's mean), so that a clip that earns never moves the centre; ``both``: the
     clip as given plus the clip centred on its background (two linear maps, summed), for sports where
     quality shows in every clip alike. Parts then also depend on the centre, which hiding one clip moves
-    by 1/n of that clip's offset (measured: docs/additive.md, "Centred clips")."""
+    by 1/n of that clip's offset (measured: docs/additive.md, "Centred clips"). ``configs/rg/*_additive.yaml``
+    set ``both`` (docs/additive.md, "The RG configs read each clip centred on its background")."""
     local_centre_statistic: LocalCentreStatistic = "mean"
     """Additive head with ``local_centre``: the centre is the (weighted) ``mean`` of the video's clips,
     or their weighted ``median`` per dimension, which hiding one clip moves at most to a neighbouring
