@@ -101,6 +101,9 @@ HEADS = {
                                          "model.local_centre=both"),
     # the RG configs' head without the auxiliary total
     "additive_learned_centre": learned("model.learned_teacher=adaptive", "model.local_centre=both"),
+    # ... trained against the leak of hiding one clip into the others' parts (loss.lambda_hide)
+    "additive_learned_centre_hide": learned("model.learned_teacher=adaptive", "model.local_centre=both",
+                                            "loss.lambda_hide=100"),
     # ... with the centre a weighted median, which hiding one clip barely moves (model.local_centre_statistic)
     "additive_learned_aux_median": learned("model.learned_teacher=adaptive", "loss.lambda_aux_total=1",
                                            "model.local_centre=both", "model.local_centre_statistic=median"),
