@@ -21,6 +21,7 @@ from longaqa.data.generators import bars_heldout as bars_heldout_module
 from longaqa.data.generators import beam_heldout as beam_heldout_module
 from longaqa.data.generators import dressage_heldout as dressage_heldout_module
 from longaqa.data.generators import floor_heldout as floor_heldout_module
+from longaqa.data.generators import hbar_heldout as hbar_heldout_module
 from longaqa.data.generators import icedance_heldout as icedance_heldout_module
 from longaqa.data.generators import moguls_heldout as moguls_heldout_module
 from longaqa.data.generators import pairs_heldout as pairs_heldout_module
@@ -65,9 +66,10 @@ SMALL = {
     "pommel_heldout": dict(min_clips=28, max_clips=36),
     "rings_heldout": dict(min_clips=28, max_clips=36),
     "pbars_heldout": dict(min_clips=28, max_clips=36),
+    "hbar_heldout": dict(min_clips=28, max_clips=36),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout", "pommel_heldout",
-               "rings_heldout", "pbars_heldout")
+               "rings_heldout", "pbars_heldout", "hbar_heldout")
 SKATING = ("skating", "skating_heldout", "pairs_heldout")
 GENERIC_OVERRIDES = ["data.layout=generic", "data.features_dir=features", "data.class_name=", "data.score_divisor=100"]
 """What docs/generators.md tells a user to set to train on a generic-layout kind."""
@@ -125,7 +127,7 @@ def test_registry():
                                "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout",
                                "icedance_heldout", "acro_heldout", "trampoline_heldout", "moguls_heldout",
                                "pairs_heldout", "beam_heldout", "rggroup_heldout", "dressage_heldout",
-                               "bars_heldout", "pommel_heldout", "rings_heldout", "pbars_heldout"}
+                               "bars_heldout", "pommel_heldout", "rings_heldout", "pbars_heldout", "hbar_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
@@ -133,11 +135,12 @@ def test_registry():
         "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic",
         "moguls_heldout": "generic", "pairs_heldout": "fisv", "beam_heldout": "rg",
         "rggroup_heldout": "rg", "dressage_heldout": "fisv", "bars_heldout": "rg", "pommel_heldout": "rg",
-        "rings_heldout": "rg", "pbars_heldout": "rg"}
+        "rings_heldout": "rg", "pbars_heldout": "rg", "hbar_heldout": "rg"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
         "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout", "beam_heldout",
-        "rggroup_heldout", "dressage_heldout", "bars_heldout", "pommel_heldout", "rings_heldout", "pbars_heldout"]
+        "rggroup_heldout", "dressage_heldout", "bars_heldout", "pommel_heldout", "rings_heldout", "pbars_heldout",
+        "hbar_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -416,6 +419,12 @@ REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for 
     ("pbars_heldout", dict(num_train=0), "num_train must be at least 1"),
     ("pbars_heldout", dict(num_test=0), "num_test must be at least 1"),
     ("pbars_heldout", dict(class_name="Big Ball"), "class_name"),
+    ("hbar_heldout", dict(min_clips=19, max_clips=36), "min_clips must be at least 20 for hbar_heldout"),
+    ("hbar_heldout", dict(min_clips=36, max_clips=28), r"max_clips \(28\) is below min_clips \(36\)"),
+    ("hbar_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("hbar_heldout", dict(num_train=0), "num_train must be at least 1"),
+    ("hbar_heldout", dict(num_test=0), "num_test must be at least 1"),
+    ("hbar_heldout", dict(class_name="Big Ball"), "class_name"),
 ]
 
 
@@ -431,7 +440,7 @@ def test_unknown_kind_and_bad_sizes_are_user_errors(tmp_path):
                        "rg_linking_unique, skating, skating_total, rg_heldout, skating_heldout, swimming_heldout, "
                        "aerobic_heldout, floor_heldout, icedance_heldout, acro_heldout, trampoline_heldout, "
                        "moguls_heldout, pairs_heldout, beam_heldout, rggroup_heldout, dressage_heldout, "
-                       "bars_heldout, pommel_heldout, rings_heldout, pbars_heldout"):
+                       "bars_heldout, pommel_heldout, rings_heldout, pbars_heldout, hbar_heldout"):
         write_generated("diving", tmp_path)
     with pytest.raises(LongAQAError, match="max_clips"):
         write_generated("rg_additive", tmp_path, min_clips=20, max_clips=10)
@@ -2221,3 +2230,164 @@ def test_pbars_heldout_is_deterministic(tmp_path):
     assert all((first / n).read_bytes() == (again / n).read_bytes() for n in names)
     assert (first / "train.txt").read_text() != (other / "train.txt").read_text()
     assert not np.array_equal(np.load(first / FEATURES / "Ball_001.npy"), np.load(other / FEATURES / "Ball_001.npy"))
+
+
+# -- hbar_heldout ---------------------------------------------------------------------------------------
+def hbar_routines(count: int = 300, seed: int = 0, clips: tuple[int, int] = (28, 36)) -> list:
+    return list(hbar_heldout_module.generate(seed, count, 4, clips[0], clips[1], "Ball"))
+
+
+def test_hbar_heldout_truth_sums_to_the_sheet_exactly(generated):
+    root = generated["hbar_heldout"]
+    for rows in rg_rows(root).values():
+        for name, d, e, total, penalty, _ in rows:
+            t = truth(root, name)
+            assert set(t) == {"difficulty", "deduction", "contribution", "element_type", "segment"}
+            assert all(v.dtype == np.float32 for v in t.values())
+            assert abs(t["difficulty"].sum() - float(d)) < 1e-4, name
+            assert abs(t["deduction"].sum() - (10 - float(e))) < 1e-4, name
+            assert abs(t["contribution"].sum() - (float(total) + float(penalty) - 10)) < 1e-4, name
+            segment = t["segment"].astype(int)
+            assert set(segment) <= set(range(len(hbar_heldout_module.SEGMENTS)))
+            on = np.isin(segment, hbar_heldout_module.ON_ELEMENT)
+            assert ((t["element_type"] >= 0) == on).all(), name
+            mount = np.flatnonzero(segment == hbar_heldout_module.MOUNT)
+            assert list(mount) in ([0], [0, 1]), f"{name}: the mount opens the routine"
+            assert segment[-1] in (hbar_heldout_module.LANDING, hbar_heldout_module.SALUTE), name
+            assert (segment == hbar_heldout_module.LANDING).sum() == 1, "one dismount, landed once"
+
+
+def test_hbar_heldout_reads_through_the_rg_loader(generated):
+    root = generated["hbar_heldout"]
+    cfg = load_config(None, ["data.layout=rg", "data.class_name=Ball"]).data
+    rows = {row[0]: row for row in rg_rows(root)["train"]}
+    samples = load_split(cfg, root, "train", DIM)
+    assert len(samples) == 12 and all(s.features.shape[1] == DIM for s in samples)
+    for sample in samples:
+        assert sample.score == pytest.approx(float(rows[sample.name][3]) / cfg.score_divisor, abs=1e-6)
+        assert len(sample.features) == len(truth(root, sample.name)["segment"])
+    assert [lab.name for lab in parse_rg_labels(root / "test.txt")] == [f"Ball_{i:03d}" for i in range(13, 18)]
+
+
+@pytest.mark.parametrize("clips", [(28, 28), (28, 36), (36, 36), (20, 20), None])
+def test_hbar_heldout_works_at_bench_lengths_and_defaults(tmp_path, clips):
+    sizes = {} if clips is None else dict(min_clips=clips[0], max_clips=clips[1])
+    root = write_generated("hbar_heldout", tmp_path, seed=2, num_train=8, num_test=4, feature_dim=DIM, **sizes)
+    low, high = clips or hbar_heldout_module.DEFAULT_CLIPS
+    for rows in rg_rows(root).values():
+        for name, d, _, _, _, seconds in rows:
+            features = np.load(root / FEATURES / f"{name}.npy")
+            assert features.dtype == np.float32 and low <= len(features) <= high
+            assert int(seconds) == round(len(features) * 32 / 25)
+            t = truth(root, name)
+            assert abs(t["difficulty"].sum() - float(d)) < 1e-4 and float(d) >= 2.0
+
+
+def test_hbar_heldout_scores_look_like_high_bar_scores():
+    routines = hbar_routines()
+    d = np.array([r.marks["difficulty"] for r in routines]) / 100
+    e = np.array([r.marks["execution"] for r in routines]) / 100
+    p = np.array([r.marks["penalty"] for r in routines]) / 100
+    total = d + e - p
+    assert 5.0 <= d.mean() <= 6.0 and np.percentile(d, 5) >= 4.0 and np.percentile(d, 95) <= 7.2
+    assert 7.4 <= e.mean() <= 8.3 and np.percentile(e, 5) >= 5.8 and np.percentile(e, 95) <= 9.4
+    assert 12.5 <= total.mean() <= 14.2 and np.percentile(total, 5) >= 10.5 and np.percentile(total, 95) <= 16.0
+    assert 0.15 <= np.corrcoef(d, e)[0, 1] <= 0.7, "better gymnasts: harder and cleaner"
+    assert 0.01 <= np.mean(p > 0) <= 0.1, "neutral deductions are rare"
+    assert 0.05 <= np.mean([r.video["falls"] > 0 for r in routines]) <= 0.3
+    inside = np.mean(np.concatenate([r.truth["element_type"] >= 0 for r in routines]))
+    assert 0.4 <= inside <= 0.65
+
+
+def hbar_element(name: str, start: int, **outcome):
+    kind = [n for n, _, _ in hbar_heldout_module.CATALOGUE].index(name)
+    element = hbar_heldout_module.Element(kind, **outcome)
+    element.start = start
+    return element
+
+
+def test_hbar_heldout_only_counted_elements_earn_difficulty():
+    m = hbar_heldout_module
+    # five in-bar elements credited: at most 4 count; then Kovacs directly into Kolman, a missed Cassina,
+    # a turn, a D dismount
+    names = ["Endo to handstand", "Stalder to handstand", "Stalder with 1/1 turn", "Adler with 1/2 turn",
+             "Adler with 1/1 turn", "Kovacs", "Kolman", "Cassina", "hop 1/1 turn to mixed grip",
+             "double salto backward stretched with 1/1 turn"]
+    elements, start = [], 1
+    for name in names:
+        elements.append(hbar_element(name, start, missed=name == "Cassina"))
+        start += len(elements[-1].segments()) + (name != "Kovacs")
+    direct = [name == "Kovacs" for name in names]
+    counted = m.counted_elements(elements)
+    assert [e.value for e in counted if e.group == m.INBAR] == [4, 3, 3, 2]
+    left_out = [e for e in elements if e not in counted]
+    assert len(left_out) == 2 and left_out[0] in elements[:2], "one B in-bar element over the group limit"
+    assert elements[7] not in counted, "a missed release is not credited"
+    difficulty, total = m._difficulty(elements, direct, start + 2)
+    values = 4 + 3 + 3 + 2 + 4 + 5 + 2 + 4  # tenths: 4 in-bar, Kovacs, Kolman, the turn, the dismount
+    assert total == values * 10 + 3 * 50 + 50 + 20, "counted values + EG I-III + the D dismount's 0.5 + CV 0.2"
+    assert difficulty.sum() == pytest.approx(total / 100)
+    assert difficulty[left_out[0].own_clips].sum() == 0 and difficulty[elements[7].own_clips].sum() == 0
+    kovacs, kolman = elements[5], elements[6]
+    assert kovacs.own_clips[-1] + 1 == kolman.own_clips[0], "directly connected"
+    assert difficulty[kovacs.own_clips] == pytest.approx([0.2, 0.2 + 0.1])  # value, and half the CV on the catch
+    assert difficulty[kolman.own_clips] == pytest.approx([0.25 + 0.5 / 2 + 0.1, 0.25 + 0.5 / 2])  # + EG II
+    element_clips = np.zeros(start + 2, bool)
+    for e in elements:
+        element_clips[e.own_clips] = True
+    assert (difficulty[~element_clips] == 0).all()
+    assert m.connection_value(elements[5], elements[6]) == 20
+    assert m.connection_value(hbar_element("Tkatchev straddled", 0), elements[5]) == 10
+    assert m.connection_value(hbar_element("Tkatchev straddled", 0), hbar_element("Gienger", 0)) == 0
+    assert m.connection_value(elements[4], elements[5]) == 10 and m.connection_value(elements[3], elements[5]) == 0
+
+
+def test_hbar_heldout_routines_credit_only_counted_elements():
+    m = hbar_heldout_module
+    for r in hbar_routines(150, seed=4):
+        t, segment = r.truth, r.truth["segment"].astype(int)
+        assert (t["difficulty"][t["element_type"] < 0] == 0).all()
+        for clip in np.flatnonzero(segment == m.FALL):  # a missed release: its release clip earns nothing
+            assert segment[clip - 1] == m.RELEASE and t["difficulty"][clip - 1] == 0
+            assert segment[clip + 1] == m.REMOUNT
+        counted_groups = [m.GROUP[int(k)] for k in np.unique(t["element_type"][t["difficulty"] > 0])]
+        assert all(counted_groups.count(g) <= m.GROUP_LIMIT for g in (m.TURN, m.FLIGHT, m.INBAR))
+        assert r.marks["difficulty"] % 10 == 0
+
+
+def test_hbar_heldout_deductions_lie_on_their_faults_clips():
+    m = hbar_heldout_module
+    seen = set()
+    for r in hbar_routines(150, seed=5):
+        deduction, segment = r.truth["deduction"], r.truth["segment"].astype(int)
+        assert (deduction[np.isin(segment, (m.MOUNT, m.ADJUST, m.REMOUNT, m.SALUTE))] == 0).all()
+        assert (deduction[segment == m.FALL] >= 1.0 - 1e-6).all()
+        assert (np.abs(deduction[segment == m.EMPTY] - 0.5) < 1e-6).all()
+        assert (deduction[segment == m.GIANT] <= 0.5 + 1e-6).all()
+        hundredths_ = np.round(deduction * 100).astype(int)
+        assert (hundredths_ % 5 == 0).all() and np.allclose(deduction * 100, hundredths_, atol=1e-3)
+        seen |= set(segment[deduction > 0])
+    assert {m.FALL, m.EMPTY, m.GIANT, m.RELEASE, m.CATCH, m.INBAR_CLIP, m.TURN_CLIP, m.LANDING,
+            m.FLIGHT_CLIP} <= seen
+
+
+def test_hbar_heldout_landing_fall_and_missed_release_are_judged_on_their_clip():
+    m = hbar_heldout_module
+    rng = np.random.default_rng(0)
+    dismount = hbar_element("double salto backward stretched", 4, faults=[(1, "fall", 100), (0, "form", 1)])
+    missed = hbar_element("Kovacs", 1, missed=True, faults=[(1, "fall", 100)])
+    segment = np.array([m.MOUNT, *missed.segments(), *dismount.segments()])
+    clips, channels, points, deduction = m._judge([missed, dismount], segment, 10.0, rng)
+    assert deduction[2] == 100 and segment[2] == m.FALL and deduction[5] == 100 and segment[5] == m.LANDING
+    assert deduction[4] in (5, 10, 20) and deduction[[0, 1, 3]].sum() == 0
+    assert sorted(channels) == ["fall", "fall", "form"] and sorted(points) == pytest.approx([0.1, 1.0, 1.0])
+
+
+def test_hbar_heldout_is_deterministic(tmp_path):
+    a = write_generated("hbar_heldout", tmp_path / "a", seed=7, num_train=4, num_test=2, feature_dim=DIM)
+    b = write_generated("hbar_heldout", tmp_path / "b", seed=7, num_train=4, num_test=2, feature_dim=DIM)
+    c = write_generated("hbar_heldout", tmp_path / "c", seed=8, num_train=4, num_test=2, feature_dim=DIM)
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert all(filecmp.cmp(a / f, b / f, shallow=False) for f in files)
+    assert not filecmp.cmp(a / "train.txt", c / "train.txt", shallow=False)

@@ -21,7 +21,8 @@ KINDS = ("multiplicative (rg), rg_additive (rg), rg_linking (rg), rg_linking_uni
          "bars_heldout (rg, held out from model design), "
          "pommel_heldout (rg, held out from model design), "
          "rings_heldout (rg, held out from model design), "
-         "pbars_heldout (rg, held out from model design)")
+         "pbars_heldout (rg, held out from model design), "
+         "hbar_heldout (rg, held out from model design)")
 """For the help text, without importing the generators (``longaqa.data`` imports torch); a test keeps it
 in step with ``GENERATORS``."""
 

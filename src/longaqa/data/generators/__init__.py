@@ -9,7 +9,7 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
 ``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout``,
 ``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout``, ``bars_heldout``, ``pommel_heldout``,
-``rings_heldout`` and ``pbars_heldout`` add
+``rings_heldout``, ``pbars_heldout`` and ``hbar_heldout`` add
 ``segment`` (what the clip shows: an int code of the kind of connecting movement, element or part of the
 run, per kind in docs/generators.md).
 
@@ -32,6 +32,7 @@ from longaqa.data.generators import (
     beam_heldout,
     dressage_heldout,
     floor_heldout,
+    hbar_heldout,
     icedance_heldout,
     moguls_heldout,
     multiplicative,
@@ -176,6 +177,12 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "per element group, + group requirements, no connection value; E: all located: handstand angles, form "
         "breaks, extra swings, stops, touches, landings, falls with remounts; neutral deductions), held out from "
         "model design", pbars_heldout.DEFAULT_CLIPS),
+    "hbar_heldout": GeneratorInfo(
+        hbar_heldout.write_hbar_heldout, "rg", True,
+        "FIG-like men's artistic gymnastics horizontal bar (D: the dismount + the 9 highest other values, at most 4 "
+        "per element group, + group requirements + connection value for direct release connections; E: located "
+        "form, handstand, release and catch faults, giant form, empty swings, landings, missed releases as falls "
+        "with remounts; neutral deductions), held out from model design", hbar_heldout.DEFAULT_CLIPS),
 }
 
 
