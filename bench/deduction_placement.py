@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import explanation_truth as bench  # noqa: E402
 
-from longaqa.data.generators import GENERATORS, write_generated  # noqa: E402
+from longaqa.data.generators import GENERATORS  # noqa: E402
 from longaqa.interpret.agreement import read_truth  # noqa: E402
 from longaqa.interpret.run import explain_samples, load_run_for_inference, load_split_samples  # noqa: E402
 from longaqa.metrics import spearman  # noqa: E402
@@ -84,12 +84,10 @@ def main() -> None:
     layout = GENERATORS[args.generator].layout
     if layout == "generic":
         sys.exit(f"{args.generator}: the generic layout has no per-clip deduction part (one total per routine)")
-    clips = (36, 48) if layout == "fisv" else (28, 36)  # the bench's defaults
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        data = write_generated(args.generator, work / "data", seed=0, num_train=120, num_test=40, feature_dim=256,
-                               min_clips=clips[0], max_clips=clips[1])
-        row = bench.run_one(args.generator, data, args.head, args.seed, args.epochs, clips[1], work,
+        data, max_clips = bench.default_data(args.generator, work / "data")
+        row = bench.run_one(args.generator, data, args.head, args.seed, args.epochs, max_clips, work,
                             [f"train.num_threads={args.threads}"], 256)
         run = work / f"{args.generator}_{args.head}_{args.seed}"
         cfg, model, _ = load_run_for_inference(run)

@@ -121,6 +121,20 @@ LAYOUT = {  # the data section each release layout trains with
 }
 
 
+DEFAULT_CLIPS = {"fisv": (36, 48), "rg": (28, 36), "generic": (28, 36)}
+"""Clips per video at the bench's default sizes, per layout (``--fisv-clips``, ``--rg-clips``)."""
+
+
+def default_data(kind: str, root: Path) -> tuple[Path, int]:
+    """Generator ``kind``'s dataset at the bench's default sizes (120 train / 40 test videos, 256-d
+    features, data seed 0) written under ``root``, and its most clips per video: what the one-generator
+    diagnostics (bench/deduction_placement.py, bench/seed_ensemble.py) train on."""
+    clips = DEFAULT_CLIPS[GENERATORS[kind].layout]
+    data = write_generated(kind, root, seed=0, num_train=120, num_test=40, feature_dim=256,
+                           min_clips=clips[0], max_clips=clips[1])
+    return data, clips[1]
+
+
 def bench_config(kind: str, head: str, seed: int, epochs: int, max_clips: int, extra: list[str],
                  feature_dim: int):
     """The config one bench run of ``head`` on generator ``kind`` trains with (configs/demo.yaml, the
@@ -300,9 +314,9 @@ def main() -> None:
     p.add_argument("--num-train", type=int, default=120)
     p.add_argument("--num-test", type=int, default=40)
     p.add_argument("--feature-dim", type=int, default=256)
-    p.add_argument("--rg-clips", type=int, nargs=2, default=[28, 36], metavar=("MIN", "MAX"),
+    p.add_argument("--rg-clips", type=int, nargs=2, default=list(DEFAULT_CLIPS["rg"]), metavar=("MIN", "MAX"),
                    help="clips per video of the RG- and generic-layout generators (the RG release: 68-77)")
-    p.add_argument("--fisv-clips", type=int, nargs=2, default=[36, 48], metavar=("MIN", "MAX"),
+    p.add_argument("--fisv-clips", type=int, nargs=2, default=list(DEFAULT_CLIPS["fisv"]), metavar=("MIN", "MAX"),
                    help="clips per video of the Fis-V-layout generators (the release: 125-175)")
     p.add_argument("--data-seed", type=int, default=0, help="seed of the generated datasets")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

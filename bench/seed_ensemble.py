@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import explanation_truth as bench  # noqa: E402
 
-from longaqa.data.generators import GENERATORS, write_generated  # noqa: E402
+from longaqa.data.generators import GENERATORS  # noqa: E402
 from longaqa.interpret.agreement import read_truth  # noqa: E402
 from longaqa.interpret.perturbation import leave_one_out_effects  # noqa: E402
 from longaqa.interpret.run import explain_samples, load_run_for_inference, load_split_samples  # noqa: E402
@@ -74,14 +74,12 @@ def main() -> None:
     args = p.parse_args()
     if args.seeds < 2:
         sys.exit("--seeds: an ensemble needs at least 2")
-    clips = (36, 48) if GENERATORS[args.generator].layout == "fisv" else (28, 36)  # the bench's defaults
     members = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        data = write_generated(args.generator, work / "data", seed=0, num_train=120, num_test=40, feature_dim=256,
-                               min_clips=clips[0], max_clips=clips[1])
+        data, max_clips = bench.default_data(args.generator, work / "data")
         for seed in range(args.seeds):
-            cfg = bench.bench_config(args.generator, args.head, seed, args.epochs, clips[1],
+            cfg = bench.bench_config(args.generator, args.head, seed, args.epochs, max_clips,
                                      [f"train.num_threads={args.threads}"], 256)
             explanations, effects, root = member(cfg, work / f"seed{seed}", data)
             members.append((explanations, effects))
