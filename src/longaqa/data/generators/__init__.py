@@ -9,7 +9,7 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
 ``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout``,
 ``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout``, ``bars_heldout``, ``pommel_heldout``,
-``rings_heldout``, ``pbars_heldout`` and ``hbar_heldout`` add
+``rings_heldout``, ``pbars_heldout``, ``hbar_heldout`` and ``diving_heldout`` add
 ``segment`` (what the clip shows: an int code of the kind of connecting movement, element or part of the
 run, per kind in docs/generators.md).
 
@@ -30,6 +30,7 @@ from longaqa.data.generators import (
     aerobic_heldout,
     bars_heldout,
     beam_heldout,
+    diving_heldout,
     dressage_heldout,
     floor_heldout,
     hbar_heldout,
@@ -183,6 +184,11 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "per element group, + group requirements + connection value for direct release connections; E: located "
         "form, handstand, release and catch faults, giant form, empty swings, landings, missed releases as falls "
         "with remounts; neutral deductions), held out from model design", hbar_heldout.DEFAULT_CLIPS),
+    "diving_heldout": GeneratorInfo(
+        diving_heldout.write_diving_heldout, "generic", True,
+        "World Aquatics-like diving series (5-6 dives of an individual final, each DD x the 3 counted awards of "
+        "7 judges, failed dives score 0), one total per series, held out from model design",
+        diving_heldout.DEFAULT_CLIPS, score_divisor=400.0),
 }
 
 
