@@ -68,9 +68,10 @@ SMALL = {
     "pbars_heldout": dict(min_clips=28, max_clips=36),
     "hbar_heldout": dict(min_clips=28, max_clips=36),
     "diving_heldout": dict(min_clips=28, max_clips=36),
+    "tumbling_heldout": dict(min_clips=28, max_clips=36),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout", "pommel_heldout",
-               "rings_heldout", "pbars_heldout", "hbar_heldout")
+               "rings_heldout", "pbars_heldout", "hbar_heldout", "tumbling_heldout")
 SKATING = ("skating", "skating_heldout", "pairs_heldout")
 GENERIC_OVERRIDES = ["data.layout=generic", "data.features_dir=features", "data.class_name=", "data.score_divisor=100"]
 """What docs/generators.md tells a user to set to train on a generic-layout kind."""
@@ -130,7 +131,7 @@ def test_registry():
                                "icedance_heldout", "acro_heldout", "trampoline_heldout", "moguls_heldout",
                                "pairs_heldout", "beam_heldout", "rggroup_heldout", "dressage_heldout",
                                "bars_heldout", "pommel_heldout", "rings_heldout", "pbars_heldout", "hbar_heldout",
-                               "diving_heldout"}
+                               "diving_heldout", "tumbling_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
@@ -138,12 +139,13 @@ def test_registry():
         "floor_heldout": "rg", "icedance_heldout": "fisv", "acro_heldout": "rg", "trampoline_heldout": "generic",
         "moguls_heldout": "generic", "pairs_heldout": "fisv", "beam_heldout": "rg",
         "rggroup_heldout": "rg", "dressage_heldout": "fisv", "bars_heldout": "rg", "pommel_heldout": "rg",
-        "rings_heldout": "rg", "pbars_heldout": "rg", "hbar_heldout": "rg", "diving_heldout": "generic"}
+        "rings_heldout": "rg", "pbars_heldout": "rg", "hbar_heldout": "rg", "diving_heldout": "generic",
+        "tumbling_heldout": "rg"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
         "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout", "beam_heldout",
         "rggroup_heldout", "dressage_heldout", "bars_heldout", "pommel_heldout", "rings_heldout", "pbars_heldout",
-        "hbar_heldout", "diving_heldout"]
+        "hbar_heldout", "diving_heldout", "tumbling_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -433,6 +435,12 @@ REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for 
     ("diving_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
     ("diving_heldout", dict(num_train=0), "num_train must be at least 1"),
     ("diving_heldout", dict(num_test=0), "num_test must be at least 1"),
+    ("tumbling_heldout", dict(min_clips=20, max_clips=36), "min_clips must be at least 21 for tumbling_heldout"),
+    ("tumbling_heldout", dict(min_clips=36, max_clips=28), r"max_clips \(28\) is below min_clips \(36\)"),
+    ("tumbling_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("tumbling_heldout", dict(num_train=0), "num_train must be at least 1"),
+    ("tumbling_heldout", dict(num_test=0), "num_test must be at least 1"),
+    ("tumbling_heldout", dict(class_name="Big Ball"), "class_name"),
 ]
 
 

@@ -9,7 +9,7 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
 ``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout``,
 ``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout``, ``bars_heldout``, ``pommel_heldout``,
-``rings_heldout``, ``pbars_heldout``, ``hbar_heldout`` and ``diving_heldout`` add
+``rings_heldout``, ``pbars_heldout``, ``hbar_heldout``, ``diving_heldout`` and ``tumbling_heldout`` add
 ``segment`` (what the clip shows: an int code of the kind of connecting movement, element or part of the
 run, per kind in docs/generators.md).
 
@@ -48,6 +48,7 @@ from longaqa.data.generators import (
     skating_heldout,
     swimming_heldout,
     trampoline_heldout,
+    tumbling_heldout,
 )
 from longaqa.data.generators.release import GenerationSizes
 from longaqa.errors import LongAQAError
@@ -189,6 +190,11 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "World Aquatics-like diving series (5-6 dives of an individual final, each DD x the 3 counted awards of "
         "7 judges, failed dives score 0), one total per series, held out from model design",
         diving_heldout.DEFAULT_CLIPS, score_divisor=400.0),
+    "tumbling_heldout": GeneratorInfo(
+        tumbling_heldout.write_tumbling_heldout, "rg", True,
+        "FIG-like power tumbling (passes of 8 elements; D: tariffs + connection bonuses; E: located element, "
+        "landing and fall deductions, incomplete passes; neutral penalties), held out from model design",
+        tumbling_heldout.DEFAULT_CLIPS, score_divisor=35.0),
 }
 
 
