@@ -10,14 +10,19 @@ carry enough of the per-clip truth, and the gap is the generator's noise, not th
 It is a reference, not a bound: a reader with per-clip labels and the same inputs could be beaten by
 one that reads further, and a head trained on sums gets no per-clip labels at all.
 
-Readers, each fitted on the training videos of ``explanation_truth.default_data`` (the bench's
-dataset: 120 train / 40 test videos, 256-d features, data seed 0), with their one setting chosen on the
+Readers, each fitted on the training videos of the bench's dataset (``--num-train``, default 120, and
+40 test videos at the bench's clips per video, 256-d features, data seed 0), with their one setting chosen on the
 last fifth of the training videos (never on the test videos):
 
 - ``ridge``: ridge regression on the window's features (concatenated, zero beyond the video's ends,
   plus one indicator per slot); the penalty chosen from a grid;
 - ``mlp``: a two-layer network (256 wide, GELU) on the same inputs, trained with Adam on the squared
-  error of the standardised fields; the epoch chosen by the validation error.
+  error of the standardised fields; the epoch chosen by the validation error;
+- ``sum_ridge``: no per-clip labels, as a head gets none: ridge regression of each field's **sum over
+  a video's clips** (what the label file gives: D, 10 - E, the total) on the sum of its clips'
+  features (each clip alone, as the head's value reads it), then read clip by clip. The simplest
+  reader trained on sums; where it ranks the clips far worse than ``ridge`` and does not gain with
+  ``--num-train``, the sums do not say which clip earned.
 
 For each truth field the generator writes (``contribution``, ``difficulty``, ``deduction``, ``tes``),
 prints the within-video Spearman on the test videos (mean over videos, as ``longaqa interpretability``
@@ -67,6 +72,12 @@ def videos(kind: str, root: Path, split: str, max_clips: int, window: int) -> li
             for s in samples]
 
 
+def own_clip(pairs: list[tuple[np.ndarray, dict]], window: int) -> list[tuple[np.ndarray, dict]]:
+    """The pairs with only each clip's own slot of its window inputs."""
+    width = pairs[0][0].shape[1] // (2 * window + 1)
+    return [(x[:, window * width:(window + 1) * width], t) for x, t in pairs]
+
+
 def stack(pairs: list[tuple[np.ndarray, dict]], fields: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """All clips of ``pairs`` as one input matrix and one target matrix (one column per field)."""
     return (np.concatenate([x for x, _ in pairs]),
@@ -105,6 +116,29 @@ def fit_ridge(train, val, fields):
     return solve(train + val, best), {"penalty": best}
 
 
+def fit_sum_ridge(train, val, fields):
+    """Ridge from a video's summed window inputs to its summed fields; applied to each clip's inputs."""
+    def sums(pairs):
+        return (np.stack([x.sum(0) for x, _ in pairs]),
+                np.stack([[t[f].sum() for f in fields] for _, t in pairs]))
+
+    def solve(pairs, penalty):
+        x, y = sums(pairs)
+        mean, scale = x.mean(0), x.std(0) + 1e-6
+        z = (x - mean) / scale
+        reg = penalty * np.eye(z.shape[1])
+        coef = np.linalg.solve(z.T @ z + reg, z.T @ (y - y.mean(0)))
+        lengths = np.array([len(q) for q, _ in pairs], dtype=np.float64)
+        # the sums' offset, shared out per clip: y.mean over videos / mean clips per video
+        per_clip = (y.mean(0) - (mean / scale) @ coef) / lengths.mean()
+        return lambda q: (q / scale) @ coef + per_clip
+
+    xv, yv = sums(val)
+    best = min(RIDGE_PENALTIES, key=lambda p: float(np.mean(
+        (np.stack([solve(train, p)(x).sum(0) for x, _ in val]) - yv) ** 2 / (yv.var(0) + 1e-12))))
+    return solve(train + val, best), {"penalty": best}
+
+
 def fit_mlp(train, val, fields, epochs: int = 200, seed: int = 0):
     """A two-layer network; the epoch with the lowest validation error is kept (its weights)."""
     torch.manual_seed(seed)
@@ -137,23 +171,36 @@ def fit_mlp(train, val, fields, epochs: int = 200, seed: int = 0):
     return predict, {"epoch": best_epoch}
 
 
-def ceiling(kind: str, window: int, work: Path) -> dict:
-    data, max_clips = bench.default_data(kind, work / kind)
+def ceiling(kind: str, window: int, num_train: int, readers: list[str], work: Path) -> dict:
+    layout = GENERATORS[kind].layout
+    clips = bench.DEFAULT_CLIPS[layout]
+    data = bench.write_generated(kind, work / kind, seed=0, num_train=num_train, num_test=40, feature_dim=256,
+                                 min_clips=clips[0], max_clips=clips[1])
+    max_clips = clips[1]
     train = videos(kind, data, "train", max_clips, window)
     test = videos(kind, data, "test", max_clips, window)
     fields = [f for f in FIELDS if f in test[0][1]]
     cut = int(len(train) * 0.8)
-    row: dict = {"layout": GENERATORS[kind].layout, "held_out": GENERATORS[kind].held_out, "fields": fields}
-    for name, fitter in (("ridge", fit_ridge), ("mlp", fit_mlp)):
-        predict, chosen = fitter(train[:cut], train[cut:], fields)
-        row[name] = {"rho": within_video_rho(predict, test, fields), "chosen": chosen}
+    row: dict = {"layout": layout, "held_out": GENERATORS[kind].held_out, "fields": fields}
+    for name in readers:
+        # the sum reader sees each clip alone: shifted windows sum to nearly the same video sum, so from
+        # sums a window reader cannot tell a clip's own features from its neighbours' (the head's value,
+        # likewise, reads the clip itself)
+        tr, te = (train, test) if name != "sum_ridge" else (own_clip(train, window), own_clip(test, window))
+        predict, chosen = READERS[name](tr[:cut], tr[cut:], fields)
+        row[name] = {"rho": within_video_rho(predict, te, fields), "chosen": chosen}
     return row
+
+
+READERS = {"ridge": fit_ridge, "mlp": fit_mlp, "sum_ridge": fit_sum_ridge}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--generators", nargs="+", required=True, choices=list(GENERATORS))
     p.add_argument("--window", type=int, default=4, help="clips each side a reader sees (the configs' 4)")
+    p.add_argument("--num-train", type=int, default=120, help="training videos (the bench's 120)")
+    p.add_argument("--readers", nargs="+", default=list(READERS), choices=list(READERS))
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", help="also write the figures here (JSON)")
     args = p.parse_args()
@@ -161,13 +208,14 @@ def main() -> None:
     start, results = time.time(), {}
     with tempfile.TemporaryDirectory() as tmp:
         for kind in args.generators:
-            results[kind] = row = ceiling(kind, args.window, Path(tmp))
-            for name in ("ridge", "mlp"):
+            results[kind] = row = ceiling(kind, args.window, args.num_train, args.readers, Path(tmp))
+            for name in args.readers:
                 print(f"{kind:18s} {name:5s} " + ", ".join(f"rho_{f} {v:.3f}" for f, v in row[name]["rho"].items())
                       + f"  ({row[name]['chosen']})", flush=True)
     if args.out:
         meta = {"command": "python bench/clip_ceiling.py " + " ".join(sys.argv[1:]),
-                "seconds": round(time.time() - start, 1), "window": args.window}
+                "seconds": round(time.time() - start, 1), "window": args.window,
+                "num_train": args.num_train}
         Path(args.out).write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
 
 
