@@ -6,11 +6,11 @@ same sums. The bench's per-clip rho counts such a split against the head. This d
 head on one or more generators at the settings of ``bench/explanation_truth.py`` (same data, same
 model) and measures on the test videos, per seed:
 
-- ``rho_clip``: the within-video Spearman of each per-clip field with the truth (as the bench does);
-- ``rho_element``: the same after averaging both sides over each element (a run of consecutive clips
-  of one truth ``element_type`` >= 0), every clip off elements kept as its own unit. What is left of
-  the gap to 1 is the head crediting the wrong elements or the wrong clips between elements, not the
-  split inside an element.
+- ``rho_<field>``: the within-video Spearman of each per-clip field with the truth (as the bench does);
+- ``rho_<field>_per_element``: the same after averaging both sides over each element (a run of
+  consecutive clips of one truth ``element_type`` >= 0), every clip off elements kept as its own unit
+  (``longaqa.interpret.agreement``, "Per element"). What is left of the gap to 1 is the head crediting
+  the wrong elements or the wrong clips between elements, not the split inside an element.
 
 Fields: ``contribution`` and, where the head and the truth both have them, ``difficulty``,
 ``deduction`` and ``tes``. Needs generators whose truth has ``element_type``.
@@ -33,51 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import explanation_truth as bench  # noqa: E402
 
 from longaqa.data.generators import GENERATORS  # noqa: E402
-from longaqa.interpret.agreement import read_truth  # noqa: E402
+from longaqa.interpret.agreement import ELEMENT_FIELDS, read_truth, truth_agreement  # noqa: E402
 from longaqa.interpret.run import explain_samples, load_run_for_inference, load_split_samples  # noqa: E402
-from longaqa.metrics import spearman  # noqa: E402
 from longaqa.training import fit  # noqa: E402
-
-FIELDS = ("contribution", "difficulty", "deduction", "tes")
-
-
-def units(element_type: np.ndarray) -> np.ndarray:
-    """An integer unit per clip: one per run of consecutive clips of one element type, one per other clip."""
-    unit = np.zeros(len(element_type), dtype=np.int64)
-    for t in range(1, len(element_type)):
-        same = element_type[t] >= 0 and element_type[t] == element_type[t - 1]
-        unit[t] = unit[t - 1] + (0 if same else 1)
-    return unit
-
-
-def per_unit(values: np.ndarray, unit: np.ndarray) -> np.ndarray:
-    """The mean of ``values`` over each unit: the same whichever way a unit's sum is split among its clips,
-    and not larger for a longer unit (a sum would rank long units first on both sides alike)."""
-    return np.bincount(unit, weights=values) / np.bincount(unit)
-
-
-def head_field(expl, field: str) -> np.ndarray | None:
-    if field == "contribution":
-        return expl.clip_contribution
-    return expl.clip_parts.get(field) if expl.additive else None
 
 
 def agreement(explanations, truths) -> dict[str, float]:
-    """Mean over videos of the clip- and element-level Spearman of each field both sides have."""
-    rhos: dict[str, list[float]] = {}
-    for expl, truth in zip(explanations, truths):
-        seen = expl.window
-        unit = units(truth["element_type"][seen])
-        for field in FIELDS:
-            pred = head_field(expl, field)
-            if pred is None or field not in truth:
-                continue
-            pred, true = np.asarray(pred, dtype=np.float64)[seen], truth[field][seen]
-            for level, (p, t) in (("clip", (pred, true)), ("element", (per_unit(pred, unit), per_unit(true, unit)))):
-                rho = spearman(p, t)
-                if np.isfinite(rho):
-                    rhos.setdefault(f"rho_{level}_{field}", []).append(rho)
-    return {k: float(np.mean(v)) for k, v in sorted(rhos.items())}
+    """Clip- and element-level rho of every field both sides have (``longaqa.interpret.agreement``)."""
+    result = truth_agreement(list(zip(explanations, truths)))
+    return {f"rho_{key}": result[f"{key}_spearman"] for key in result["fields"]}
 
 
 def one_seed(kind: str, head: str, seed: int, epochs: int, threads: int, work: Path) -> dict[str, float]:
@@ -88,8 +52,8 @@ def one_seed(kind: str, head: str, seed: int, epochs: int, threads: int, work: P
     cfg, model, _ = load_run_for_inference(run)
     samples, root = load_split_samples(cfg, run, None, "test")
     explanations = explain_samples(model, cfg, samples)
-    truths = [read_truth(root / "truth" / f"{e.name}.npz", extra=("element_type",)) for e in explanations]
-    if "element_type" not in truths[0]:
+    truths = [read_truth(root / "truth" / f"{e.name}.npz", extra=ELEMENT_FIELDS) for e in explanations]
+    if not any(key in truths[0] for key in ELEMENT_FIELDS):
         sys.exit(f"{kind}: its truth has no element_type; choose a generator that writes one")
     return agreement(explanations, truths)
 

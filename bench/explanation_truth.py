@@ -32,7 +32,7 @@ import numpy as np
 
 from longaqa.config import load_config
 from longaqa.data.generators import GENERATORS, write_generated
-from longaqa.interpret.agreement import read_truth, truth_agreement
+from longaqa.interpret.agreement import ELEMENT_FIELDS, read_truth, truth_agreement
 from longaqa.interpret.perturbation import faithfulness
 from longaqa.interpret.run import explain_samples, load_run_for_inference, load_split_samples
 from longaqa.training import fit
@@ -158,7 +158,8 @@ def run_one(kind: str, data: Path, head: str, seed: int, epochs: int, max_clips:
     cfg, model, _ = load_run_for_inference(run)
     samples, root = load_split_samples(cfg, run, None, "test")
     explanations = explain_samples(model, cfg, samples)
-    truth = truth_agreement([(e, read_truth(root / "truth" / f"{e.name}.npz")) for e in explanations])
+    truth = truth_agreement([(e, read_truth(root / "truth" / f"{e.name}.npz", extra=ELEMENT_FIELDS))
+                             for e in explanations])
     features = [s.features.numpy()[e.window] for s, e in zip(samples, explanations)]
     faithful = faithfulness(model, features, {"c": [e.clip_contribution[e.window] for e in explanations]},
                             cfg.data.score_divisor)["c"]

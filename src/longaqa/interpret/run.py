@@ -15,7 +15,7 @@ import numpy as np
 from longaqa.config import Config
 from longaqa.data.dataset import VideoSample
 from longaqa.errors import LongAQAError
-from longaqa.interpret.agreement import read_truth, truth_agreement
+from longaqa.interpret.agreement import ELEMENT_FIELDS, read_truth, truth_agreement
 from longaqa.interpret.explanation import (
     VideoExplanation,
     explain_video,
@@ -276,7 +276,7 @@ def interpretability_run(
             for expl in explanations:
                 path = truth_root / f"{expl.name}.npz"
                 if path.is_file():
-                    pairs.append((expl, read_truth(path)))
+                    pairs.append((expl, read_truth(path, extra=ELEMENT_FIELDS)))
     result["truth"] = truth_agreement(pairs) if pairs else None
     result["truth_by_mapping"] = {  # index-mapped (one-to-one) and attention-mapped videos apart
         m: truth_agreement(subset)
