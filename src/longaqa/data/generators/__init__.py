@@ -9,9 +9,9 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
 ``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout``,
 ``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout``, ``bars_heldout``, ``pommel_heldout``,
-``rings_heldout``, ``pbars_heldout``, ``hbar_heldout``, ``diving_heldout`` and ``tumbling_heldout`` add
-``segment`` (what the clip shows: an int code of the kind of connecting movement, element or part of the
-run, per kind in docs/generators.md).
+``rings_heldout``, ``pbars_heldout``, ``hbar_heldout``, ``diving_heldout``, ``tumbling_heldout`` and
+``surfing_heldout`` add ``segment`` (what the clip shows: an int code of the kind of connecting movement,
+element or part of the run, per kind in docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -46,6 +46,7 @@ from longaqa.data.generators import (
     rings_heldout,
     skating,
     skating_heldout,
+    surfing_heldout,
     swimming_heldout,
     trampoline_heldout,
     tumbling_heldout,
@@ -195,6 +196,11 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "FIG-like power tumbling (passes of 8 elements; D: tariffs + connection bonuses; E: located element, "
         "landing and fall deductions, incomplete passes; neutral penalties), held out from model design",
         tumbling_heldout.DEFAULT_CLIPS, score_divisor=35.0),
+    "surfing_heldout": GeneratorInfo(
+        surfing_heldout.write_surfing_heldout, "generic", True,
+        "WSL-like surfing heats (one surfer's heat filmed whole; waves of take-off, manoeuvres and a finish or "
+        "fall, each the middle three of 5 judges' marks 0-10; total = the best two waves), one total per heat, "
+        "held out from model design", surfing_heldout.DEFAULT_CLIPS, score_divisor=20.0),
 }
 
 
