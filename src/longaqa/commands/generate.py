@@ -24,8 +24,9 @@ KINDS = ("multiplicative (rg), rg_additive (rg), rg_linking (rg), rg_linking_uni
          "pbars_heldout (rg, held out from model design), "
          "hbar_heldout (rg, held out from model design), "
          "diving_heldout (generic, held out from model design), "
-         "tumbling_heldout (rg, held out from model design)), "
-         "surfing_heldout (generic, held out from model design)")
+         "tumbling_heldout (rg, held out from model design), "
+         "surfing_heldout (generic, held out from model design), "
+         "teamgym_heldout (rg, held out from model design)")
 """For the help text, without importing the generators (``longaqa.data`` imports torch); a test keeps it
 in step with ``GENERATORS``."""
 

@@ -9,9 +9,9 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``multiplicative`` keeps its own ``weight``, ``quality`` and ``contribution``; ``aerobic_heldout``,
 ``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout``,
 ``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout``, ``bars_heldout``, ``pommel_heldout``,
-``rings_heldout``, ``pbars_heldout``, ``hbar_heldout``, ``diving_heldout``, ``tumbling_heldout`` and
-``surfing_heldout`` add ``segment`` (what the clip shows: an int code of the kind of connecting movement,
-element or part of the run, per kind in docs/generators.md).
+``rings_heldout``, ``pbars_heldout``, ``hbar_heldout``, ``diving_heldout``, ``tumbling_heldout``,
+``surfing_heldout`` and ``teamgym_heldout`` add ``segment`` (what the clip shows: an int code of the
+kind of connecting movement, element or part of the run, per kind in docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -48,6 +48,7 @@ from longaqa.data.generators import (
     skating_heldout,
     surfing_heldout,
     swimming_heldout,
+    teamgym_heldout,
     trampoline_heldout,
     tumbling_heldout,
 )
@@ -201,6 +202,12 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "WSL-like surfing heats (one surfer's heat filmed whole; waves of take-off, manoeuvres and a finish or "
         "fall, each the middle three of 5 judges' marks 0-10; total = the best two waves), one total per heat, "
         "held out from model design", surfing_heldout.DEFAULT_CLIPS, score_divisor=20.0),
+    "teamgym_heldout": GeneratorInfo(
+        teamgym_heldout.write_teamgym_heldout, "rg", True,
+        "UEG-like TeamGym floor programmes (6-12 gymnasts; D: the 8 highest credited group element values + "
+        "composition requirements; E: located form, synchronisation, landing, fall and formation deductions, "
+        "whole-programme artistry; neutral penalties), held out from model design",
+        teamgym_heldout.DEFAULT_CLIPS),
 }
 
 
