@@ -22,7 +22,15 @@ last fifth of the training videos (never on the test videos):
   a video's clips** (what the label file gives: D, 10 - E, the total) on the sum of its clips'
   features (each clip alone, as the head's value reads it), then read clip by clip. The simplest
   reader trained on sums; where it ranks the clips far worse than ``ridge`` and does not gain with
-  ``--num-train``, the sums do not say which clip earned.
+  ``--num-train``, the sums do not say which clip earned;
+- ``sum_codebook``: sums again, through kinds of clip (a judges' code values each element by its
+  kind): k-means of the training clips, each minus its video's mean (16, 32 or 64 kinds), ridge from a
+  video's count of clips of each kind to its summed fields, each clip read as its kind's value;
+- ``sum_runs``: as ``sum_codebook``, but a run of consecutive clips of one kind counts once (an element
+  is valued once, whatever its length), each of its clips reading the value over the run's length;
+- ``sum_true_elements``: sums given the true elements (the truth's ``element_type`` runs): ridge from a
+  video's count of elements of each kind to its summed fields, each element's value shared evenly over
+  its clips. Not a reader of the features: what sums teach once the elements are known.
 
 For each truth field the generator writes (``contribution``, ``difficulty``, ``deduction``, ``tes``),
 prints the within-video Spearman on the test videos (mean over videos, as ``longaqa interpretability``
@@ -68,8 +76,8 @@ def videos(kind: str, root: Path, split: str, max_clips: int, window: int) -> li
     """One split's videos as (window inputs, truth) pairs."""
     cfg = bench.bench_config(kind, "paper", 0, 1, max_clips, [], 256)
     samples = load_split(cfg.data, root, split, 256)
-    return [(window_inputs(s.features.numpy(), window), read_truth(root / "truth" / f"{s.name}.npz"))
-            for s in samples]
+    return [(window_inputs(s.features.numpy(), window),
+             read_truth(root / "truth" / f"{s.name}.npz", extra=("element_type",))) for s in samples]
 
 
 def own_clip(pairs: list[tuple[np.ndarray, dict]], window: int) -> list[tuple[np.ndarray, dict]]:
@@ -88,7 +96,7 @@ def within_video_rho(predict, pairs: list[tuple[np.ndarray, dict]], fields: list
     """Mean over videos of the within-video Spearman of each field (NaN videos, a constant side, left out)."""
     rhos: dict[str, list[float]] = {f: [] for f in fields}
     for x, truth in pairs:
-        pred = predict(x)
+        pred = predict(x, truth) if getattr(predict, "reads_truth", False) else predict(x)
         for i, field in enumerate(fields):
             rho = spearman(pred[:, i], truth[field])
             if np.isfinite(rho):
@@ -186,13 +194,105 @@ def ceiling(kind: str, window: int, num_train: int, readers: list[str], work: Pa
         # the sum reader sees each clip alone: shifted windows sum to nearly the same video sum, so from
         # sums a window reader cannot tell a clip's own features from its neighbours' (the head's value,
         # likewise, reads the clip itself)
-        tr, te = (train, test) if name != "sum_ridge" else (own_clip(train, window), own_clip(test, window))
+        tr, te = (train, test) if not name.startswith("sum_") else (own_clip(train, window), own_clip(test, window))
         predict, chosen = READERS[name](tr[:cut], tr[cut:], fields)
         row[name] = {"rho": within_video_rho(predict, te, fields), "chosen": chosen}
     return row
 
 
-READERS = {"ridge": fit_ridge, "mlp": fit_mlp, "sum_ridge": fit_sum_ridge}
+def fit_sum_true_elements(train, val, fields):
+    """Sums, given the true elements (the truth's ``element_type`` runs: each element's kind and
+    clips): ridge from a video's count of elements of each kind to its summed fields, each element's
+    value shared evenly over its clips, 0 off elements. What sums teach once the elements are known."""
+    kinds = int(max(t["element_type"].max() for _, t in train + val)) + 1
+
+    def shares(truth):
+        types = truth["element_type"].astype(np.int64)
+        run = np.cumsum(np.r_[True, types[1:] != types[:-1]])
+        return types, np.where(types >= 0, 1.0 / np.bincount(run)[run], 0.0)
+
+    def counts(pairs):
+        rows = []
+        for _, t in pairs:
+            types, share = shares(t)
+            on = types >= 0
+            rows.append(np.bincount(types[on], weights=share[on], minlength=kinds))
+        return np.stack(rows)
+
+    def solve(pairs, penalty):
+        c = counts(pairs)
+        y = np.stack([[t[f].sum() for f in fields] for _, t in pairs])
+        value = np.linalg.solve(c.T @ c + penalty * np.eye(kinds), c.T @ y)
+        return value
+
+    yv = np.stack([[t[f].sum() for f in fields] for _, t in val])
+    cv = counts(val)
+    best = min(RIDGE_PENALTIES + (0.01, 0.1), key=lambda p: float(np.mean((cv @ solve(train, p) - yv) ** 2)))
+    value = solve(train + val, best)
+
+    def predict(_x, truth):
+        types, share = shares(truth)
+        return np.where(types[:, None] >= 0, value[np.clip(types, 0, None)] * share[:, None], 0.0)
+    predict.reads_truth = True  # the elements come from the truth, not from the features
+    return predict, {"penalty": best}
+
+
+def fit_sum_runs(train, val, fields):
+    """As ``sum_codebook``, but a run of consecutive clips of one kind counts once (an element is valued
+    once, whatever its length), and each clip of a run reads its kind's value over the run's length."""
+    return fit_sum_codebook(train, val, fields, by_runs=True)
+
+
+def fit_sum_codebook(train, val, fields, sizes=(16, 32, 64), seed: int = 0, by_runs: bool = False):
+    """Sums again, through kinds of clip: k-means of the training clips (each clip alone), then ridge
+    from a video's count of clips of each kind to its summed fields; a clip is read as its kind's value.
+    The number of kinds and the penalty chosen on the validation videos."""
+    from scipy.cluster.vq import kmeans2
+
+    # each clip minus its video's mean: what shifts a whole routine (the athlete's style) is not a kind
+    clips = np.concatenate([x - x.mean(0) for x, _ in train])
+    mean, scale = clips.mean(0), clips.std(0) + 1e-6
+
+    def kinds(centres, x):
+        z = (x - x.mean(0) - mean) / scale
+        return np.argmin(((z[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+
+    def weights(centres, x):
+        """(T,) each clip's share of one count: 1, or 1 / the length of its run of one kind."""
+        kind = kinds(centres, x)
+        if not by_runs:
+            return kind, np.ones(len(kind))
+        run = np.cumsum(np.r_[True, kind[1:] != kind[:-1]])
+        return kind, 1.0 / np.bincount(run)[run]
+
+    def counts(centres, pairs):
+        return np.stack([np.bincount(*weights(centres, x), minlength=len(centres)) for x, _ in pairs])
+
+    def solve(centres, pairs, penalty):
+        c = counts(centres, pairs)
+        y = np.stack([[t[f].sum() for f in fields] for _, t in pairs])
+        value = np.linalg.solve(c.T @ c + penalty * np.eye(len(centres)), c.T @ y)
+
+        def predict(q):
+            kind, share = weights(centres, q)
+            return value[kind] * share[:, None]
+        return predict
+
+    yv = np.stack([[t[f].sum() for f in fields] for _, t in val])
+    best, best_err = None, np.inf
+    for k in sizes:
+        centres, _ = kmeans2((clips - mean) / scale, k, seed=seed, minit="++")
+        for penalty in RIDGE_PENALTIES:
+            predict = solve(centres, train, penalty)
+            err = float(np.mean((np.stack([predict(x).sum(0) for x, _ in val]) - yv) ** 2 / (yv.var(0) + 1e-12)))
+            if err < best_err:
+                best, best_err = (centres, penalty, k), err
+    centres, penalty, k = best
+    return solve(centres, train + val, penalty), {"kinds": k, "penalty": penalty}
+
+
+READERS = {"ridge": fit_ridge, "mlp": fit_mlp, "sum_ridge": fit_sum_ridge, "sum_codebook": fit_sum_codebook,
+           "sum_runs": fit_sum_runs, "sum_true_elements": fit_sum_true_elements}
 
 
 def main() -> None:
