@@ -43,3 +43,19 @@ TINY = [
 @pytest.fixture
 def tiny_overrides() -> list[str]:
     return list(TINY)
+
+
+def train_tiny_additive(root: Path) -> Path:
+    """Generated rg_additive routines (16 train / 8 test, 10-12 clips, 32-d, with per-clip truth) under
+    ``root / "data"``, and a tiny additive run trained on them: the run folder, ``root / "run"``."""
+    from longaqa.cli import main
+    from longaqa.data.generators import write_generated
+
+    data = write_generated("rg_additive", root / "data", num_train=16, num_test=8, feature_dim=32,
+                           min_clips=10, max_clips=12)
+    run = root / "run"
+    args = ["train", "--data-root", str(data), "--out", str(run)]
+    for item in [*TINY, "model.head=additive", "model.local_hidden=8"]:
+        args += ["--set", item]
+    assert main(args) == 0
+    return run

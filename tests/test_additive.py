@@ -22,7 +22,7 @@ from longaqa.interpret.perturbation import faithfulness, leave_one_out_effects
 from longaqa.losses import Criterion
 from longaqa.models import build_model, model_from_config
 from longaqa.sheets import FISV_SHEET, HOLISTIC_SHEET, RG_ARTISTIC_SHEET, RG_SHEET, SINGLE_SHEET, score_sheet
-from tests.conftest import SHARED, TINY
+from tests.conftest import SHARED, TINY, train_tiny_additive
 
 RG_LABELS = SHARED / "data" / "rg_labels"
 FISV_LABELS = SHARED / "data" / "fisv_labels"
@@ -320,15 +320,8 @@ def test_holistic_sheet_trains_and_explains_the_impression_apart(tmp_path):
 
 def test_train_explain_on_generated_rg_routines(tmp_path, capsys):
     from longaqa.cli import main
-    from longaqa.data.generators import write_generated
 
-    data = write_generated("rg_additive", tmp_path / "data", num_train=16, num_test=8, feature_dim=32,
-                           min_clips=10, max_clips=12)
-    run = tmp_path / "run"
-    args = ["train", "--data-root", str(data), "--out", str(run)]
-    for item in [*TINY, "model.head=additive", "model.local_hidden=8"]:
-        args += ["--set", item]
-    assert main(args) == 0
+    run = train_tiny_additive(tmp_path)
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["subscores"]) == {"difficulty", "execution", "penalty"}
     epochs = (run / "epochs.csv").read_text().splitlines()[0]

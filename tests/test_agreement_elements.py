@@ -14,7 +14,7 @@ from longaqa.errors import LongAQAError
 from longaqa.interpret.agreement import element_units, read_truth, truth_agreement
 from longaqa.interpret.explanation import explain_video
 from longaqa.models import build_model
-from tests.conftest import TINY
+from tests.conftest import TINY, train_tiny_additive
 
 
 @pytest.fixture(scope="module")
@@ -81,15 +81,8 @@ def test_truth_files_with_elements(tmp_path):
 def test_interpretability_reports_per_element_agreement(tmp_path):
     """End to end: a generated dataset (its truth has ``element_type``), a short run, ``interpretability``."""
     from longaqa.cli import main
-    from longaqa.data.generators import write_generated
 
-    data = write_generated("rg_additive", tmp_path / "data", num_train=16, num_test=8, feature_dim=32,
-                           min_clips=10, max_clips=12)
-    run = tmp_path / "run"
-    args = ["train", "--data-root", str(data), "--out", str(run)]
-    for item in [*TINY, "model.head=additive", "model.local_hidden=8"]:
-        args += ["--set", item]
-    assert main(args) == 0
+    run = train_tiny_additive(tmp_path)
     assert main(["interpretability", str(run), "--num-random", "1"]) == 0
     truth = json.loads((run / "interpretability.json").read_text())["truth"]
     assert {"contribution_per_element", "difficulty_per_element", "deduction_per_element"} <= set(truth["fields"])
