@@ -56,7 +56,7 @@ import explanation_truth as bench  # noqa: E402
 
 from longaqa.data import load_split  # noqa: E402
 from longaqa.data.generators import GENERATORS  # noqa: E402
-from longaqa.interpret.agreement import read_truth  # noqa: E402
+from longaqa.interpret.agreement import element_units, read_truth  # noqa: E402
 from longaqa.metrics import spearman  # noqa: E402
 
 FIELDS = ("contribution", "difficulty", "deduction", "tes")
@@ -208,8 +208,8 @@ def fit_sum_true_elements(train, val, fields):
 
     def shares(truth):
         types = truth["element_type"].astype(np.int64)
-        run = np.cumsum(np.r_[True, types[1:] != types[:-1]])
-        return types, np.where(types >= 0, 1.0 / np.bincount(run)[run], 0.0)
+        unit = element_units(truth, slice(None))  # one per element, one per clip off elements
+        return types, np.where(types >= 0, 1.0 / np.bincount(unit)[unit], 0.0)
 
     def counts(pairs):
         rows = []
