@@ -104,6 +104,16 @@ def within_video_rho(predict, pairs: list[tuple[np.ndarray, dict]], fields: list
     return {f: float(np.mean(v)) if v else float("nan") for f, v in rhos.items()}
 
 
+def summed(pairs: list[tuple[np.ndarray, dict]], fields: list[str]) -> np.ndarray:
+    """(videos, fields): each field summed over a video's clips (what the label file gives)."""
+    return np.stack([[t[f].sum() for f in fields] for _, t in pairs])
+
+
+def ridge(a: np.ndarray, b: np.ndarray, penalty: float | np.ndarray) -> np.ndarray:
+    """argmin ||a x - b||^2 + x' diag(penalty) x (``penalty`` a number or one per column of ``a``)."""
+    return np.linalg.solve(a.T @ a + np.diag(np.broadcast_to(penalty, a.shape[1])), a.T @ b)
+
+
 def validation_error(predict, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((predict(x) - y) ** 2 / (y.var(axis=0) + 1e-12)))
 
@@ -114,9 +124,7 @@ def fit_ridge(train, val, fields):
         x, y = stack(pairs, fields)
         mean, scale = x.mean(0), x.std(0) + 1e-6
         z = np.c_[(x - mean) / scale, np.ones(len(x))]
-        reg = penalty * np.eye(z.shape[1])
-        reg[-1, -1] = 0.0
-        coef = np.linalg.solve(z.T @ z + reg, z.T @ y)
+        coef = ridge(z, y, np.r_[np.full(z.shape[1] - 1, penalty), 0.0])  # the intercept unpenalised
         return lambda q: np.c_[(q - mean) / scale, np.ones(len(q))] @ coef
 
     xv, yv = stack(val, fields)
@@ -127,15 +135,12 @@ def fit_ridge(train, val, fields):
 def fit_sum_ridge(train, val, fields):
     """Ridge from a video's summed window inputs to its summed fields; applied to each clip's inputs."""
     def sums(pairs):
-        return (np.stack([x.sum(0) for x, _ in pairs]),
-                np.stack([[t[f].sum() for f in fields] for _, t in pairs]))
+        return np.stack([x.sum(0) for x, _ in pairs]), summed(pairs, fields)
 
     def solve(pairs, penalty):
         x, y = sums(pairs)
         mean, scale = x.mean(0), x.std(0) + 1e-6
-        z = (x - mean) / scale
-        reg = penalty * np.eye(z.shape[1])
-        coef = np.linalg.solve(z.T @ z + reg, z.T @ (y - y.mean(0)))
+        coef = ridge((x - mean) / scale, y - y.mean(0), penalty)
         lengths = np.array([len(q) for q, _ in pairs], dtype=np.float64)
         # the sums' offset, shared out per clip: y.mean over videos / mean clips per video
         per_clip = (y.mean(0) - (mean / scale) @ coef) / lengths.mean()
@@ -220,12 +225,9 @@ def fit_sum_true_elements(train, val, fields):
         return np.stack(rows)
 
     def solve(pairs, penalty):
-        c = counts(pairs)
-        y = np.stack([[t[f].sum() for f in fields] for _, t in pairs])
-        value = np.linalg.solve(c.T @ c + penalty * np.eye(kinds), c.T @ y)
-        return value
+        return ridge(counts(pairs), summed(pairs, fields), penalty)
 
-    yv = np.stack([[t[f].sum() for f in fields] for _, t in val])
+    yv = summed(val, fields)
     cv = counts(val)
     best = min(RIDGE_PENALTIES + (0.01, 0.1), key=lambda p: float(np.mean((cv @ solve(train, p) - yv) ** 2)))
     value = solve(train + val, best)
@@ -269,16 +271,14 @@ def fit_sum_codebook(train, val, fields, sizes=(16, 32, 64), seed: int = 0, by_r
         return np.stack([np.bincount(*weights(centres, x), minlength=len(centres)) for x, _ in pairs])
 
     def solve(centres, pairs, penalty):
-        c = counts(centres, pairs)
-        y = np.stack([[t[f].sum() for f in fields] for _, t in pairs])
-        value = np.linalg.solve(c.T @ c + penalty * np.eye(len(centres)), c.T @ y)
+        value = ridge(counts(centres, pairs), summed(pairs, fields), penalty)
 
         def predict(q):
             kind, share = weights(centres, q)
             return value[kind] * share[:, None]
         return predict
 
-    yv = np.stack([[t[f].sum() for f in fields] for _, t in val])
+    yv = summed(val, fields)
     best, best_err = None, np.inf
     for k in sizes:
         centres, _ = kmeans2((clips - mean) / scale, k, seed=seed, minit="++")
