@@ -215,6 +215,12 @@ class ModelConfig:
     not move them. 0: ``p`` itself. Measured with 0.2 (docs/additive.md, "Options of the learned
     foreground"): closer to the truth where connecting movement is one kind of clip, less faithful where
     it is several; not shipped."""
+    learned_foreground_from_labels: bool = False
+    """Additive head, ``background_rule: learned``: the parts' loss (the sub-scores and the total) also
+    trains the foreground network, beside its fit to the teacher, so that the labels can move which
+    clips earn where the teacher's rule is wrong (elements the densest kind of clip). False: the parts
+    see the foreground without gradient, and only the teacher trains it (docs/additive.md, "The
+    foreground learned from the labels")."""
     local_context_dropout: float = 0.5
     """Additive head, training only: probability of hiding each neighbour in a clip's window (never the
     clip itself), so that a clip's part is carried by its own features (see ``LocalParts``)."""
@@ -312,6 +318,13 @@ class LossConfig:
     clip's window, the background and the centre, ``AdditiveHead.hide_leak``): 0 when hiding a clip
     moves the prediction by exactly its own contribution, which is what faithfulness measures. On the
     divided scale, as the MSE."""
+    lambda_concentrate: float = 0.0
+    """Additive head: weight of the *concentration* term (beyond the paper; 0: off): the mean over
+    videos of how evenly the clips' credit parts (difficulty, TES) spread over the clips
+    (``AdditiveHead.credit_spread``: 1 when every clip earns alike, ``1 / sqrt(n)`` when one clip of
+    ``n`` earns all). Judges credit a few elements and nothing of the connecting movement; the labels
+    fix only the sums, and this term, scale-free, prefers sums carried by few clips: its pull is
+    strongest on small credits (docs/additive.md, "Concentrating the credit")."""
     lambda_aux_total: float = 0.0
     """Additive head: weight of an *auxiliary total* (beyond the paper; 0: off). A second small network
     predicts the total from the decoded queries, which see the whole video as the paper's head does; its
@@ -326,6 +339,8 @@ class LossConfig:
                 raise LongAQAError(f"loss.{name} must be >= 0, got {getattr(self, name)}")
         if not self.lambda_hide >= 0:
             raise LongAQAError(f"loss.lambda_hide must be >= 0, got {self.lambda_hide}")
+        if not self.lambda_concentrate >= 0:
+            raise LongAQAError(f"loss.lambda_concentrate must be >= 0, got {self.lambda_concentrate}")
         if not self.lambda_aux_total >= 0:
             raise LongAQAError(f"loss.lambda_aux_total must be >= 0, got {self.lambda_aux_total}")
         if not self.lambda_subscores >= 0 or any(not v >= 0 for v in self.subscore_weights.values()):
@@ -475,6 +490,8 @@ class Config:
         )
         if loss.lambda_hide > 0 and head != "additive":
             raise LongAQAError(f"loss.lambda_hide needs model.head=additive (its per-clip parts), got {head}")
+        if loss.lambda_concentrate > 0 and head != "additive":
+            raise LongAQAError(f"loss.lambda_concentrate needs model.head=additive (its per-clip parts), got {head}")
         if loss.lambda_aux_total > 0 and head != "additive":
             raise LongAQAError(f"loss.lambda_aux_total needs model.head=additive, got {head}")
         if loss.lambda_reg == 0 and not attention and not subscores:

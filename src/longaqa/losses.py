@@ -81,6 +81,8 @@ class Criterion(nn.Module):
     ``subscores_weighted``: the sum of each times its weight (``loss.subscore_weights``, else
     ``loss.lambda_subscores``), added to ``loss``. With ``loss.lambda_hide`` and a model that returns
     ``hide_leak`` (the additive head in training): ``hide`` (its mean square) and ``hide_weighted``.
+    With ``loss.lambda_concentrate`` and a model that returns ``credit_spread``: ``concentrate`` (its
+    mean) and ``concentrate_weighted``.
     With ``loss.lambda_aux_total`` and a model that returns ``aux_total``: ``aux_total`` (its MSE against
     the target) and ``aux_total_weighted``.
     """
@@ -91,7 +93,7 @@ class Criterion(nn.Module):
         self.temperature = cfg.temperature_for(d_model)
 
     WEIGHTED_TERMS = ("mse_weighted", "attention_weighted", "subscores_weighted", "hide_weighted",
-                      "background_fit", "aux_total_weighted")
+                      "concentrate_weighted", "background_fit", "aux_total_weighted")
     """The terms whose sum is ``loss``."""
 
     def averages_over(self, key: str) -> str:
@@ -159,6 +161,10 @@ class Criterion(nn.Module):
             terms["hide"] = out.hide_leak.float().square().mean()
             terms["hide_weighted"] = self.cfg.lambda_hide * terms["hide"]
             terms["loss"] = terms["loss"] + terms["hide_weighted"]
+        if out.credit_spread is not None and self.cfg.lambda_concentrate > 0:
+            terms["concentrate"] = out.credit_spread.float().mean()
+            terms["concentrate_weighted"] = self.cfg.lambda_concentrate * terms["concentrate"]
+            terms["loss"] = terms["loss"] + terms["concentrate_weighted"]
         if out.aux_total is not None and self.cfg.lambda_aux_total > 0:
             terms["aux_total"] = F.mse_loss(out.aux_total.float(), target.float())
             terms["aux_total_weighted"] = self.cfg.lambda_aux_total * terms["aux_total"]

@@ -49,7 +49,8 @@ def build_model(
                             cfg.local_centre, LearnedOptions(
                                 teacher=cfg.learned_teacher, dead_zone=cfg.learned_foreground_dead_zone,
                                 forcing=cfg.learned_teacher_forcing, forcing_until=cfg.learned_teacher_forcing_until,
-                                forcing_clips=cfg.learned_teacher_forcing_clips), cfg.local_centre_statistic)
+                                forcing_clips=cfg.learned_teacher_forcing_clips,
+                                from_labels=cfg.learned_foreground_from_labels), cfg.local_centre_statistic)
     else:
         head = (WeightScoreHead if cfg.head == "weight_score" else SingleScoreHead)(cfg.d_model, list(cfg.head_hidden))
     fast_only = dict(share_batch_work=cfg.share_batch_work) if fast else {}
@@ -80,6 +81,7 @@ def model_from_config(cfg: Config, fastpath: bool | None = None) -> QueryAQA | M
 
     model = build_model(cfg.model, score_sheet(cfg.data), cfg.data.score_divisor, fastpath)
     model.head.hide_check = cfg.loss.lambda_hide > 0  # training then measures what hiding a clip moves
+    model.head.spread_check = cfg.loss.lambda_concentrate > 0  # ... and how evenly credit spreads
     if cfg.loss.lambda_aux_total > 0:  # a total from the whole video, for training only
         model.head.enable_aux_total(list(cfg.model.head_hidden))
     return model

@@ -69,6 +69,8 @@ class LearnedOptions:
     forcing_clips: str = "all"
     """With ``forcing``: which clips are forced: ``all``, ``agree`` (teacher and network on the same side of
     0.5) or ``foreground`` (both above 0.5)."""
+    from_labels: bool = False
+    """The parts' loss reaches the network's foreground too (else the parts see it without gradient)."""
 
 
 class LocalOutput(NamedTuple):
@@ -235,13 +237,15 @@ class LocalParts(nn.Module):
         a small network fitted (``background_fit``, in training) to its teacher: the densest rule on the
         videos where its background wins clearly (margin ramp ``CONFIDENCE``), or with teacher
         ``adaptive`` the adaptive rule on every video (:class:`LearnedOptions`). The parts see it
-        without gradient. Returns the foreground; in training, the fit per video (B,) (else None); in
-        training with ``forcing``, the foreground the parts learn beside (B, T) (:meth:`forced`, else
-        None)."""
+        without gradient, unless ``from_labels``: then the parts' loss trains it too. Returns the
+        foreground; in training, the fit per video (B,) (else None); in training with ``forcing``, the
+        foreground the parts learn beside (B, T) (:meth:`forced`, else None)."""
         opts = self.learned
         centred = (clips - masked_mean(clips, valid)[:, None]).detach()
         logit = self.fg_net(centred).squeeze(-1).float()  # (B, T)
-        fg = torch.sigmoid(logit).detach()
+        fg = torch.sigmoid(logit)
+        if not opts.from_labels:
+            fg = fg.detach()
         if opts.dead_zone > 0:  # sure clips exactly 0 or 1
             fg = ((fg - opts.dead_zone) / (1 - 2 * opts.dead_zone)).clamp(0, 1)
         fit = forced = None
@@ -346,6 +350,7 @@ class AdditiveHead(nn.Module):
                                 background_rule, centre, learned, centre_statistic)
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.hide_check = False  # set from loss.lambda_hide: training then returns hide_leak
+        self.spread_check = False  # set from loss.lambda_concentrate: training then returns credit_spread
         self.aux_mlp: nn.Module | None = None  # enable_aux_total (loss.lambda_aux_total)
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)
@@ -375,11 +380,13 @@ class AdditiveHead(nn.Module):
             return out
 
         leak = self.hide_leak(memory, valid) if self.training and self.hide_check else None
+        spread = self.credit_spread(parts, valid) if self.training and self.spread_check else None
         aux = None
         if self.training and self.aux_mlp is not None:  # the whole video's total, for training only
             aux = self.aux_mlp(masked_mean(queries, query_mask)).squeeze(-1).float()
         return {
             "hide_leak": leak,
+            "credit_spread": spread,
             "aux_total": aux,
             "background_fit": background_fit,
             "pred": combine(*self.sheet.total),
@@ -396,6 +403,25 @@ class AdditiveHead(nn.Module):
         embeddings the parts read. It is not used outside training."""
         d_model = self.local.embed.in_features
         self.aux_mlp = mlp(d_model, hidden, 1)
+
+    SPREAD_EPS = 1e-6
+    """Added under the square root of :meth:`credit_spread` (divided scale), so that its gradient at a
+    part of 0 stays finite."""
+
+    def credit_spread(self, parts: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """(B,): how evenly each video's credit parts (sign > 0 on the sheet: difficulty, TES) spread over
+        its valid clips, ``sum_t sqrt(p_t) / sqrt(n sum_t p_t)``, averaged over the credit parts: 1 when
+        every clip earns alike, ``1 / sqrt(n)`` when one clip earns all (``loss.lambda_concentrate``).
+        Scale-free: it does not change the sums the labels fix, only how they spread, and its pull is
+        strongest on the smallest credits (connecting movement that earns a little)."""
+        credit = self.clip_signs > 0  # (P,)
+        if not bool(credit.any()):
+            return parts.new_zeros(len(parts))
+        p = parts[..., credit].float() * valid[..., None]  # (B, T, C), 0 on padding
+        n = valid.sum(1, keepdim=True).clamp_min(1).to(p.dtype)  # (B, 1)
+        roots = (p + self.SPREAD_EPS).sqrt() - self.SPREAD_EPS ** 0.5  # 0 on padding
+        spread = roots.sum(1) / (n * p.sum(1) + self.SPREAD_EPS).sqrt()  # (B, C)
+        return spread.mean(1)
 
     def hide_leak(self, memory: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """(B,): hide one random valid clip ``k`` per video and return how far that moves the summed

@@ -47,14 +47,17 @@ class AQAOutput:
     subscores: dict[str, torch.Tensor] | None = None
     clip_foreground: torch.Tensor | None = None
     hide_leak: torch.Tensor | None = None
+    """(B,), additive head in training with ``loss.lambda_hide``: what hiding one clip moved the other
+    clips' summed contribution by (``AdditiveHead.hide_leak``)."""
+    credit_spread: torch.Tensor | None = None
+    """(B,), additive head in training with ``loss.lambda_concentrate``: how evenly its credit parts
+    spread over the clips (``AdditiveHead.credit_spread``)."""
     aux_total: torch.Tensor | None = None
     """(B,), additive head in training with ``loss.lambda_aux_total``: the auxiliary total from the decoded
     queries (``AdditiveHead.enable_aux_total``); never part of ``pred``."""
     background_fit: torch.Tensor | None = None
     """(B,), additive head with ``background_rule: learned``, in training: its foreground network's fit
     to the densest rule (``LocalParts.learned_foreground``)."""
-    """(B,), additive head in training with ``loss.lambda_hide``: what hiding one clip moved the other
-    clips' summed contribution by (``AdditiveHead.hide_leak``)."""
     fastpath: bool = False
 
     @property
@@ -152,6 +155,7 @@ class QueryAQA(nn.Module):
             video_terms=head_out.get("video_terms"),
             clip_foreground=head_out.get("clip_foreground"),
             hide_leak=head_out.get("hide_leak"),
+            credit_spread=head_out.get("credit_spread"),
             aux_total=head_out.get("aux_total"),
             background_fit=head_out.get("background_fit"),
             subscores=head_out.get("subscores"),
