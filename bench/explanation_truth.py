@@ -104,6 +104,18 @@ HEADS = {
     # ... trained against the leak of hiding one clip into the others' parts (loss.lambda_hide)
     "additive_learned_centre_hide": learned("model.learned_teacher=adaptive", "model.local_centre=both",
                                             "loss.lambda_hide=100"),
+    # ... trained to carry its credit on few clips (loss.lambda_concentrate): judges credit elements only
+    "additive_learned_centre_hide_conc": learned("model.learned_teacher=adaptive", "model.local_centre=both",
+                                                 "loss.lambda_hide=100", "loss.lambda_concentrate=0.01"),
+    "additive_learned_centre_hide_conc3": learned("model.learned_teacher=adaptive", "model.local_centre=both",
+                                                  "loss.lambda_hide=100", "loss.lambda_concentrate=0.003"),
+    # ... the same over stretches of 5 clips (loss.concentrate_window): few elements, however each splits
+    "additive_learned_centre_hide_conc_w2": learned("model.learned_teacher=adaptive", "model.local_centre=both",
+                                                    "loss.lambda_hide=100", "loss.lambda_concentrate=0.03",
+                                                    "loss.concentrate_window=2"),
+    "additive_learned_centre_hide_conc_w2_lo": learned("model.learned_teacher=adaptive", "model.local_centre=both",
+                                                       "loss.lambda_hide=100", "loss.lambda_concentrate=0.01",
+                                                       "loss.concentrate_window=2"),
     # ... with the centre a weighted median, which hiding one clip barely moves (model.local_centre_statistic)
     "additive_learned_aux_median": learned("model.learned_teacher=adaptive", "loss.lambda_aux_total=1",
                                            "model.local_centre=both", "model.local_centre_statistic=median"),
@@ -289,19 +301,37 @@ def write_package_table(results: dict, meta: dict) -> None:
     print(f"written: {MEASURED_FILE}")
 
 
-def merge_saved(saved: list[dict]) -> tuple[dict, dict]:
+def merge_saved(saved: list[dict], join_seeds: bool = False) -> tuple[dict, dict]:
     """The results of several ``--out`` files as one (generator -> head -> rows) and their meta: the
     commands joined by ``; ``, the seconds summed; the seeds and epochs must agree. A generator and head
-    measured in several files keeps the last file's rows (a re-measured head replaces its earlier run)."""
+    measured in several files keeps the last file's rows (a re-measured head replaces its earlier run).
+
+    With ``join_seeds`` the files are one measurement split by seed (``--first-seed``): their seed
+    ranges must not overlap, a generator and head's rows are joined in seed order, and the meta's
+    ``seeds`` is the total."""
     results: dict = {}
-    for one in saved:
-        for kind, heads in one["results"].items():
-            results.setdefault(kind, {}).update(heads)
-    for key in ("seeds", "epochs"):
+    if join_seeds:
+        saved = sorted(saved, key=lambda one: one["meta"].get("first_seed", 0))
+        ranges = [(one["meta"].get("first_seed", 0), one["meta"]["seeds"]) for one in saved]
+        if any(start < prev + count for (prev, count), (start, _) in zip(ranges, ranges[1:])):
+            sys.exit(f"the saved files' seeds overlap ({ranges}): they cannot be joined")
+        for one in saved:
+            for kind, heads in one["results"].items():
+                for head, rows in heads.items():
+                    results.setdefault(kind, {}).setdefault(head, []).extend(rows)
+        keys = ("epochs",)
+    else:
+        for one in saved:
+            for kind, heads in one["results"].items():
+                results.setdefault(kind, {}).update(heads)
+        keys = ("seeds", "epochs")
+    for key in keys:
         if len({one["meta"][key] for one in saved}) > 1:
             sys.exit(f"the saved files differ in {key}: they are not one measurement")
     meta = {**saved[0]["meta"], "command": "; ".join(one["meta"]["command"] for one in saved),
             "seconds": round(sum(one["meta"]["seconds"] for one in saved), 1)}
+    if join_seeds:
+        meta["seeds"] = sum(one["meta"]["seeds"] for one in saved)
     return results, meta
 
 
@@ -311,6 +341,8 @@ def main() -> None:
     p.add_argument("--heads", nargs="*", default=["paper", "additive"], choices=list(HEADS),
                    help="additive_total: the additive head trained on the total alone (one part per clip)")
     p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="train seeds FIRST_SEED .. FIRST_SEED + SEEDS - 1 (join files with --join-seeds)")
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--num-train", type=int, default=120)
     p.add_argument("--num-test", type=int, default=40)
@@ -329,9 +361,11 @@ def main() -> None:
     p.add_argument("--tabulate", nargs="+", metavar="JSON", help="print (and with --write-package-table, "
                    "store) the table of saved --out files (several: their runs merged, e.g. two halves run "
                    "side by side) instead of running")
+    p.add_argument("--join-seeds", action="store_true", help="with --tabulate: the files are one "
+                   "measurement split by seed (--first-seed); join each generator and head's rows")
     args = p.parse_args()
     if args.tabulate:
-        results, meta = merge_saved([json.loads(Path(f).read_text()) for f in args.tabulate])
+        results, meta = merge_saved([json.loads(Path(f).read_text()) for f in args.tabulate], args.join_seeds)
         print(f"`{meta['command']}` ({meta['seconds']} s)")
         print(table(results, meta["seeds"]))
         trust = margin_table(results)
@@ -355,7 +389,7 @@ def main() -> None:
             results[kind] = {}
             for head in args.heads:
                 rows = []
-                for seed in range(args.seeds):
+                for seed in range(args.first_seed, args.first_seed + args.seeds):
                     extra = (args.set if head.startswith("additive") else []) + [f"train.num_threads={args.threads}"]
                     rows.append(run_one(kind, data, head, seed, args.epochs, clips[1], work, extra,
                                         args.feature_dim))
@@ -370,7 +404,8 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"command": " ".join(["python", "bench/explanation_truth.py", *sys.argv[1:]]),
-            "seconds": round(time.perf_counter() - start, 1), "epochs": args.epochs, "seeds": args.seeds}
+            "seconds": round(time.perf_counter() - start, 1), "epochs": args.epochs, "seeds": args.seeds,
+            "first_seed": args.first_seed}
     out.write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
     out.with_suffix(".md").write_text(f"`{meta['command']}` ({meta['seconds']} s)\n{text}\n")
     if args.write_package_table:

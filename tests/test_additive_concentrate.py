@@ -47,6 +47,28 @@ def test_credit_spread_prefers_few_clips_at_equal_sums_and_ignores_scale():
     torch.testing.assert_close(head.credit_spread(few * 10, valid), head.credit_spread(few, valid), atol=1e-3, rtol=0)
 
 
+def test_credit_spread_over_windows_is_indifferent_to_the_split_within_a_stretch():
+    """``loss.concentrate_window`` w: each clip's credit over the square root of its window's; an
+    element's credit split evenly over 3 clips or all on its middle clip reads alike (w = 2: the element
+    lies within each of its clips' windows), while credit off it still costs."""
+    head = additive().head
+    valid = torch.ones(1, 12, dtype=torch.bool)
+    split, middle, leaked = torch.zeros(3, 1, 12, 2).unbind(0)
+    split[0, 4:7, 0] = 0.2
+    middle[0, 5, 0] = 0.6
+    leaked[0, 5, 0] = 0.5
+    leaked[0, 10, 0] = 0.1  # a little credit on a clip of connecting movement
+    head.spread_window = 2
+    spreads = [float(head.credit_spread(p, valid)) for p in (split, middle, leaked)]
+    assert abs(spreads[0] - spreads[1]) < 1e-4 and spreads[2] > spreads[1] + 0.1
+    head.spread_window = 0  # clip by clip the split costs more than one clip
+    assert float(head.credit_spread(split, valid)) > float(head.credit_spread(middle, valid)) + 0.1
+    with pytest.raises(LongAQAError, match="loss.concentrate_window must be >= 0"):
+        load_config(None, [*TINY, "model.head=additive", "loss.concentrate_window=-1"])
+    cfg = load_config(None, [*TINY, "model.head=additive", "loss.lambda_concentrate=1", "loss.concentrate_window=2"])
+    assert model_from_config(cfg).head.spread_window == 2
+
+
 def test_concentration_term_enters_the_loss_in_training_only():
     x, lengths = torch.randn(4, 12, 32), torch.tensor([12, 12, 9, 7])
     cfg = load_config(None, [*TINY, "model.head=additive", "loss.lambda_concentrate=0.5"])
@@ -87,3 +109,16 @@ def test_the_labels_train_the_learned_foreground_only_when_asked(from_labels):
     grad = model.head.local.fg_net[0].weight.grad
     reached = grad is not None and bool(grad.abs().sum() > 0)
     assert reached == from_labels
+
+
+def test_the_foreground_fit_is_weighted_by_lambda_background_fit():
+    model = additive("model.background_rule=learned").train()
+    out = model(torch.randn(2, 10, 32), torch.tensor([10, 8]))
+    for weight in (1.0, 0.01):
+        cfg = load_config(None, [*TINY, "model.head=additive", f"loss.lambda_background_fit={weight}"])
+        terms = Criterion(cfg.loss, 16)(out, torch.rand(2))
+        torch.testing.assert_close(terms["background_fit_weighted"], weight * out.background_fit.mean())
+        torch.testing.assert_close(terms["loss"], terms["mse_weighted"] + terms["attention_weighted"]
+                                   + terms["background_fit_weighted"])
+    with pytest.raises(LongAQAError, match="loss.lambda_background_fit must be >= 0"):
+        load_config(None, [*TINY, "model.head=additive", "loss.lambda_background_fit=-1"])

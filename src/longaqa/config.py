@@ -325,6 +325,16 @@ class LossConfig:
     ``n`` earns all). Judges credit a few elements and nothing of the connecting movement; the labels
     fix only the sums, and this term, scale-free, prefers sums carried by few clips: its pull is
     strongest on small credits (docs/additive.md, "Concentrating the credit")."""
+    lambda_background_fit: float = 1.0
+    """Additive head, ``model.background_rule: learned``: weight of the foreground network's fit to its
+    teacher (``background_fit``, a mean binary cross-entropy per clip). With
+    ``model.learned_foreground_from_labels`` a small weight lets the labels, whose loss is far smaller
+    on the divided scale, move the foreground away from the teacher's rule."""
+    concentrate_window: int = 0
+    """Additive head, with ``lambda_concentrate``: measure the spread on the credit summed over each
+    clip's ``2 w + 1`` clips (this ``w``) instead of clip by clip, so that the term prefers credit on
+    few stretches of clips (elements) and is indifferent to how an element's credit splits over its
+    clips. 0: clip by clip."""
     lambda_aux_total: float = 0.0
     """Additive head: weight of an *auxiliary total* (beyond the paper; 0: off). A second small network
     predicts the total from the decoded queries, which see the whole video as the paper's head does; its
@@ -341,6 +351,10 @@ class LossConfig:
             raise LongAQAError(f"loss.lambda_hide must be >= 0, got {self.lambda_hide}")
         if not self.lambda_concentrate >= 0:
             raise LongAQAError(f"loss.lambda_concentrate must be >= 0, got {self.lambda_concentrate}")
+        if not self.lambda_background_fit >= 0:
+            raise LongAQAError(f"loss.lambda_background_fit must be >= 0, got {self.lambda_background_fit}")
+        if self.concentrate_window < 0:
+            raise LongAQAError(f"loss.concentrate_window must be >= 0, got {self.concentrate_window}")
         if not self.lambda_aux_total >= 0:
             raise LongAQAError(f"loss.lambda_aux_total must be >= 0, got {self.lambda_aux_total}")
         if not self.lambda_subscores >= 0 or any(not v >= 0 for v in self.subscore_weights.values()):

@@ -93,7 +93,7 @@ class Criterion(nn.Module):
         self.temperature = cfg.temperature_for(d_model)
 
     WEIGHTED_TERMS = ("mse_weighted", "attention_weighted", "subscores_weighted", "hide_weighted",
-                      "concentrate_weighted", "background_fit", "aux_total_weighted")
+                      "concentrate_weighted", "background_fit_weighted", "aux_total_weighted")
     """The terms whose sum is ``loss``."""
 
     def averages_over(self, key: str) -> str:
@@ -156,7 +156,8 @@ class Criterion(nn.Module):
             terms["loss"] = terms["loss"] + weighted
         if out.background_fit is not None:  # the learned foreground's own fit (no gradient to the parts)
             terms["background_fit"] = out.background_fit.float().mean()
-            terms["loss"] = terms["loss"] + terms["background_fit"]
+            terms["background_fit_weighted"] = self.cfg.lambda_background_fit * terms["background_fit"]
+            terms["loss"] = terms["loss"] + terms["background_fit_weighted"]
         if out.hide_leak is not None and self.cfg.lambda_hide > 0:
             terms["hide"] = out.hide_leak.float().square().mean()
             terms["hide_weighted"] = self.cfg.lambda_hide * terms["hide"]

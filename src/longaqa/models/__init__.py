@@ -82,6 +82,7 @@ def model_from_config(cfg: Config, fastpath: bool | None = None) -> QueryAQA | M
     model = build_model(cfg.model, score_sheet(cfg.data), cfg.data.score_divisor, fastpath)
     model.head.hide_check = cfg.loss.lambda_hide > 0  # training then measures what hiding a clip moves
     model.head.spread_check = cfg.loss.lambda_concentrate > 0  # ... and how evenly credit spreads
+    model.head.spread_window = cfg.loss.concentrate_window
     if cfg.loss.lambda_aux_total > 0:  # a total from the whole video, for training only
         model.head.enable_aux_total(list(cfg.model.head_hidden))
     return model

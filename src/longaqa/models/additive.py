@@ -351,6 +351,7 @@ class AdditiveHead(nn.Module):
         self.video_mlp = mlp(d_model, hidden, len(sheet.video_terms)) if sheet.video_terms else None
         self.hide_check = False  # set from loss.lambda_hide: training then returns hide_leak
         self.spread_check = False  # set from loss.lambda_concentrate: training then returns credit_spread
+        self.spread_window = 0  # loss.concentrate_window: credit_spread reads sums over 2 w + 1 clips
         self.aux_mlp: nn.Module | None = None  # enable_aux_total (loss.lambda_aux_total)
         self.register_buffer("video_scale", torch.ones(len(sheet.video_terms)))
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)
@@ -406,20 +407,28 @@ class AdditiveHead(nn.Module):
 
     SPREAD_EPS = 1e-6
     """Added under the square root of :meth:`credit_spread` (divided scale), so that its gradient at a
-    part of 0 stays finite."""
+    part of 0 stays finite (``1 / sqrt(eps)``)."""
 
     def credit_spread(self, parts: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """(B,): how evenly each video's credit parts (sign > 0 on the sheet: difficulty, TES) spread over
         its valid clips, ``sum_t sqrt(p_t) / sqrt(n sum_t p_t)``, averaged over the credit parts: 1 when
         every clip earns alike, ``1 / sqrt(n)`` when one clip earns all (``loss.lambda_concentrate``).
         Scale-free: it does not change the sums the labels fix, only how they spread, and its pull is
-        strongest on the smallest credits (connecting movement that earns a little)."""
+        strongest on the smallest credits (connecting movement that earns a little).
+
+        With ``spread_window`` w > 0 (``loss.concentrate_window``) ``sqrt(p_t)`` becomes
+        ``p_t / sqrt(S_t)``, ``S_t`` the credit of clips ``t - w .. t + w``, times ``sqrt(2 w + 1)`` (so
+        that credit alike everywhere still reads 1): a stretch of credit within every one of its clips'
+        windows then counts as the square root of its sum, however it splits over its clips, so the
+        term prefers credit on few stretches (elements), not on few clips."""
         credit = self.clip_signs > 0  # (P,)
         if not bool(credit.any()):
             return parts.new_zeros(len(parts))
         p = parts[..., credit].float() * valid[..., None]  # (B, T, C), 0 on padding
+        w = self.spread_window
+        around = window_sums(p, w) if w > 0 else p  # (B, T, C)
         n = valid.sum(1, keepdim=True).clamp_min(1).to(p.dtype)  # (B, 1)
-        roots = (p + self.SPREAD_EPS).sqrt() - self.SPREAD_EPS ** 0.5  # 0 on padding
+        roots = p / (around + self.SPREAD_EPS).sqrt() * math.sqrt(2 * w + 1)  # sqrt(p) with w = 0
         spread = roots.sum(1) / (n * p.sum(1) + self.SPREAD_EPS).sqrt()  # (B, C)
         return spread.mean(1)
 
