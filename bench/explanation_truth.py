@@ -116,6 +116,9 @@ HEADS = {
     "additive_learned_centre_hide_conc_w2_lo": learned("model.learned_teacher=adaptive", "model.local_centre=both",
                                                        "loss.lambda_hide=100", "loss.lambda_concentrate=0.01",
                                                        "loss.concentrate_window=2"),
+    # ... its foreground fitted to how few training routines hold a clip like it (model.learned_teacher)
+    "additive_learned_ubiquity": learned("model.learned_teacher=ubiquity", "model.local_centre=both",
+                                         "loss.lambda_hide=100"),
     # ... with the centre a weighted median, which hiding one clip barely moves (model.local_centre_statistic)
     "additive_learned_aux_median": learned("model.learned_teacher=adaptive", "loss.lambda_aux_total=1",
                                            "model.local_centre=both", "model.local_centre_statistic=median"),

@@ -35,7 +35,7 @@ VideoTermsFrom = Literal["queries", "background"]
 BackgroundRule = Literal["densest", "recurrent", "adaptive", "learned"]
 LocalCentre = Literal["none", "mean", "background", "both"]
 LocalCentreStatistic = Literal["mean", "median"]
-LearnedTeacher = Literal["densest", "adaptive", "recurrent"]
+LearnedTeacher = Literal["densest", "adaptive", "recurrent", "ubiquity"]
 ForcingClips = Literal["all", "agree", "foreground"]
 TrainCrop = Literal["random", "center"]
 EvalView = Literal["full", "center_crop", "random_crop"]
@@ -184,7 +184,11 @@ class ModelConfig:
     the ``adaptive`` rule (the densest where it wins clearly, the recurrent rule where it does not) on
     every video, so that routines whose connecting movement is several kinds of clip teach too;
     ``recurrent``: the recurrent rule on every video, which calls every kind of clip that recurs all
-    routine long background, so that a kind is labelled alike in every video."""
+    routine long background, so that a kind is labelled alike in every video; ``ubiquity``: a clip is
+    foreground as far as few training routines hold a clip like it (``background.ubiquity_rule``):
+    every routine holds the connecting movement, while each kind of element is performed in some
+    routines only, so this teacher compares each clip with every training video, not only with its
+    own (docs/additive.md, "Connecting movement is in every routine")."""
     learned_teacher_forcing: bool = False
     """Additive head, ``background_rule: learned``: in training the parts are multiplied by the
     teacher's foreground (the rule the network is fitted to) on the videos where the densest rule wins

@@ -288,6 +288,8 @@ def _build(cfg: Config, out: Path, shard: distributed.Shard | None, device: torc
             print(f"longaqa: warning: {warning}", file=sys.stderr)
     if fresh and hasattr(model, "head") and hasattr(model.head, "calibrate"):
         model.head.calibrate(train)  # the additive head's parts start near their typical values
+    if hasattr(model, "head") and hasattr(model.head, "set_training_videos"):
+        model.head.set_training_videos(train)  # a teacher that compares each clip with every training video
     if device.type == "cuda" and t.features_on_device:
         train, val, test = features_to_gpu(device, train, val, test)
     check_output_folder(out, estimate_run_bytes(model))

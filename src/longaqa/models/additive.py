@@ -14,7 +14,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from longaqa.models.background import CONFIDENCE, RULES, adaptive_rule, background_rule, foreground, recurrent_rule
+from longaqa.models.background import (
+    CONFIDENCE,
+    RULES,
+    UbiquityBank,
+    adaptive_rule,
+    background_rule,
+    foreground,
+    recurrent_rule,
+    ubiquity_bank,
+    ubiquity_rule,
+)
 from longaqa.models.heads import mlp
 
 LOG2 = math.log(2.0)
@@ -58,7 +68,8 @@ class LearnedOptions:
     keys of the config (``longaqa.config.ModelConfig``, docs/additive.md, "Options of the learned foreground")."""
 
     teacher: str = "densest"
-    """The rule the network is fitted to: ``densest``, ``adaptive`` or ``recurrent``."""
+    """The rule the network is fitted to: ``densest``, ``adaptive``, ``recurrent`` or ``ubiquity`` (which
+    needs the training videos: :meth:`LocalParts.set_bank`)."""
     dead_zone: float = 0.0
     """The network's output ``p`` becomes ``clamp((p - z) / (1 - 2 z), 0, 1)``."""
     forcing: bool = False
@@ -138,6 +149,7 @@ class LocalParts(nn.Module):
         self.centre = centre
         self.centre_statistic = centre_statistic
         self.learned = learned
+        self.bank: UbiquityBank | None = None  # teacher ubiquity: the training videos (set_bank), not saved
         self.forcing_strength = 1.0  # set per epoch by set_training_progress with learned.forcing_until
         if background_rule not in RULES:
             raise ValueError(f"background_rule must be one of {RULES}, got {background_rule!r}")
@@ -168,15 +180,16 @@ class LocalParts(nn.Module):
             nn.init.zeros_(self.salience.weight)
             nn.init.zeros_(self.salience.bias)
 
-    def forward(self, clips: torch.Tensor, valid: torch.Tensor) -> LocalOutput:
+    def forward(self, clips: torch.Tensor, valid: torch.Tensor, raw: torch.Tensor | None = None) -> LocalOutput:
         """Parts (B, T, P), each clip's foreground (B, T) with ``local_background`` (else None), and
-        in training with a learned foreground its fit to the rule (B,) (else None)."""
+        in training with a learned foreground its fit to the rule (B,) (else None). ``raw``: the clip
+        features before the model's input projection (B, T, Din), which the ``ubiquity`` teacher reads."""
         B, T, _ = clips.shape
         w = self.window
         mask = valid.to(clips.dtype)[..., None]  # (B, T, 1)
         fit = None
         if self.fg_net is not None:  # its fit to the rule needs gradient: not through no-grad `foreground`
-            foreground, fit, forced = self.learned_foreground(clips, valid)
+            foreground, fit, forced = self.learned_foreground(clips, valid, raw)
             if forced is not None:  # training with teacher forcing: the parts learn beside the teacher
                 foreground = forced
         else:
@@ -231,7 +244,14 @@ class LocalParts(nn.Module):
         mean = window_sums(e, w) / window_sums(mask, w).clamp_min(1)
         return e / mean.clamp_min(1e-12)
 
-    def learned_foreground(self, clips: torch.Tensor, valid: torch.Tensor
+    def set_bank(self, videos: list[torch.Tensor]) -> None:
+        """Teacher ``ubiquity``: keep the training videos' clip features (each (T, Din)) as the bank its
+        rule compares each clip with (:func:`longaqa.models.background.ubiquity_bank`). Called before
+        training (a resumed run calls it again); not saved with the weights, and not needed outside
+        training."""
+        self.bank = ubiquity_bank(videos)
+
+    def learned_foreground(self, clips: torch.Tensor, valid: torch.Tensor, raw: torch.Tensor | None = None
                            ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """``learned``: each clip's foreground from its own embedding minus its video's mean (B, T), by
         a small network fitted (``background_fit``, in training) to its teacher: the densest rule on the
@@ -251,7 +271,7 @@ class LocalParts(nn.Module):
         fit = forced = None
         if self.training and torch.is_grad_enabled():  # the teacher is needed for the fit only
             every_video = torch.ones(len(clips), device=clips.device)  # (B,)
-            if opts.teacher == "recurrent" and not opts.forcing:  # the densest rule is not needed
+            if opts.teacher in ("recurrent", "ubiquity") and not opts.forcing:  # the densest rule is not needed
                 densest = margin = sure = None
             else:
                 densest, margin = background_rule(clips, valid, self.background_share)
@@ -261,6 +281,11 @@ class LocalParts(nn.Module):
                 trust = every_video
             elif opts.teacher == "recurrent":  # every video teaches, every recurring kind is background
                 teacher, trust = recurrent_rule(clips, valid), every_video
+            elif opts.teacher == "ubiquity":  # every video teaches, against every training video
+                if self.bank is None or raw is None:
+                    raise RuntimeError("learned_teacher ubiquity needs the training videos (LocalParts.set_bank) "
+                                       "and the raw clip features in training")
+                teacher, trust = ubiquity_rule(raw, valid, self.bank), every_video
             else:
                 teacher, trust = densest, sure
             loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=trust[:, None] * valid, reduction="none")
@@ -357,10 +382,11 @@ class AdditiveHead(nn.Module):
         self.register_buffer("clip_signs", torch.tensor(sheet.clip_signs), persistent=False)
         self.register_buffer("video_signs", torch.tensor(sheet.video_signs), persistent=False)
 
-    def forward(self, queries, query_mask, memory=None, clip_valid=None) -> dict:
+    def forward(self, queries, query_mask, memory=None, clip_valid=None, raw_clips=None) -> dict:
         B, T, _ = memory.shape
         valid = clip_valid if clip_valid is not None else memory.new_ones(B, T, dtype=torch.bool)
-        parts, foreground, background_fit = self.local(memory, valid)  # (B, T, P), (B, T) or None, (B,) or None
+        # (B, T, P), (B, T) or None, (B,) or None
+        parts, foreground, background_fit = self.local(memory, valid, raw_clips)
         sums = parts.sum(1)  # (B, P)
         if self.video_mlp is not None:
             if self.video_from == "background":  # the connecting movement's clips: 1 - foreground
@@ -397,6 +423,12 @@ class AdditiveHead(nn.Module):
             "video_terms": video,
             "subscores": {name: combine(*spec) for name, spec in self.sheet.subscores.items()},
         }
+
+    def set_training_videos(self, samples) -> None:
+        """Before training: with the learned foreground's ``ubiquity`` teacher, its bank of training
+        videos (:meth:`LocalParts.set_bank`); else nothing."""
+        if self.local.fg_net is not None and self.local.learned.teacher == "ubiquity":
+            self.local.set_bank([s.features for s in samples])
 
     def enable_aux_total(self, hidden: list[int]) -> None:
         """Add the auxiliary total (``loss.lambda_aux_total``): an MLP of the mean decoded query, which in

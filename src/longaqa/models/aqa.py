@@ -145,7 +145,8 @@ class QueryAQA(nn.Module):
         decoded, per_layer = self.decode(
             content, memory, query_pos, memory_pos, query_valid, cross_valid, need_weights
         )  # (B, Q, D)
-        head_out = self.head(decoded, query_valid, memory=memory, clip_valid=clip_valid)
+        raw = {"raw_clips": clip_features} if self.sees_whole_video else {}  # the additive head's teachers read them
+        head_out = self.head(decoded, query_valid, memory=memory, clip_valid=clip_valid, **raw)
         return AQAOutput(
             pred=head_out["pred"],
             weights=head_out.get("weights"),

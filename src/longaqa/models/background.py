@@ -6,6 +6,8 @@ Letters: B batch, T clips, D features, K neighbours.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 
@@ -119,6 +121,75 @@ def adaptive_rule(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25,
     densest, margin = densest if densest is not None else background_rule(clips, valid, share)
     sure = ((margin - ADAPTIVE[0]) / (ADAPTIVE[1] - ADAPTIVE[0])).clamp(0, 1)[:, None]  # (B, 1)
     return (sure * densest + (1 - sure) * recurrent_rule(clips, valid)) * valid
+
+
+UBIQUITY_DIMS = 64
+"""``learned_teacher: ubiquity``: the training clips are compared in a fixed random projection to this
+many dimensions, so that comparing a batch with every training clip stays cheap (on generated routines
+the rule's AUC for element clips moved by 0.02 or less against the full features)."""
+
+
+class UbiquityBank(NamedTuple):
+    """The training videos' clips for :func:`ubiquity_rule` (N clips of V videos, k projected dimensions)."""
+
+    projection: torch.Tensor
+    """(D, k) the fixed random projection of a clip's features (each minus its video's mean)."""
+    clips: torch.Tensor
+    """(N, k) every training clip, projected."""
+    video: torch.Tensor
+    """(N,) long: each clip's video, 0 .. V - 1."""
+    threshold: torch.Tensor
+    """() squared distance under which a video holds a clip *like* a given one: the median, over every
+    training clip and every other training video, of the squared distance to that video's nearest clip."""
+    videos: int
+    """V."""
+
+    def to(self, device: torch.device) -> UbiquityBank:
+        return UbiquityBank(self.projection.to(device), self.clips.to(device), self.video.to(device),
+                            self.threshold.to(device), self.videos)
+
+
+def _nearest_per_video(x: torch.Tensor, bank: UbiquityBank) -> torch.Tensor:
+    """(M, V): the squared distance from each of the M projected clips ``x`` (M, k) to each bank video's
+    nearest clip."""
+    d2 = torch.cdist(x, bank.clips).square()  # (M, N)
+    out = d2.new_full((len(x), bank.videos), float("inf"))
+    return out.scatter_reduce(1, bank.video[None].expand_as(d2), d2, reduce="amin")
+
+
+def ubiquity_bank(videos: list[torch.Tensor], dims: int = UBIQUITY_DIMS, seed: int = 0,
+                  chunk: int = 1024) -> UbiquityBank:
+    """The bank of :func:`ubiquity_rule` from the training videos' clip features (each (T, D))."""
+    gen = torch.Generator().manual_seed(seed)
+    dim = videos[0].shape[1]
+    projection = torch.randn(dim, dims, generator=gen) / dims ** 0.5
+    clips = torch.cat([(v.float() - v.float().mean(0)) @ projection for v in videos])  # (N, k)
+    video = torch.cat([torch.full((len(v),), i, dtype=torch.long) for i, v in enumerate(videos)])
+    bank = UbiquityBank(projection, clips, video, torch.tensor(0.0), len(videos))
+    nearest = torch.cat([_nearest_per_video(clips[i:i + chunk], bank) for i in range(0, len(clips), chunk)])
+    own = F.one_hot(video, len(videos)).bool()  # a clip's own video holds the clip itself
+    return bank._replace(threshold=nearest[~own].median())
+
+
+@torch.no_grad()
+def ubiquity_rule(clips: torch.Tensor, valid: torch.Tensor, bank: UbiquityBank) -> torch.Tensor:
+    """``learned_teacher: ubiquity``: foreground (B, T) in [0, 1] by how few training routines hold a
+    clip like this one: ``1 - u``, ``u`` the share of the bank's videos (:func:`ubiquity_bank`) whose
+    nearest clip lies within the bank's threshold (each clip minus its video's mean, projected).
+
+    Every routine of a sport holds its connecting movement (run-ups, walks, steps); elements are chosen
+    from a long code, and each kind is performed in some routines only. So connecting movement is
+    ubiquitous across the training videos even where, within one routine, it is not the densest kind
+    of clip (power tumbling's elements come back to back). A training clip's own video is in the bank,
+    which adds ``1 / V`` to every such clip's ``u``."""
+    if bank.clips.device != clips.device:
+        bank = bank.to(clips.device)
+    x = clips.detach().float()
+    mask = valid.to(x.dtype)[..., None]  # (B, T, 1)
+    mean = (x * mask).sum(1, keepdim=True) / mask.sum(1, keepdim=True).clamp_min(1)
+    z = ((x - mean) @ bank.projection).reshape(-1, bank.projection.shape[1])  # (B T, k)
+    near = (_nearest_per_video(z, bank) < bank.threshold).to(x.dtype).mean(1)  # (B T,)
+    return (1 - near.reshape(valid.shape)) * valid
 
 
 @torch.no_grad()
