@@ -286,7 +286,8 @@ def table(results: dict, seeds: int) -> str:
 
 
 def write_package_table(results: dict, meta: dict) -> None:
-    """Means per generator and head of the measures a report shows (longaqa.interpret.report)."""
+    """Means per generator and head of the measures a report shows (longaqa.interpret.report), and the
+    seeds each head was measured with (``head_seeds``: the fewest over the generators)."""
     from longaqa.interpret.report import MEASURED_FILE
 
     table = {}
@@ -298,20 +299,22 @@ def write_package_table(results: dict, meta: dict) -> None:
                 row[f"{head}_{key}"] = round(float(np.mean(values)), 3) if values else None
         table[kind] = row
     heads = sorted({head for row in results.values() for head in row})
-    MEASURED_FILE.write_text(json.dumps({"command": meta["command"], "seeds": meta["seeds"],
+    seeds = {h: min(len(by_head[h]) for by_head in results.values() if h in by_head) for h in heads}
+    MEASURED_FILE.write_text(json.dumps({"command": meta["command"], "seeds": meta["seeds"], "head_seeds": seeds,
                                          "epochs": meta["epochs"], "heads": {h: HEADS[h] for h in heads},
                                          "generators": table}, indent=2) + "\n")
     print(f"written: {MEASURED_FILE}")
 
 
-def merge_saved(saved: list[dict], join_seeds: bool = False) -> tuple[dict, dict]:
+def merge_saved(saved: list[dict], join_seeds: bool = False, mixed_seeds: bool = False) -> tuple[dict, dict]:
     """The results of several ``--out`` files as one (generator -> head -> rows) and their meta: the
     commands joined by ``; ``, the seconds summed; the seeds and epochs must agree. A generator and head
     measured in several files keeps the last file's rows (a re-measured head replaces its earlier run).
 
     With ``join_seeds`` the files are one measurement split by seed (``--first-seed``): their seed
     ranges must not overlap, a generator and head's rows are joined in seed order, and the meta's
-    ``seeds`` is the total."""
+    ``seeds`` is the total. With ``mixed_seeds`` files of different seed counts merge (the meta's
+    ``seeds`` is the most; the package table then says each head's own count)."""
     results: dict = {}
     if join_seeds:
         saved = sorted(saved, key=lambda one: one["meta"].get("first_seed", 0))
@@ -327,7 +330,7 @@ def merge_saved(saved: list[dict], join_seeds: bool = False) -> tuple[dict, dict
         for one in saved:
             for kind, heads in one["results"].items():
                 results.setdefault(kind, {}).update(heads)
-        keys = ("seeds", "epochs")
+        keys = ("epochs",) if mixed_seeds else ("seeds", "epochs")
     for key in keys:
         if len({one["meta"][key] for one in saved}) > 1:
             sys.exit(f"the saved files differ in {key}: they are not one measurement")
@@ -335,6 +338,8 @@ def merge_saved(saved: list[dict], join_seeds: bool = False) -> tuple[dict, dict
             "seconds": round(sum(one["meta"]["seconds"] for one in saved), 1)}
     if join_seeds:
         meta["seeds"] = sum(one["meta"]["seeds"] for one in saved)
+    elif mixed_seeds:
+        meta["seeds"] = max(one["meta"]["seeds"] for one in saved)
     return results, meta
 
 
@@ -364,11 +369,14 @@ def main() -> None:
     p.add_argument("--tabulate", nargs="+", metavar="JSON", help="print (and with --write-package-table, "
                    "store) the table of saved --out files (several: their runs merged, e.g. two halves run "
                    "side by side) instead of running")
+    p.add_argument("--mixed-seeds", action="store_true", help="with --tabulate: files measured with different "
+                   "seed counts merge; the package table records each head's own count")
     p.add_argument("--join-seeds", action="store_true", help="with --tabulate: the files are one "
                    "measurement split by seed (--first-seed); join each generator and head's rows")
     args = p.parse_args()
     if args.tabulate:
-        results, meta = merge_saved([json.loads(Path(f).read_text()) for f in args.tabulate], args.join_seeds)
+        results, meta = merge_saved([json.loads(Path(f).read_text()) for f in args.tabulate], args.join_seeds,
+                                    args.mixed_seeds)
         print(f"`{meta['command']}` ({meta['seconds']} s)")
         print(table(results, meta["seeds"]))
         trust = margin_table(results)

@@ -34,3 +34,10 @@ def test_join_seeds_refuses_overlapping_seeds_and_other_epochs():
 def test_without_join_a_later_file_replaces_the_rows():
     results, meta = bench.merge_saved([saved(0, 2, 0.0), saved(0, 2, 10.0)])
     assert [r["srcc_total"] for r in results["floor_heldout"]["paper"]] == [10, 11] and meta["seeds"] == 2
+
+
+def test_mixed_seeds_merge_only_when_asked():
+    with pytest.raises(SystemExit, match="seeds"):
+        bench.merge_saved([saved(0, 5, 0.0), saved(0, 2, 0.0)])
+    results, meta = bench.merge_saved([saved(0, 5, 0.0), saved(0, 2, 0.0)], mixed_seeds=True)
+    assert meta["seeds"] == 5 and len(results["floor_heldout"]["paper"]) == 2

@@ -216,7 +216,8 @@ def _measured_agreement(videos: list[VideoExplanation], run_cfg=None) -> str:
              r.get(f"{head}_faithfulness", ""), r.get(f"{head}_srcc_total", "")]
             for kind, r in measured["generators"].items()]
     return (f"<h2>how far to trust these explanations ({head} head)</h2><p>Measured on generated routines "
-            f"with per-clip truth, mean over {measured['seeds']} seeds (<code>{html.escape(measured['command'])}"
+            f"with per-clip truth, mean over {measured.get('head_seeds', {}).get(head, measured['seeds'])} seeds "
+            f"(<code>{html.escape(measured['command'])}"
             "</code>, bench/RESULTS.md). On your own data there is no truth: this is what the same head "
             "did where there was.</p>" + caveat
             + _table(["generator", "per-clip contribution rho", "faithfulness r", "test SRCC"], rows, name_cols=1))
