@@ -119,6 +119,9 @@ HEADS = {
     # ... its foreground fitted to how few training routines hold a clip like it (model.learned_teacher)
     "additive_learned_ubiquity": learned("model.learned_teacher=ubiquity", "model.local_centre=both",
                                          "loss.lambda_hide=100"),
+    # ... its foreground fitted to where both the adaptive and the ubiquity rule see foreground
+    "additive_learned_consensus": learned("model.learned_teacher=consensus", "model.local_centre=both",
+                                          "loss.lambda_hide=100"),
     # ... with the centre a weighted median, which hiding one clip barely moves (model.local_centre_statistic)
     "additive_learned_aux_median": learned("model.learned_teacher=adaptive", "loss.lambda_aux_total=1",
                                            "model.local_centre=both", "model.local_centre_statistic=median"),

@@ -80,3 +80,34 @@ def test_training_with_the_ubiquity_teacher_end_to_end(tmp_path):
         args += ["--set", item]
     assert main(args) == 0
     assert (tmp_path / "run" / "metrics.json").is_file()
+
+
+def test_the_consensus_teacher_is_the_product_of_the_adaptive_and_ubiquity_rules(monkeypatch):
+    """``learned_teacher: consensus``: background where either rule says so (their foregrounds' product)."""
+    from longaqa.models import additive as additive_module
+
+    cfg = load_config(None, [*TINY, "model.head=additive", "model.local_window=2", "model.local_hidden=8",
+                             "model.background_rule=learned", "model.learned_teacher=consensus"])
+    torch.manual_seed(0)
+    model = build_model(cfg.model, RG_SHEET, 25.0).train()
+    videos, _ = routines(8, dim=cfg.model.input_dim)
+
+    class Sample:
+        def __init__(self, features):
+            self.features = features
+
+    model.head.set_training_videos([Sample(v) for v in videos])
+    seen = {}
+    fit = torch.nn.functional.binary_cross_entropy_with_logits
+
+    def spy(logit, teacher, **kwargs):
+        seen["teacher"] = teacher
+        return fit(logit, teacher, **kwargs)
+
+    monkeypatch.setattr(additive_module.F, "binary_cross_entropy_with_logits", spy)
+    x, lengths = torch.stack(videos[:3]), torch.tensor([12, 12, 12])
+    model(x, lengths)
+    valid = torch.ones(3, 12, dtype=torch.bool)
+    memory = model.input_proj(x)
+    expected = ubiquity_rule(x, valid, model.head.local.bank) * additive_module.adaptive_rule(memory, valid, 0.25)
+    torch.testing.assert_close(seen["teacher"], expected)

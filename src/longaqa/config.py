@@ -35,7 +35,7 @@ VideoTermsFrom = Literal["queries", "background"]
 BackgroundRule = Literal["densest", "recurrent", "adaptive", "learned"]
 LocalCentre = Literal["none", "mean", "background", "both"]
 LocalCentreStatistic = Literal["mean", "median"]
-LearnedTeacher = Literal["densest", "adaptive", "recurrent", "ubiquity"]
+LearnedTeacher = Literal["densest", "adaptive", "recurrent", "ubiquity", "consensus"]
 ForcingClips = Literal["all", "agree", "foreground"]
 TrainCrop = Literal["random", "center"]
 EvalView = Literal["full", "center_crop", "random_crop"]
@@ -188,7 +188,8 @@ class ModelConfig:
     foreground as far as few training routines hold a clip like it (``background.ubiquity_rule``):
     every routine holds the connecting movement, while each kind of element is performed in some
     routines only, so this teacher compares each clip with every training video, not only with its
-    own (docs/additive.md, "Connecting movement is in every routine")."""
+    own (docs/additive.md, "Connecting movement is in every routine"); ``consensus``: the product of the
+    ``adaptive`` and ``ubiquity`` foregrounds, so a clip is background where either rule calls it so."""
     learned_teacher_forcing: bool = False
     """Additive head, ``background_rule: learned``: in training the parts are multiplied by the
     teacher's foreground (the rule the network is fitted to) on the videos where the densest rule wins

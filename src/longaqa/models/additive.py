@@ -68,8 +68,9 @@ class LearnedOptions:
     keys of the config (``longaqa.config.ModelConfig``, docs/additive.md, "Options of the learned foreground")."""
 
     teacher: str = "densest"
-    """The rule the network is fitted to: ``densest``, ``adaptive``, ``recurrent`` or ``ubiquity`` (which
-    needs the training videos: :meth:`LocalParts.set_bank`)."""
+    """The rule the network is fitted to: ``densest``, ``adaptive``, ``recurrent``, ``ubiquity`` or
+    ``consensus`` (the product of the ``adaptive`` and ``ubiquity`` rules). The last two need the
+    training videos (:meth:`LocalParts.set_bank`)."""
     dead_zone: float = 0.0
     """The network's output ``p`` becomes ``clamp((p - z) / (1 - 2 z), 0, 1)``."""
     forcing: bool = False
@@ -271,7 +272,7 @@ class LocalParts(nn.Module):
         fit = forced = None
         if self.training and torch.is_grad_enabled():  # the teacher is needed for the fit only
             every_video = torch.ones(len(clips), device=clips.device)  # (B,)
-            if opts.teacher in ("recurrent", "ubiquity") and not opts.forcing:  # the densest rule is not needed
+            if opts.teacher in ("recurrent", "ubiquity", "consensus") and not opts.forcing:  # no densest rule needed
                 densest = margin = sure = None
             else:
                 densest, margin = background_rule(clips, valid, self.background_share)
@@ -281,11 +282,13 @@ class LocalParts(nn.Module):
                 trust = every_video
             elif opts.teacher == "recurrent":  # every video teaches, every recurring kind is background
                 teacher, trust = recurrent_rule(clips, valid), every_video
-            elif opts.teacher == "ubiquity":  # every video teaches, against every training video
+            elif opts.teacher in ("ubiquity", "consensus"):  # every video teaches, against every training video
                 if self.bank is None or raw is None:
-                    raise RuntimeError("learned_teacher ubiquity needs the training videos (LocalParts.set_bank) "
-                                       "and the raw clip features in training")
+                    raise RuntimeError(f"learned_teacher {opts.teacher} needs the training videos "
+                                       "(LocalParts.set_bank) and the raw clip features in training")
                 teacher, trust = ubiquity_rule(raw, valid, self.bank), every_video
+                if opts.teacher == "consensus":  # foreground only where the routine's own rule agrees
+                    teacher = teacher * adaptive_rule(clips, valid, self.background_share)
             else:
                 teacher, trust = densest, sure
             loss = F.binary_cross_entropy_with_logits(logit, teacher, weight=trust[:, None] * valid, reduction="none")
@@ -427,7 +430,7 @@ class AdditiveHead(nn.Module):
     def set_training_videos(self, samples) -> None:
         """Before training: with the learned foreground's ``ubiquity`` teacher, its bank of training
         videos (:meth:`LocalParts.set_bank`); else nothing."""
-        if self.local.fg_net is not None and self.local.learned.teacher == "ubiquity":
+        if self.local.fg_net is not None and self.local.learned.teacher in ("ubiquity", "consensus"):
             self.local.set_bank([s.features for s in samples])
 
     def enable_aux_total(self, hidden: list[int]) -> None:
