@@ -71,6 +71,7 @@ SMALL = {
     "tumbling_heldout": dict(min_clips=28, max_clips=36),
     "surfing_heldout": dict(min_clips=28, max_clips=36),
     "teamgym_heldout": dict(min_clips=28, max_clips=36),
+    "synchro_heldout": dict(min_clips=36, max_clips=48),
 }
 ADDITIVE_RG = ("rg_additive", "rg_linking", "rg_linking_unique", "rg_heldout", "floor_heldout", "pommel_heldout",
                "rings_heldout", "pbars_heldout", "hbar_heldout", "tumbling_heldout")
@@ -134,7 +135,7 @@ def test_registry():
                                "pairs_heldout", "beam_heldout", "rggroup_heldout", "dressage_heldout",
                                "bars_heldout", "pommel_heldout", "rings_heldout", "pbars_heldout", "hbar_heldout",
                                "diving_heldout", "tumbling_heldout", "surfing_heldout",
-                               "teamgym_heldout"}
+                               "teamgym_heldout", "synchro_heldout"}
     assert {k: i.layout for k, i in GENERATORS.items()} == {
         "multiplicative": "rg", "rg_additive": "rg", "rg_linking": "rg", "rg_linking_unique": "rg", "skating": "fisv",
         "skating_total": "generic", "rg_heldout": "rg",
@@ -143,12 +144,14 @@ def test_registry():
         "moguls_heldout": "generic", "pairs_heldout": "fisv", "beam_heldout": "rg",
         "rggroup_heldout": "rg", "dressage_heldout": "fisv", "bars_heldout": "rg", "pommel_heldout": "rg",
         "rings_heldout": "rg", "pbars_heldout": "rg", "hbar_heldout": "rg", "diving_heldout": "generic",
-        "tumbling_heldout": "rg", "surfing_heldout": "generic", "teamgym_heldout": "rg"}
+        "tumbling_heldout": "rg", "surfing_heldout": "generic", "teamgym_heldout": "rg",
+        "synchro_heldout": "fisv"}
     assert [k for k, i in GENERATORS.items() if i.held_out] == [
         "rg_heldout", "skating_heldout", "swimming_heldout", "aerobic_heldout", "floor_heldout", "icedance_heldout",
         "acro_heldout", "trampoline_heldout", "moguls_heldout", "pairs_heldout", "beam_heldout",
         "rggroup_heldout", "dressage_heldout", "bars_heldout", "pommel_heldout", "rings_heldout", "pbars_heldout",
-        "hbar_heldout", "diving_heldout", "tumbling_heldout", "surfing_heldout", "teamgym_heldout"]
+        "hbar_heldout", "diving_heldout", "tumbling_heldout", "surfing_heldout", "teamgym_heldout",
+        "synchro_heldout"]
     assert set(GENERIC_PREFIX) == {k for k, i in GENERATORS.items() if i.layout == "generic"}
     from longaqa.commands.generate import KINDS
 
@@ -455,6 +458,11 @@ REFUSED_SIZES = [  # (kind, write_generated arguments, the error's message) for 
     ("teamgym_heldout", dict(num_train=0), "num_train must be at least 1"),
     ("teamgym_heldout", dict(num_test=0), "num_test must be at least 1"),
     ("teamgym_heldout", dict(class_name="Big Ball"), "class_name"),
+    ("synchro_heldout", dict(min_clips=30, max_clips=48), "min_clips must be at least 31 for synchro_heldout"),
+    ("synchro_heldout", dict(min_clips=48, max_clips=36), r"max_clips \(36\) is below min_clips \(48\)"),
+    ("synchro_heldout", dict(feature_dim=0), "feature_dim must be at least 1"),
+    ("synchro_heldout", dict(num_train=0), "num_train must be at least 1"),
+    ("synchro_heldout", dict(num_test=0), "num_test must be at least 1"),
 ]
 
 

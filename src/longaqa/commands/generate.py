@@ -26,7 +26,8 @@ KINDS = ("multiplicative (rg), rg_additive (rg), rg_linking (rg), rg_linking_uni
          "diving_heldout (generic, held out from model design), "
          "tumbling_heldout (rg, held out from model design), "
          "surfing_heldout (generic, held out from model design), "
-         "teamgym_heldout (rg, held out from model design)")
+         "teamgym_heldout (rg, held out from model design), "
+         "synchro_heldout (fisv, held out from model design)")
 """For the help text, without importing the generators (``longaqa.data`` imports torch); a test keeps it
 in step with ``GENERATORS``."""
 

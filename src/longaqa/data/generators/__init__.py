@@ -10,8 +10,8 @@ Truth fields, where they apply: ``difficulty`` (difficulty value credited to the
 ``icedance_heldout``, ``acro_heldout``, ``trampoline_heldout``, ``moguls_heldout``, ``pairs_heldout``,
 ``beam_heldout``, ``rggroup_heldout``, ``dressage_heldout``, ``bars_heldout``, ``pommel_heldout``,
 ``rings_heldout``, ``pbars_heldout``, ``hbar_heldout``, ``diving_heldout``, ``tumbling_heldout``,
-``surfing_heldout`` and ``teamgym_heldout`` add ``segment`` (what the clip shows: an int code of the
-kind of connecting movement, element or part of the run, per kind in docs/generators.md).
+``surfing_heldout``, ``teamgym_heldout`` and ``synchro_heldout`` add ``segment`` (what the clip shows: an
+int code of the kind of connecting movement, element or part of the run, per kind in docs/generators.md).
 
 ``write_generated(kind, root, ...)`` is the one entry point; ``GENERATORS`` lists the kinds.
 """
@@ -48,6 +48,7 @@ from longaqa.data.generators import (
     skating_heldout,
     surfing_heldout,
     swimming_heldout,
+    synchro_heldout,
     teamgym_heldout,
     trampoline_heldout,
     tumbling_heldout,
@@ -208,6 +209,11 @@ GENERATORS: dict[str, GeneratorInfo] = {
         "composition requirements; E: located form, synchronisation, landing, fall and formation deductions, "
         "whole-programme artistry; neutral penalties), held out from model design",
         teamgym_heldout.DEFAULT_CLIPS),
+    "synchro_heldout": GeneratorInfo(
+        synchro_heldout.write_synchro_heldout, "fisv", True,
+        "ISU-like synchronized skating free skating (16 skaters; TES of ten team elements with levels and GOE of "
+        "9 judges, unison, falls of 1-3 skaters, interruptions, holistic PCS), held out from model design",
+        synchro_heldout.DEFAULT_CLIPS),
 }
 
 
