@@ -125,8 +125,8 @@ def adaptive_rule(clips: torch.Tensor, valid: torch.Tensor, share: float = 0.25,
 
 UBIQUITY_DIMS = 64
 """``learned_teacher: ubiquity``: the training clips are compared in a fixed random projection to this
-many dimensions, so that comparing a batch with every training clip stays cheap (on generated routines
-the rule's AUC for element clips moved by 0.02 or less against the full features)."""
+many dimensions, so that comparing a batch with every training clip stays cheap (a random projection
+keeps distances close, which is all the rule uses)."""
 
 
 class UbiquityBank(NamedTuple):
