@@ -62,6 +62,10 @@ def window_sums(x: torch.Tensor, window: int) -> torch.Tensor:
     return F.pad(x.transpose(1, 2), (window, window)).unfold(2, 2 * window + 1, 1).sum(-1).transpose(1, 2)
 
 
+BANK_TEACHERS = ("ubiquity", "consensus")
+"""The learned foreground's teachers that compare each clip with every training video (:meth:`LocalParts.set_bank`)."""
+
+
 @dataclass(frozen=True)
 class LearnedOptions:
     """How the learned foreground (``background_rule: learned``) is fitted and used; the ``model.learned_*``
@@ -272,7 +276,7 @@ class LocalParts(nn.Module):
         fit = forced = None
         if self.training and torch.is_grad_enabled():  # the teacher is needed for the fit only
             every_video = torch.ones(len(clips), device=clips.device)  # (B,)
-            if opts.teacher in ("recurrent", "ubiquity", "consensus") and not opts.forcing:  # no densest rule needed
+            if (opts.teacher == "recurrent" or opts.teacher in BANK_TEACHERS) and not opts.forcing:  # no densest rule
                 densest = margin = sure = None
             else:
                 densest, margin = background_rule(clips, valid, self.background_share)
@@ -282,7 +286,7 @@ class LocalParts(nn.Module):
                 trust = every_video
             elif opts.teacher == "recurrent":  # every video teaches, every recurring kind is background
                 teacher, trust = recurrent_rule(clips, valid), every_video
-            elif opts.teacher in ("ubiquity", "consensus"):  # every video teaches, against every training video
+            elif opts.teacher in BANK_TEACHERS:  # every video teaches, against every training video
                 if self.bank is None or raw is None:
                     raise RuntimeError(f"learned_teacher {opts.teacher} needs the training videos "
                                        "(LocalParts.set_bank) and the raw clip features in training")
@@ -430,7 +434,7 @@ class AdditiveHead(nn.Module):
     def set_training_videos(self, samples) -> None:
         """Before training: with the learned foreground's ``ubiquity`` teacher, its bank of training
         videos (:meth:`LocalParts.set_bank`); else nothing."""
-        if self.local.fg_net is not None and self.local.learned.teacher in ("ubiquity", "consensus"):
+        if self.local.fg_net is not None and self.local.learned.teacher in BANK_TEACHERS:
             self.local.set_bank([s.features for s in samples])
 
     def enable_aux_total(self, hidden: list[int]) -> None:
